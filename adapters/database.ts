@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+import { migrationSource } from './migrations/index.js';
+
+// BIGINT columns hold epoch times, far below 2^53: return them as numbers,
+// as better-sqlite3 does, instead of pg's default strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export interface Database {
+  readonly knex: Knex;
+  readonly kind: DatabaseKind;
+  close(): Promise<void>;
+}
+
+/** `sqlite:./data/x.sqlite`, `sqlite::memory:` or `postgres://…` → a Knex instance. */
+export function openDatabase(url: string): Database {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    const filename = file === ':memory:' ? ':memory:' : resolve(file);
+    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    const instance = knex({
+      client: 'better-sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      // better-sqlite3 is synchronous: one connection serialises writes
+      // instead of failing them with SQLITE_BUSY.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(connection: { pragma(source: string): unknown }, done: (error: Error | null, connection: unknown) => void) {
+          connection.pragma('journal_mode = WAL');
+          connection.pragma('synchronous = NORMAL');
+          connection.pragma('busy_timeout = 5000');
+          connection.pragma('foreign_keys = ON');
+          done(null, connection);
+        },
+      },
+    });
+    return { knex: instance, kind: 'sqlite', close: () => instance.destroy() };
+  }
+  const instance = knex({
+    client: 'pg',
+    connection: url,
+    pool: { min: 0, max: 10, idleTimeoutMillis: 30_000 },
+    acquireConnectionTimeout: 5_000,
+  });
+  return { knex: instance, kind: 'postgres', close: () => instance.destroy() };
+}
+
+/** Runs every pending migration; safe to call from several processes at once (knex's migration lock). */
+export async function migrate(database: Database): Promise<string[]> {
+  const [, applied] = (await database.knex.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}

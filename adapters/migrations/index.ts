@@ -1,0 +1,22 @@
+import type { Knex } from 'knex';
+import { oidcModels } from './001-oidc-models.js';
+import { registry } from './002-registry.js';
+
+/**
+ * Migrations are plain modules listed here (not files found at run time), so
+ * the compiled server, the CLI and the tests all run the same list whatever
+ * the working directory. Append only; never edit a migration that has shipped.
+ */
+export interface Migration {
+  readonly name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: readonly Migration[] = [oidcModels, registry];
+
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: (migration) => migration.name,
+  getMigration: async (migration) => migration,
+};

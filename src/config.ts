@@ -1,0 +1,131 @@
+import { Ajv, type JSONSchemaType } from 'ajv';
+
+/**
+ * Tollgate's configuration: read once from the environment, validated by one
+ * AJV schema with defaults, frozen. A bad setting fails start-up with a
+ * message that names the environment variable, never later at request time.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly issuer: string;
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  /** Newest first: the first seals, every one may open (see keys/seal.ts). */
+  readonly secrets: readonly string[];
+  /** True when the secret was generated into the data directory (development only). */
+  readonly secretGenerated: boolean;
+  readonly accessTokenTtlSeconds: number;
+  readonly credentialCacheTtlSeconds: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly production: boolean;
+}
+
+/** The raw settings as they appear in the environment, after coercion. */
+interface EnvSettings {
+  PORT: number;
+  HOST: string;
+  ISSUER?: string;
+  DATABASE_URL: string;
+  TOLLGATE_DATA_DIR: string;
+  TOLLGATE_SECRET?: string;
+  TOLLGATE_SECRET_PREVIOUS?: string;
+  TOLLGATE_ACCESS_TOKEN_TTL: number;
+  TOLLGATE_CREDENTIAL_CACHE_TTL: number;
+  LOG_LEVEL: Config['logLevel'];
+  NODE_ENV?: string;
+}
+
+const schema: JSONSchemaType<EnvSettings> = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
+    ISSUER: { type: 'string', nullable: true, pattern: '^https?://[^?#]+$' },
+    DATABASE_URL: {
+      type: 'string',
+      pattern: '^(sqlite:|postgres://|postgresql://)',
+      default: 'sqlite:./data/tollgate.sqlite',
+    },
+    TOLLGATE_DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    TOLLGATE_SECRET: { type: 'string', nullable: true, minLength: 32 },
+    TOLLGATE_SECRET_PREVIOUS: { type: 'string', nullable: true },
+    TOLLGATE_ACCESS_TOKEN_TTL: { type: 'integer', minimum: 30, maximum: 86400, default: 900 },
+    TOLLGATE_CREDENTIAL_CACHE_TTL: { type: 'integer', minimum: 0, maximum: 3600, default: 300 },
+    LOG_LEVEL: { type: 'string', enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
+    NODE_ENV: { type: 'string', nullable: true },
+  },
+  required: [],
+  additionalProperties: true,
+};
+
+const validate = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true }).compile(schema);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** What `loadConfig` needs to resolve a secret that is not in the environment. */
+export interface SecretSource {
+  /** Returns the development secret from the data directory, creating it if missing. */
+  developmentSecret(dataDir: string): string;
+}
+
+const SETTING_NAMES = Object.keys(schema.properties ?? {}) as (keyof EnvSettings)[];
+
+/**
+ * Builds the configuration from `env`. Only Tollgate's own variables are read;
+ * empty strings count as unset so `FOO= npm start` behaves like no FOO.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Config {
+  const raw: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  if (!validate(raw)) {
+    const messages = (validate.errors ?? []).map((error) => {
+      const name = error.instancePath.replace(/^\//, '') || String(error.params['missingProperty'] ?? '');
+      return `${name} ${error.message ?? 'is invalid'}`;
+    });
+    throw new ConfigError(`invalid configuration: ${messages.join('; ')}`);
+  }
+  const settings = raw as unknown as EnvSettings;
+  const production = settings.NODE_ENV === 'production';
+
+  const issuer = (settings.ISSUER ?? `http://localhost:${settings.PORT}`).replace(/\/$/, '');
+  if (production && !issuer.startsWith('https://')) {
+    throw new ConfigError('ISSUER must be an https:// URL when NODE_ENV=production');
+  }
+
+  let secret = settings.TOLLGATE_SECRET;
+  let secretGenerated = false;
+  if (!secret) {
+    if (production) {
+      throw new ConfigError('TOLLGATE_SECRET is required when NODE_ENV=production (at least 32 characters; `openssl rand -base64 48`)');
+    }
+    secret = secrets.developmentSecret(settings.TOLLGATE_DATA_DIR);
+    secretGenerated = true;
+  }
+  const previous = (settings.TOLLGATE_SECRET_PREVIOUS ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+  for (const old of previous) {
+    if (old.length < 32) throw new ConfigError('TOLLGATE_SECRET_PREVIOUS entries must be at least 32 characters');
+  }
+
+  return Object.freeze({
+    port: settings.PORT,
+    host: settings.HOST,
+    issuer,
+    databaseUrl: settings.DATABASE_URL,
+    dataDir: settings.TOLLGATE_DATA_DIR,
+    secrets: Object.freeze([secret, ...previous]),
+    secretGenerated,
+    accessTokenTtlSeconds: settings.TOLLGATE_ACCESS_TOKEN_TTL,
+    credentialCacheTtlSeconds: settings.TOLLGATE_CREDENTIAL_CACHE_TTL,
+    logLevel: settings.LOG_LEVEL,
+    production,
+  });
+}
