@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { oidcModels } from './001-oidc-models.js';
 import { registry } from './002-registry.js';
+import { signingKeys } from './003-signing-keys.js';
 
 /**
  * Migrations are plain modules listed here (not files found at run time), so
@@ -13,7 +14,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: readonly Migration[] = [oidcModels, registry];
+const migrations: readonly Migration[] = [oidcModels, registry, signingKeys];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],

@@ -1,1 +1,19 @@
-export {};
+/**
+ * `@tollgate/resource-server`: verify Tollgate access tokens (RFC 9068 JWTs,
+ * through the issuer's JWKS) and API keys (through RFC 7662 introspection)
+ * in any Node service.
+ *
+ * @packageDocumentation
+ */
+export { createVerifier } from './verifier.js';
+export type { Verifier } from './verifier.js';
+export { DEFAULT_ALGORITHMS } from './options.js';
+export type { IntrospectionOptions, JwksOptions, JwsAlgorithm, VerifierOptions } from './options.js';
+export type { Credentials, HeadersLike } from './credentials.js';
+export type { AccessTokenClaims, AccessTokenPrincipal, ApiKeyClaims, ApiKeyPrincipal, Principal } from './principal.js';
+export { assertScopes, requireScopes } from './scopes.js';
+export type { ScopeGuard } from './scopes.js';
+export { ResourceServerError } from './errors.js';
+export type { OAuthErrorValue, ResourceServerErrorCode } from './errors.js';
+export type { KoaContextLike, KoaMiddleware, KoaNext } from './koa.js';
+export type { ExpressMiddleware, ExpressNext, ExpressRequestLike, ExpressResponseLike } from './express.js';

@@ -1,0 +1,86 @@
+import { ResourceServerError } from './errors.js';
+
+/**
+ * What a request presented, as raw header values. `verify()` takes this, so
+ * any framework can call it.
+ *
+ * @example
+ * ```ts
+ * await verifier.verify({
+ *   authorization: req.headers.authorization, // 'Bearer eyJ…'
+ *   apiKey: req.headers['x-api-key'],         // 'tg_live_…'
+ * });
+ * ```
+ *
+ * @see RFC 6750 section 2.1 (Authorization request header field)
+ */
+export interface Credentials {
+  /** The `Authorization` header value; only the `Bearer` scheme is read. */
+  authorization?: string | null | undefined;
+  /** The `X-API-Key` header value. */
+  apiKey?: string | null | undefined;
+}
+
+/**
+ * Request headers as Node, Koa and Express expose them (lower-case names).
+ *
+ * @example
+ * ```ts
+ * const headers: HeadersLike = { authorization: 'Bearer eyJ…', 'x-api-key': undefined };
+ * ```
+ *
+ * @see RFC 9110 section 5 (field names are case-insensitive; Node lower-cases them)
+ */
+export type HeadersLike = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** The one credential a request is authenticated with. */
+export type PresentedCredential = { kind: 'access_token'; token: string } | { kind: 'api_key'; apiKey: string };
+
+/**
+ * Picks the credential out of the headers. A request with none gets
+ * `ERR_MISSING_TOKEN`; other `Authorization` schemes (Basic, DPoP) count as
+ * none, since this resource server does not accept them. A request with both
+ * a bearer token and an API key is refused, as RFC 6750 section 3.1 refuses
+ * more than one method.
+ *
+ * @see RFC 6750 sections 2.1 and 3.1
+ */
+export function selectCredential(credentials: Credentials, realm: string): PresentedCredential {
+  const invalidRequest = (description: string): ResourceServerError =>
+    new ResourceServerError('ERR_INVALID_REQUEST', description, { realm });
+  for (const value of [credentials.authorization, credentials.apiKey]) {
+    // Guards JavaScript callers that pass a repeated header's array through.
+    if (value !== undefined && value !== null && typeof value !== 'string') throw invalidRequest('a credential header is not a single string');
+  }
+  const token = bearerToken(credentials.authorization, invalidRequest);
+  const apiKey = credentials.apiKey === null || credentials.apiKey === '' ? undefined : credentials.apiKey;
+  if (token !== undefined && apiKey !== undefined) throw invalidRequest('present a bearer token or an API key, not both');
+  if (token !== undefined) return { kind: 'access_token', token };
+  if (apiKey !== undefined) return { kind: 'api_key', apiKey };
+  throw new ResourceServerError('ERR_MISSING_TOKEN', 'no bearer token or API key was presented', { realm });
+}
+
+/** Reads {@link Credentials} from request headers. */
+export function credentialsFromHeaders(headers: HeadersLike, realm: string): Credentials {
+  return {
+    authorization: singleHeader(headers, 'authorization', realm),
+    apiKey: singleHeader(headers, 'x-api-key', realm),
+  };
+}
+
+function singleHeader(headers: HeadersLike, name: string, realm: string): string | undefined {
+  const value = headers[name];
+  if (typeof value === 'string' || value === undefined) return value;
+  throw new ResourceServerError('ERR_INVALID_REQUEST', `the ${name} header is repeated`, { realm });
+}
+
+/** The token of a `Bearer` credential; `undefined` when there is none or another scheme is used. */
+function bearerToken(authorization: string | null | undefined, invalidRequest: (description: string) => ResourceServerError): string | undefined {
+  if (authorization === undefined || authorization === null || authorization === '') return undefined;
+  const separator = authorization.indexOf(' ');
+  const scheme = separator === -1 ? authorization : authorization.slice(0, separator);
+  if (scheme.toLowerCase() !== 'bearer') return undefined;
+  const token = separator === -1 ? '' : authorization.slice(separator + 1).trim();
+  if (token === '' || token.includes(' ')) throw invalidRequest('the Authorization header is malformed');
+  return token;
+}

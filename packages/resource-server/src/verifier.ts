@@ -1,0 +1,82 @@
+import { createApiKeyVerifier } from './api-key.js';
+import { credentialsFromHeaders, selectCredential } from './credentials.js';
+import type { Credentials, HeadersLike } from './credentials.js';
+import { createEndpointResolver } from './discovery.js';
+import { createExpressMiddleware } from './express.js';
+import type { ExpressMiddleware } from './express.js';
+import { createKeyResolver } from './jwks.js';
+import { createAccessTokenVerifier } from './jwt-access-token.js';
+import { createKoaMiddleware } from './koa.js';
+import type { KoaMiddleware } from './koa.js';
+import { resolveOptions } from './options.js';
+import type { VerifierOptions } from './options.js';
+import type { AccessTokenPrincipal, ApiKeyPrincipal, Principal } from './principal.js';
+
+/**
+ * Verifies the access tokens and API keys of one resource server. Create one
+ * per process and share it: it holds the JWKS and API-key caches.
+ *
+ * @example
+ * ```ts
+ * app.use(verifier.koa());
+ * const principal = await verifier.verify({ authorization: req.headers.authorization });
+ * ```
+ *
+ * @see RFC 9068 section 4, RFC 7662, RFC 6750
+ */
+export interface Verifier {
+  /**
+   * Authenticates a request from its raw `Authorization` and `X-API-Key`
+   * values, whatever the framework. Rejects with a `ResourceServerError`.
+   */
+  verify(credentials: Credentials): Promise<Principal>;
+  /** Verifies a JWT access token (the bare token, without `Bearer `). */
+  verifyAccessToken(token: string): Promise<AccessTokenPrincipal>;
+  /** Verifies an API key through introspection (with caching). */
+  verifyApiKey(apiKey: string): Promise<ApiKeyPrincipal>;
+  /** Koa middleware: sets `ctx.state.principal`, or answers 400/401/503. */
+  koa(): KoaMiddleware;
+  /** Express/Connect middleware: sets `req.principal`, or answers 400/401/503. */
+  express(): ExpressMiddleware;
+}
+
+/**
+ * Creates a {@link Verifier}. Options are validated at once (a bad issuer, a
+ * missing audience, `none` or `HS256` in `algorithms` throw a `TypeError`);
+ * nothing is fetched until the first request needs it.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, requireScopes } from '@tollgate/resource-server';
+ *
+ * const verifier = createVerifier({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.acme.test',
+ *   introspection: { clientId: 'acme-api', clientSecret: process.env.ACME_API_SECRET! },
+ * });
+ * app.use(verifier.koa());
+ * router.post('/projects', requireScopes('write:projects'), createProject);
+ * ```
+ *
+ * @see RFC 9068 section 4 (validating JWT access tokens), RFC 7662 (API keys), RFC 6750 section 3
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const config = resolveOptions(options);
+  const endpoints = createEndpointResolver(config);
+  const verifyAccessToken = createAccessTokenVerifier(config, createKeyResolver(config, endpoints));
+  const verifyApiKey = createApiKeyVerifier(config, endpoints);
+
+  const verify = async (credentials: Credentials): Promise<Principal> => {
+    const credential = selectCredential(credentials, config.realm);
+    return credential.kind === 'access_token' ? verifyAccessToken(credential.token) : verifyApiKey(credential.apiKey);
+  };
+  const authenticate = async (headers: HeadersLike): Promise<Principal> => verify(credentialsFromHeaders(headers, config.realm));
+
+  return Object.freeze({
+    verify,
+    verifyAccessToken,
+    verifyApiKey,
+    koa: () => createKoaMiddleware(authenticate),
+    express: () => createExpressMiddleware(authenticate),
+  });
+}
