@@ -1,0 +1,82 @@
+/**
+ * A benchmark target in its own process (so the load generator does not share
+ * its event loop): `tollgate` (the real host, seeded with one client) or
+ * `bare` (oidc-provider alone, memory adapter, plain-text static client, same
+ * ES256 JWT access tokens): the ceiling Tollgate is measured against.
+ * Talks to the parent over IPC: sends `{ url, clientId, clientSecret, audience }`
+ * when ready, answers 'stats' with its memory use.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider from 'oidc-provider';
+import { loadConfig } from '../../src/config.js';
+import { fileSecretSource } from '../../src/dev-secret.js';
+import { createLogger } from '../../src/logger.js';
+import { startTollgate } from '../../src/main.js';
+
+const AUDIENCE = 'https://api.bench.test';
+
+export interface BenchTarget {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  audience: string;
+}
+
+async function startBare(port: number): Promise<BenchTarget> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
+  const clientSecret = randomBytes(32).toString('base64url');
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, {
+    jwks: { keys: [jwk] },
+    clients: [{ client_id: 'bench', client_secret: clientSecret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => AUDIENCE,
+        getResourceServerInfo: async () => ({ scope: 'read', audience: AUDIENCE, accessTokenFormat: 'jwt', accessTokenTTL: 900, jwt: { sign: { alg: 'ES256' } } }),
+      },
+    },
+  });
+  await new Promise<void>((resolve) => provider.listen(port, '127.0.0.1', resolve));
+  return { url: issuer, clientId: 'bench', clientSecret, audience: AUDIENCE };
+}
+
+async function startTollgateTarget(port: number): Promise<BenchTarget> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+  // BENCH_DATABASE: 'sqlite' (a fresh file, as `npm start` uses) or a postgres:// URL.
+  const database = process.env['BENCH_DATABASE'] ?? 'sqlite';
+  const config = loadConfig(
+    {
+      ...process.env,
+      DATABASE_URL: database === 'sqlite' ? `sqlite:${join(dataDir, 'tollgate.sqlite')}` : database,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ISSUER: `http://127.0.0.1:${port}`,
+      TOLLGATE_DATA_DIR: dataDir,
+      TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
+      LOG_LEVEL: 'silent',
+    },
+    fileSecretSource,
+  );
+  const running = await startTollgate(config, { logger: createLogger('silent') });
+  const { registry } = running;
+  await registry.tenants.create({ slug: 'bench', name: 'Bench' });
+  await registry.resources.create({ audience: AUDIENCE, scopes: ['read'] });
+  const { client, clientSecret } = await registry.clients.create({ name: 'bench', tenant: 'bench', resources: [AUDIENCE], scopes: ['read'], roles: ['bench'] });
+  return { url: running.url, clientId: client.clientId, clientSecret, audience: AUDIENCE };
+}
+
+const [kind = 'tollgate', portArg = '0'] = process.argv.slice(2);
+const target = kind === 'bare' ? await startBare(Number(portArg)) : await startTollgateTarget(Number(portArg));
+process.send?.({ type: 'ready', target });
+process.on('message', (message) => {
+  if (message === 'stats') process.send?.({ type: 'stats', rss: process.memoryUsage().rss });
+  if (message === 'exit') process.exit(0);
+});

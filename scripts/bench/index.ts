@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: client_credentials issuance, Tollgate against bare
+ * oidc-provider measured in the same run on the same machine, printed as
+ * absolute figures and as a ratio. Prints numbers only; asserts nothing.
+ *
+ * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) tune a run;
+ * PostgreSQL is included when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { freePort } from '../../test/helpers/server.js';
+import type { BenchTarget } from './bench-server.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+const postgresUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'];
+
+interface Result {
+  scenario: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  rssMiB: number;
+}
+
+async function startTarget(kind: 'bare' | 'tollgate', env: Record<string, string>): Promise<{ child: ChildProcess; target: BenchTarget }> {
+  const port = await freePort();
+  const child = fork(fileURLToPath(new URL('./bench-server.js', import.meta.url)), [kind, String(port)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const target = await new Promise<BenchTarget>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    child.on('message', (message: { type: string; target?: BenchTarget }) => {
+      if (message.type === 'ready' && message.target) resolve(message.target);
+    });
+  });
+  return { child, target };
+}
+
+async function rssOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.on('message', (message: { type: string; rss?: number }) => {
+      if (message.type === 'stats') resolve(message.rss ?? 0);
+    });
+    child.send('stats');
+  });
+}
+
+async function measure(scenario: string, kind: 'bare' | 'tollgate', env: Record<string, string> = {}): Promise<Result> {
+  const { child, target } = await startTarget(kind, env);
+  try {
+    const basic = Buffer.from(`${encodeURIComponent(target.clientId)}:${encodeURIComponent(target.clientSecret)}`).toString('base64');
+    const request = {
+      method: 'POST' as const,
+      path: '/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: target.audience }).toString(),
+    };
+    // Warm-up: JIT, connection pools, and (for Tollgate) the credential cache.
+    await autocannon({ url: target.url, ...request, connections: 4, duration: 2 });
+    const result = await autocannon({ url: target.url, ...request, connections: CONNECTIONS, duration: SECONDS });
+    return {
+      scenario,
+      requestsPerSecond: Math.round(result.requests.average),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors,
+      non2xx: result.non2xx,
+      rssMiB: Math.round((await rssOf(child)) / 1024 / 1024),
+    };
+  } finally {
+    child.send('exit');
+    child.kill();
+  }
+}
+
+async function withPostgresDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
+  const name = `tollgate_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(postgresUrl!);
+  url.pathname = `/${name}`;
+  try {
+    return await run(url.toString());
+  } finally {
+    const cleanup = new pg.Client({ connectionString: postgresUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await cleanup.end();
+  }
+}
+
+function print(results: Result[], ceiling: Result): void {
+  console.log(`\nclient_credentials issuance, ES256 JWT, ${CONNECTIONS} connections, ${SECONDS} s each (node ${process.version})\n`);
+  console.log('scenario                                   req/s    p50 ms   p99 ms   errors  rss MiB  vs bare');
+  for (const result of results) {
+    const ratio = (result.requestsPerSecond / ceiling.requestsPerSecond).toFixed(2);
+    console.log(
+      `${result.scenario.padEnd(40)} ${String(result.requestsPerSecond).padStart(7)} ${String(result.p50).padStart(8)} ${String(result.p99).padStart(8)} ${String(result.errors + result.non2xx).padStart(8)} ${String(result.rssMiB).padStart(8)}  ${ratio}`,
+    );
+  }
+}
+
+const results: Result[] = [];
+const ceiling = await measure('bare oidc-provider (memory adapter)', 'bare');
+results.push(ceiling);
+results.push(await measure('tollgate sqlite, argon2 + cache', 'tollgate', { BENCH_DATABASE: 'sqlite' }));
+results.push(await measure('tollgate sqlite, argon2, cache off', 'tollgate', { BENCH_DATABASE: 'sqlite', TOLLGATE_CREDENTIAL_CACHE_TTL: '0' }));
+if (postgresUrl) {
+  results.push(await withPostgresDatabase((url) => measure('tollgate postgres, argon2 + cache', 'tollgate', { BENCH_DATABASE: url })));
+  results.push(await withPostgresDatabase((url) => measure('tollgate postgres, argon2, cache off', 'tollgate', { BENCH_DATABASE: url, TOLLGATE_CREDENTIAL_CACHE_TTL: '0' })));
+} else {
+  console.log('(PostgreSQL scenarios skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
+}
+print(results, ceiling);

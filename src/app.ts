@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import Koa, { type Middleware } from 'koa';
+import type { Config } from './config.js';
+import { errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/**
+ * oidc-provider's own body parser stops at 56 KiB and answers 400; refusing
+ * larger bodies here first gives the right status (413) and never reads them.
+ */
+export const MAX_BODY_BYTES = 56 * 1024;
+
+export interface AppDependencies {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** The oidc-provider mount (ProviderHost.middleware()). */
+  readonly provider: Middleware;
+  /** Resolves when the database answers; rejects otherwise. */
+  readonly checkDatabase: () => Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+function requestContext(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+      const cause = ctx.state['serverError'];
+      if (cause !== undefined) {
+        logger.error('request failed', { requestId, error: (cause as Error)?.name, detail: (cause as Error)?.message });
+        if (isDependencyUnavailable(cause)) throw new TollgateError(503, 'temporarily_unavailable', 'a dependency is unavailable, retry later', { cause });
+      }
+    } catch (error) {
+      const { status, body } = errorBody(error);
+      if (status >= 500 && !(error instanceof TollgateError && error.status === 503)) {
+        logger.error('request failed', { requestId, error: (error as Error)?.name, detail: (error as Error)?.message });
+      }
+      ctx.status = status;
+      ctx.body = body;
+      if (status === 503) ctx.set('Retry-After', '5');
+    } finally {
+      // Path only: query strings can carry codes or tokens.
+      logger.info('request', {
+        requestId,
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        client_id: (ctx as unknown as { oidc?: { client?: { clientId?: string } } }).oidc?.client?.clientId,
+      });
+    }
+  };
+}
+
+function securityHeaders(config: Config): Middleware {
+  const https = config.issuer.startsWith('https://');
+  return async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    if (https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    await next();
+  };
+}
+
+const bodyLimit: Middleware = async (ctx, next) => {
+  const length = Number(ctx.get('content-length') || 0);
+  if (length > MAX_BODY_BYTES) throw new TollgateError(413, 'request_too_large', `request body must not exceed ${MAX_BODY_BYTES} bytes`);
+  await next();
+};
+
+function health(checkDatabase: () => Promise<void>): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'GET') return next();
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return undefined;
+    }
+    if (ctx.path === '/readyz') {
+      try {
+        await checkDatabase();
+        ctx.body = { status: 'ready' };
+      } catch (cause) {
+        throw new TollgateError(503, 'temporarily_unavailable', 'database unavailable', { cause });
+      }
+      return undefined;
+    }
+    return next();
+  };
+}
+
+/** RFC 8414 metadata is the same document as OpenID discovery. */
+const authorizationServerMetadata: Middleware = async (ctx, next) => {
+  if (ctx.path === '/.well-known/oauth-authorization-server') ctx.path = '/.well-known/openid-configuration';
+  await next();
+};
+
+export function createApp(deps: AppDependencies): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.use(requestContext(deps.logger));
+  app.use(securityHeaders(deps.config));
+  app.use(bodyLimit);
+  app.use(health(deps.checkDatabase));
+  app.use(authorizationServerMetadata);
+  app.use(deps.provider);
+  return app;
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { openDatabase, migrate, type Database } from '../adapters/database.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { fileSecretSource } from './dev-secret.js';
+import { TollgateError } from './errors.js';
+import { createRegistry, type Registry } from './registry/index.js';
+import { splitList } from './registry/input.js';
+import { KeyStoreError } from '../keys/key-store.js';
+import { keyCommands } from './cli/keys.js';
+import { print, type Output } from './cli/output.js';
+
+const USAGE = `usage: tollgate <command> [options]   (every command accepts --json)
+
+  serve                                   run the server (PORT, DATABASE_URL, ISSUER, TOLLGATE_SECRET)
+  migrate                                 apply database migrations
+  tenants create <slug> --name <name>
+  tenants list
+  resources create <audience> --scopes "<s1> <s2>" [--name <n>] [--ttl <seconds>] [--format jwt|opaque]
+  resources list
+  clients create --name <n> --tenant <slug> --resource <uri> [--resource <uri>…] --scopes "<s1> <s2>"
+                 [--roles "<r1> <r2>"] [--ip-allowlist "<cidr> …"] [--secret-expires-in <seconds>]
+  clients list [--tenant <slug>]
+  clients show|disable|enable|rotate-secret|revoke-tokens <client_id>
+  keys list
+  keys rotate [--alg ES256|EdDSA|RS256|PS256]   next → active, active → retiring, new next
+  keys revoke <kid>                       emergency: the key leaves /jwks and signing at once
+  keys retire                             retire keys past their retiring window (the server also does this)
+  keys reseal                             re-seal private keys under the newest TOLLGATE_SECRET`;
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  name: { type: 'string' },
+  tenant: { type: 'string' },
+  resource: { type: 'string', multiple: true },
+  scopes: { type: 'string' },
+  roles: { type: 'string' },
+  'ip-allowlist': { type: 'string' },
+  'secret-expires-in': { type: 'string' },
+  ttl: { type: 'string' },
+  format: { type: 'string' },
+  alg: { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+export interface CommandContext {
+  readonly config: Config;
+  readonly database: Database;
+  readonly registry: Registry;
+  readonly values: Values;
+  readonly args: readonly string[];
+}
+
+function required(value: string | undefined, what: string): string {
+  if (!value) throw new TollgateError(400, 'invalid_request', `${what} is required`);
+  return value;
+}
+
+function integer(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new TollgateError(400, 'invalid_request', `${what} must be a whole number`);
+  return Number(value);
+}
+
+type Handler = (context: CommandContext) => Promise<Output>;
+
+const commands: Record<string, Handler> = {
+  'tenants create': async ({ registry, args, values }) =>
+    registry.tenants.create({ slug: required(args[0], 'tenant slug'), name: values.name ?? required(args[0], 'name') }),
+  'tenants list': async ({ registry }) => registry.tenants.list(),
+  'resources create': async ({ registry, args, values }) =>
+    registry.resources.create({
+      audience: required(args[0], 'audience'),
+      scopes: splitList(values.scopes),
+      ...(values.name ? { name: values.name } : {}),
+      ...(values.ttl ? { access_token_ttl: integer(values.ttl, '--ttl')! } : {}),
+      ...(values.format ? { token_format: values.format as 'jwt' | 'opaque' } : {}),
+    }),
+  'resources list': async ({ registry }) => registry.resources.list(),
+  'clients create': async ({ registry, values }) => {
+    const { client, clientSecret } = await registry.clients.create({
+      name: required(values.name, '--name'),
+      tenant: required(values.tenant, '--tenant'),
+      resources: (values.resource ?? []).flatMap(splitList),
+      scopes: splitList(values.scopes),
+      roles: splitList(values.roles),
+      ...(values['ip-allowlist'] ? { ip_allowlist: splitList(values['ip-allowlist']) } : {}),
+      ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
+    });
+    return { client_id: client.clientId, client_secret: clientSecret, ...client };
+  },
+  'clients list': async ({ registry, values }) => registry.clients.list(values.tenant ? { tenant: values.tenant } : {}),
+  'clients show': async ({ registry, args }) => {
+    const { secretHash: _hidden, ...view } = await registry.clients.get(required(args[0], 'client_id'));
+    return view;
+  },
+  'clients disable': async ({ registry, args }) => registry.clients.setEnabled(required(args[0], 'client_id'), false),
+  'clients enable': async ({ registry, args }) => registry.clients.setEnabled(required(args[0], 'client_id'), true),
+  'clients rotate-secret': async ({ registry, args }) => {
+    const { client, clientSecret } = await registry.clients.rotateSecret(required(args[0], 'client_id'));
+    return { client_id: client.clientId, client_secret: clientSecret, ...client };
+  },
+  'clients revoke-tokens': async ({ registry, args }) => registry.clients.revokeTokens(required(args[0], 'client_id')),
+  ...keyCommands,
+};
+
+async function serve(config: Config): Promise<void> {
+  // Loaded only here: oidc-provider is not needed (nor its Node-version
+  // warning wanted) for registry commands.
+  const { startTollgate } = await import('./main.js');
+  const running = await startTollgate(config);
+  const shutdown = () => {
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  const [group, action, ...args] = positionals;
+  if (values.help || !group) {
+    console.log(USAGE);
+    return group || values.help ? 0 : 2;
+  }
+  const config = loadConfig(process.env, fileSecretSource);
+  if (group === 'serve') {
+    await serve(config);
+    return -1;
+  }
+  const database = openDatabase(config.databaseUrl);
+  try {
+    if (group === 'migrate') {
+      const applied = await migrate(database);
+      print({ applied }, values.json ?? false);
+      return 0;
+    }
+    const handler = commands[`${group} ${action ?? ''}`];
+    if (!handler) {
+      console.error(`tollgate: unknown command "${[group, action].filter(Boolean).join(' ')}"\n\n${USAGE}`);
+      return 2;
+    }
+    await migrate(database);
+    const result = await handler({ config, database, registry: createRegistry(database.knex), values, args });
+    print(result, values.json ?? false);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    // One clear line, no stack: operators read this, scripts check the exit code.
+    const message = error instanceof TollgateError || error instanceof ConfigError || error instanceof KeyStoreError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
+      ? (error as Error).message
+      : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
+    console.error(`tollgate: ${message}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,30 @@
+export type Output = object | readonly object[];
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  if (Array.isArray(value)) return value.join(' ') || '-';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+function table(rows: readonly object[]): string {
+  if (!rows.length) return '(none)';
+  const columns = Object.keys(rows[0]!);
+  const cells = rows.map((row) => columns.map((column) => cell((row as Record<string, unknown>)[column])));
+  const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i]!.length)));
+  const format = (line: readonly string[]) => line.map((value, i) => value.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [format(columns), ...cells.map(format)].join('\n');
+}
+
+/** `--json` prints machine-readable JSON; otherwise a table or `key: value` lines. */
+export function print(result: Output, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(result, null, 2));
+  } else if (Array.isArray(result)) {
+    console.log(table(result));
+  } else {
+    const entries = Object.entries(result);
+    const width = Math.max(...entries.map(([key]) => key.length));
+    console.log(entries.map(([key, value]) => `${key.padEnd(width)}  ${cell(value)}`).join('\n'));
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * One error type for everything Tollgate itself refuses: an HTTP status, the
+ * OAuth `error` code a client branches on, and a description that is safe to
+ * show. `expose: false` errors are serialised as `server_error` so no internal
+ * message or stack reaches a client (the shape of oidc-provider's errors).
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'unsupported_grant_type'
+  | 'not_found'
+  | 'conflict'
+  | 'request_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'temporarily_unavailable'
+  | 'server_error';
+
+export class TollgateError extends Error {
+  override name = 'TollgateError';
+  readonly status: number;
+  readonly error: OAuthErrorCode;
+  readonly expose: boolean;
+
+  constructor(status: number, error: OAuthErrorCode, description: string, options?: { cause?: unknown }) {
+    super(description, options);
+    this.status = status;
+    this.error = error;
+    this.expose = status < 500 || status === 503;
+  }
+}
+
+export const invalidRequest = (description: string) => new TollgateError(400, 'invalid_request', description);
+export const notFound = (description: string) => new TollgateError(404, 'not_found', description);
+export const conflict = (description: string) => new TollgateError(409, 'conflict', description);
+
+export interface ErrorBody {
+  error: string;
+  error_description: string;
+}
+
+/** The one place an error becomes a response body. */
+export function errorBody(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof TollgateError && error.expose) {
+    return { status: error.status, body: { error: error.error, error_description: error.message } };
+  }
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose) {
+    // Koa's own client errors (body parsing, 413) carry status + expose.
+    const code: OAuthErrorCode = status === 413 ? 'request_too_large' : status === 415 ? 'unsupported_media_type' : 'invalid_request';
+    return { status, body: { error: code, error_description: (error as Error).message } };
+  }
+  return { status: 500, body: { error: 'server_error', error_description: 'internal server error' } };
+}
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '53300']);
+
+/**
+ * A dependency (database, Redis) is down or saturated: the client should
+ * retry later (503), not be told the server is broken (500).
+ */
+export function isDependencyUnavailable(error: unknown): boolean {
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || name === 'KnexTimeoutError';
+}

@@ -1,0 +1,107 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openDatabase, migrate, type Database } from '../adapters/database.js';
+import { createKnexAdapter } from '../adapters/knex-adapter.js';
+import { startSweeper } from '../adapters/sweeper.js';
+import { KeyStore } from '../keys/key-store.js';
+import { createSealer } from '../keys/seal.js';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { keyStoreOptions } from './key-policy.js';
+import { createLogger, type Logger } from './logger.js';
+import { ProviderHost } from './provider/provider-host.js';
+import { VerifiedCredentialCache } from './registry/credential-cache.js';
+import { createRegistry, type Registry } from './registry/index.js';
+
+/** How often every instance checks the key table for a rotation. */
+const KEY_POLL_MS = 5_000;
+export interface RunningTollgate {
+  readonly url: string;
+  readonly config: Config;
+  readonly database: Database;
+  readonly registry: Registry;
+  readonly keyStore: KeyStore;
+  readonly providerHost: ProviderHost;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** config → database → migrations → key store → provider → Koa app → listen. */
+export async function startTollgate(config: Config, options: { logger?: Logger } = {}): Promise<RunningTollgate> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  if (config.secretGenerated) {
+    logger.warn('TOLLGATE_SECRET is not set: using a generated development secret from the data directory. Set TOLLGATE_SECRET in production.', {
+      dataDir: config.dataDir,
+    });
+  }
+
+  const database = openDatabase(config.databaseUrl);
+  const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
+  try {
+    const applied = await migrate(database);
+    if (applied.length) logger.info('migrations applied', { count: applied.length });
+
+    const keyStore = new KeyStore(database.knex, createSealer(config.secrets), keyStoreOptions(config));
+    await keyStore.initialize();
+
+    const registry = createRegistry(database.knex);
+    const credentials = new VerifiedCredentialCache(config.secrets[0]!, { ttlSeconds: config.credentialCacheTtlSeconds });
+    const ModelAdapter = createKnexAdapter(database.knex);
+    const providerHost = await ProviderHost.create(
+      { config, registry, credentials, createModelAdapter: (model) => new ModelAdapter(model) },
+      keyStore,
+    );
+    providerHost.watch(KEY_POLL_MS, (error) => logger.error('signing key refresh failed', { error: (error as Error)?.message }));
+    cleanups.push(() => providerHost.stop());
+
+    const sweeper = startSweeper(database.knex, {
+      intervalMs: 60_000,
+      batchSize: 500,
+      onError: (error) => logger.warn('expired-row sweep failed', { error: (error as Error)?.message }),
+    });
+    cleanups.push(() => sweeper.stop());
+
+    const app = createApp({
+      config,
+      logger,
+      provider: providerHost.middleware(),
+      checkDatabase: async () => {
+        await database.knex.raw('select 1');
+      },
+    });
+    const server = app.listen(config.port, config.host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    // Keep-alive connections must not outlive a load balancer's idle timeout.
+    server.keepAliveTimeout = 65_000;
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}`;
+    logger.info('tollgate listening', { url, issuer: config.issuer, database: database.kind });
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      config,
+      database,
+      registry,
+      keyStore,
+      providerHost,
+      server,
+      close() {
+        closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          });
+          for (const cleanup of cleanups.reverse()) await cleanup();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,130 @@
+import { hkdfSync } from 'node:crypto';
+import Provider, {
+  type Adapter,
+  type AsymmetricSigningAlgorithm,
+  type Configuration,
+  type JWK,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
+import type { Config } from '../config.js';
+import type { VerifiedCredentialCache } from '../registry/credential-cache.js';
+import type { Registry } from '../registry/index.js';
+import { RegistryClientAdapter, TOLLGATE_CLIENT_METADATA, type TollgateClientMetadata } from './registry-client-adapter.js';
+import { createResourceServerInfo, defaultResource, PROVIDER_SCOPES } from './resource-policy.js';
+import { extraTokenClaims } from './token-claims.js';
+import { isClientTokenCurrent } from './token-status.js';
+
+/** Only asymmetric signatures: a client secret can never become a signing key. */
+export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
+
+export interface ProviderDependencies {
+  readonly config: Config;
+  readonly registry: Registry;
+  /** Storage for every model but `Client` (the Knex adapter). */
+  readonly createModelAdapter: (model: string) => Adapter;
+  readonly credentials: VerifiedCredentialCache;
+  /** Private JWKs, the active (signing) key first. */
+  readonly signingJwks: readonly JWK[];
+}
+
+interface TokenWithResourceServer {
+  resourceServer?: { accessTokenTTL?: number };
+}
+
+/**
+ * Builds an oidc-provider instance for one set of signing keys. The provider
+ * fixes its keystore at construction, so the host builds a new one whenever
+ * the key set changes (see provider-host.ts); everything else it needs is
+ * read per request from the registry.
+ */
+export function createProvider(deps: ProviderDependencies): Provider {
+  const { config, registry, credentials } = deps;
+  const active = deps.signingJwks[0];
+  if (!active?.kid || !active.alg) throw new Error('the key store returned no active signing key');
+  const signing = { kid: active.kid, alg: active.alg as AsymmetricSigningAlgorithm };
+  const clientAdapter = new RegistryClientAdapter(registry.clients);
+  const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: TokenWithResourceServer) =>
+    token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds;
+
+  const configuration: Configuration = {
+    adapter: (model: string) => (model === 'Client' ? clientAdapter : deps.createModelAdapter(model)),
+    jwks: { keys: [...deps.signingJwks] },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    extraClientMetadata: { properties: [...TOLLGATE_CLIENT_METADATA] },
+    clientDefaults: {
+      grant_types: ['client_credentials'],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: signing.alg,
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: [...SIGNING_ALGORITHMS],
+      userinfoSigningAlgValues: [...SIGNING_ALGORITHMS],
+      introspectionSigningAlgValues: [...SIGNING_ALGORITHMS],
+      authorizationSigningAlgValues: [...SIGNING_ALGORITHMS],
+      requestObjectSigningAlgValues: [...SIGNING_ALGORITHMS],
+      clientAuthSigningAlgValues: [...SIGNING_ALGORITHMS],
+    },
+    scopes: [...PROVIDER_SCOPES],
+    responseTypes: ['code', 'none'],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A token is active only while its client is enabled and has not
+        // revoked its tokens since; the JWT path applies the same rule.
+        allowedPolicy: async (_ctx, _client, token) =>
+          isClientTokenCurrent(registry.clients, token.clientId, (token as { extra?: Record<string, unknown> }).extra?.['token_version']),
+      },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: createResourceServerInfo(registry.resources, {
+          defaultAccessTokenTtl: config.accessTokenTtlSeconds,
+          signing: () => signing,
+        }),
+      },
+    },
+    extraTokenClaims: extraTokenClaims as Configuration['extraTokenClaims'],
+    ttl: {
+      AccessToken: accessTokenTtl as never,
+      ClientCredentials: accessTokenTtl as never,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+    },
+    cookies: { keys: [Buffer.from(hkdfSync('sha256', config.secrets[0]!, '', 'tollgate/cookies/v1', 32)).toString('base64url')] },
+    // Errors are JSON for every caller; there is no HTML page to render yet.
+    renderError: async (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+
+  // Advertised URLs derive from ISSUER only. oidc-provider builds them from the
+  // request's Host header, so `Host: evil.example` would otherwise publish
+  // `http://evil.example/jwks` in discovery.
+  provider.OIDCContext.prototype.urlFor = function urlFor(name: string, opt?: Parameters<Provider['urlFor']>[1]) {
+    return provider.urlFor(name, opt);
+  };
+
+  // The stored `client_secret` is an argon2id hash; compare through the
+  // verified-credential cache. The token version is part of the cache
+  // identity so `revoke-tokens` also forces a fresh argon2 check.
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(presented: string) {
+    const client = this as unknown as TollgateClientMetadata & { clientSecret: string };
+    return credentials.verify(['client', client.client_id, client.token_version], client.clientSecret, presented);
+  };
+
+  return provider;
+}

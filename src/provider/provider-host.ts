@@ -1,0 +1,126 @@
+import compose from 'koa-compose';
+import type { Middleware, ParameterizedContext } from 'koa';
+import type Provider from 'oidc-provider';
+import type { JWK } from 'oidc-provider';
+import type { JWK as JoseJwk } from 'jose';
+import { verifyAgainstDecoy } from '../registry/credential-cache.js';
+import { createProvider, SIGNING_ALGORITHMS, type ProviderDependencies } from './create-provider.js';
+import { createJwtIntrospector, type IntrospectionResponse } from './jwt-introspection.js';
+
+/** What the host needs from the key store (keys/key-store.ts). */
+export interface SigningKeySource {
+  /** Cheap: changes whenever the published or signing set changes. */
+  version(): Promise<string>;
+  current(): Promise<{ version: string; activeKid: string; signingJwks: JWK[]; publicJwks: JWK[] }>;
+}
+
+interface Mounted {
+  readonly provider: Provider;
+  readonly version: string;
+  readonly dispatch: Middleware;
+  readonly introspectJwt: (token: string) => Promise<IntrospectionResponse>;
+}
+
+interface OidcView {
+  route?: string;
+  client?: unknown;
+  entities?: Record<string, unknown>;
+  params?: Record<string, unknown>;
+}
+
+const oidcOf = (ctx: ParameterizedContext): OidcView | undefined => (ctx as unknown as { oidc?: OidcView }).oidc;
+const errorOf = (ctx: ParameterizedContext): unknown => (ctx.body as { error?: unknown } | null | undefined)?.error;
+
+/**
+ * Holds the live oidc-provider and swaps in a new one when the signing keys
+ * change (the provider fixes its keystore at construction). A request keeps
+ * the provider it started on, so a swap never fails a request in flight.
+ */
+export class ProviderHost {
+  #mounted: Mounted;
+  #timer: NodeJS.Timeout | undefined;
+  #refreshing: Promise<boolean> | undefined;
+
+  private constructor(
+    private readonly deps: Omit<ProviderDependencies, 'signingJwks'>,
+    private readonly keys: SigningKeySource,
+    mounted: Mounted,
+  ) {
+    this.#mounted = mounted;
+  }
+
+  static async create(deps: Omit<ProviderDependencies, 'signingJwks'>, keys: SigningKeySource): Promise<ProviderHost> {
+    return new ProviderHost(deps, keys, ProviderHost.#mount(deps, await keys.current()));
+  }
+
+  static #mount(deps: Omit<ProviderDependencies, 'signingJwks'>, keys: Awaited<ReturnType<SigningKeySource['current']>>): Mounted {
+    const provider = createProvider({ ...deps, signingJwks: keys.signingJwks });
+    // The provider answers internal failures with a generic server_error;
+    // keep the cause for the host, which logs it and maps outages to 503.
+    provider.on('server_error', (ctx: ParameterizedContext, error: unknown) => {
+      ctx.state['serverError'] = error;
+    });
+    return {
+      provider,
+      version: keys.version,
+      dispatch: compose(provider.middleware) as Middleware,
+      introspectJwt: createJwtIntrospector({
+        issuer: deps.config.issuer,
+        publicJwks: keys.publicJwks as JoseJwk[],
+        algorithms: SIGNING_ALGORITHMS,
+        clients: deps.registry.clients,
+      }),
+    };
+  }
+
+  get provider(): Provider {
+    return this.#mounted.provider;
+  }
+
+  /** Rebuilds the provider if the key set changed; true when it swapped. */
+  refresh(): Promise<boolean> {
+    this.#refreshing ??= (async () => {
+      try {
+        if ((await this.keys.version()) === this.#mounted.version) return false;
+        this.#mounted = ProviderHost.#mount(this.deps, await this.keys.current());
+        return true;
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  /** Polls the key table so every instance notices a rotation within `intervalMs`. */
+  watch(intervalMs: number, onError: (error: unknown) => void): void {
+    this.#timer = setInterval(() => this.refresh().catch(onError), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  middleware(): Middleware {
+    return async (ctx, next) => {
+      const mounted = this.#mounted;
+      await mounted.dispatch(ctx, next);
+      const oidc = oidcOf(ctx);
+      if (!oidc) return;
+
+      // The provider refuses JWTs only after authenticating the caller, so
+      // answering here keeps introspection client-authenticated.
+      if (oidc.route === 'introspection' && ctx.status === 400 && errorOf(ctx) === 'unsupported_token_type' && oidc.client) {
+        ctx.status = 200;
+        ctx.body = await mounted.introspectJwt(String(oidc.params?.['token'] ?? ''));
+        return;
+      }
+
+      // Unknown (or disabled) client: pay the argon2 cost a wrong secret pays,
+      // so response time does not reveal which client ids exist.
+      if (ctx.status === 401 && errorOf(ctx) === 'invalid_client' && !oidc.entities?.['Client']) {
+        await verifyAgainstDecoy('');
+      }
+    };
+  }
+}

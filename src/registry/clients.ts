@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Knex } from 'knex';
+import type { JSONSchemaType } from 'ajv';
+import { invalidRequest, notFound } from '../errors.js';
+import { compileInput, isStorableText, parseList, ROLE, SCOPE_TOKEN } from './input.js';
+import { generateSecret, hashSecret } from './secrets.js';
+import type { ResourceRepository } from './resources.js';
+import type { TenantRepository } from './tenants.js';
+
+/** A machine client as the registry stores it (the secret only as a hash). */
+export interface Client {
+  clientId: string;
+  tenantId: string;
+  tenantSlug: string;
+  name: string;
+  secretHash: string;
+  /** Epoch ms, or null for a secret that does not expire. */
+  secretExpiresAt: number | null;
+  roles: string[];
+  scopes: string[];
+  resources: string[];
+  ipAllowlist: string[] | null;
+  enabled: boolean;
+  /** Bumped by `revoke-tokens`: tokens carrying an older version are no longer active. */
+  tokenVersion: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What reads show: everything but the hash. */
+export type ClientView = Omit<Client, 'secretHash'>;
+
+export interface CreateClientInput {
+  name: string;
+  tenant: string;
+  resources: string[];
+  scopes: string[];
+  roles?: string[];
+  ip_allowlist?: string[];
+  secret_expires_in?: number;
+}
+
+const createClientInput = compileInput<CreateClientInput>({
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    tenant: { type: 'string', minLength: 1, maxLength: 64 },
+    resources: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1, uniqueItems: true, maxItems: 50 },
+    scopes: { type: 'array', items: { type: 'string', pattern: SCOPE_TOKEN }, uniqueItems: true, maxItems: 200 },
+    roles: { type: 'array', items: { type: 'string', pattern: ROLE }, uniqueItems: true, maxItems: 100, nullable: true },
+    ip_allowlist: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 100, nullable: true },
+    secret_expires_in: { type: 'integer', minimum: 60, nullable: true },
+  },
+  required: ['name', 'tenant', 'resources', 'scopes'],
+  additionalProperties: false,
+} satisfies JSONSchemaType<CreateClientInput>);
+
+interface ClientRow {
+  client_id: string;
+  tenant_id: string;
+  name: string;
+  secret_hash: string;
+  secret_expires_at: number | null;
+  roles: string;
+  scopes: string;
+  resources: string;
+  ip_allowlist: string | null;
+  enabled: boolean | number;
+  token_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+const toClient = (row: ClientRow & { tenant_slug: string }): Client => ({
+  clientId: row.client_id,
+  tenantId: row.tenant_id,
+  tenantSlug: row.tenant_slug,
+  name: row.name,
+  secretHash: row.secret_hash,
+  secretExpiresAt: row.secret_expires_at,
+  roles: parseList(row.roles),
+  scopes: parseList(row.scopes),
+  resources: parseList(row.resources),
+  ipAllowlist: row.ip_allowlist === null ? null : parseList(row.ip_allowlist),
+  // SQLite returns booleans as 0/1.
+  enabled: Boolean(row.enabled),
+  tokenVersion: row.token_version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export function clientView(client: Client): ClientView {
+  const { secretHash: _hidden, ...view } = client;
+  return view;
+}
+
+/** An allow-list entry is an IP address or a CIDR block. */
+function checkIpAllowlist(entries: readonly string[]): void {
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    const prefixValid = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !prefixValid) throw invalidRequest(`ip_allowlist entry ${entry} is not an IP address or CIDR block`);
+  }
+}
+
+export class ClientRepository {
+  constructor(
+    private readonly knex: Knex,
+    private readonly tenants: TenantRepository,
+    private readonly resources: ResourceRepository,
+  ) {}
+
+  #select() {
+    return this.knex('clients')
+      .join('tenants', 'tenants.id', 'clients.tenant_id')
+      .select('clients.*', 'tenants.slug as tenant_slug');
+  }
+
+  /** Creates a client; the returned secret is the only copy that will ever exist. */
+  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret: string }> {
+    const valid = createClientInput(input);
+    const tenant = await this.tenants.findBySlugOrId(valid.tenant);
+    if (!tenant) throw invalidRequest(`tenant ${valid.tenant} does not exist`);
+    const available = new Set<string>();
+    for (const audience of valid.resources) {
+      const resource = await this.resources.findByAudience(audience);
+      if (!resource) throw invalidRequest(`resource server ${audience} does not exist`);
+      resource.scopes.forEach((scope) => available.add(scope));
+    }
+    const unknown = valid.scopes.filter((scope) => !available.has(scope));
+    if (unknown.length) throw invalidRequest(`scope ${unknown.join(' ')} is not offered by the client's resource servers`);
+    if (valid.ip_allowlist) checkIpAllowlist(valid.ip_allowlist);
+
+    const clientSecret = generateSecret();
+    const now = Date.now();
+    const row: ClientRow = {
+      client_id: randomUUID(),
+      tenant_id: tenant.id,
+      name: valid.name,
+      secret_hash: await hashSecret(clientSecret),
+      secret_expires_at: valid.secret_expires_in ? now + valid.secret_expires_in * 1000 : null,
+      roles: JSON.stringify(valid.roles ?? []),
+      scopes: JSON.stringify(valid.scopes),
+      resources: JSON.stringify(valid.resources),
+      ip_allowlist: valid.ip_allowlist ? JSON.stringify(valid.ip_allowlist) : null,
+      enabled: true,
+      token_version: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.knex('clients').insert(row);
+    return { client: clientView(toClient({ ...row, tenant_slug: tenant.slug })), clientSecret };
+  }
+
+  async list(filter: { tenant?: string } = {}): Promise<ClientView[]> {
+    const query = this.#select().orderBy('clients.created_at');
+    if (filter.tenant) query.where((where) => where.where('tenants.slug', filter.tenant).orWhere('tenants.id', filter.tenant));
+    const rows: (ClientRow & { tenant_slug: string })[] = await query;
+    return rows.map((row) => clientView(toClient(row)));
+  }
+
+  /** The client with its hash, for authentication; undefined for unknown ids. */
+  async find(clientId: string): Promise<Client | undefined> {
+    if (!isStorableText(clientId)) return undefined;
+    const row: (ClientRow & { tenant_slug: string }) | undefined = await this.#select()
+      .where('clients.client_id', clientId)
+      .first();
+    return row && toClient(row);
+  }
+
+  async get(clientId: string): Promise<Client> {
+    const client = await this.find(clientId);
+    if (!client) throw notFound(`client ${clientId} does not exist`);
+    return client;
+  }
+
+  async setEnabled(clientId: string, enabled: boolean): Promise<ClientView> {
+    await this.#update(clientId, { enabled });
+    return clientView(await this.get(clientId));
+  }
+
+  /** Replaces the secret; the old one stops working at once, in every process. */
+  async rotateSecret(clientId: string): Promise<{ client: ClientView; clientSecret: string }> {
+    const clientSecret = generateSecret();
+    await this.#update(clientId, { secret_hash: await hashSecret(clientSecret) });
+    return { client: clientView(await this.get(clientId)), clientSecret };
+  }
+
+  /** Every token issued so far stops being active; new ones work. */
+  async revokeTokens(clientId: string): Promise<ClientView> {
+    await this.#update(clientId, { token_version: this.knex.raw('token_version + 1') });
+    return clientView(await this.get(clientId));
+  }
+
+  async #update(clientId: string, changes: Record<string, unknown>): Promise<void> {
+    if (!isStorableText(clientId)) throw notFound(`client ${clientId} does not exist`);
+    const updated = await this.knex('clients')
+      .where({ client_id: clientId })
+      .update({ ...changes, updated_at: Date.now() });
+    if (!updated) throw notFound(`client ${clientId} does not exist`);
+  }
+}

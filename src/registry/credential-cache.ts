@@ -1,0 +1,81 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import { hashSecret, verifySecret } from './secrets.js';
+
+/**
+ * Skips argon2 for a credential that already proved itself recently.
+ *
+ * Entries are keyed by an HMAC (under a key derived from TOLLGATE_SECRET) of
+ * everything that makes the credential valid: its id, the stored hash, the
+ * token version and the presented secret. Rotating the secret or bumping the
+ * token version changes the key, so such entries are simply never hit again,
+ * in every process, without any invalidation message; a disabled client never
+ * reaches the comparison at all. Only successes are cached, so a wrong secret
+ * always pays the full argon2 cost. Memory is bounded (oldest entry evicted).
+ */
+export class VerifiedCredentialCache {
+  readonly #hmacKey: Buffer;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #clock: () => number;
+  readonly #entries = new Map<string, number>();
+
+  constructor(secret: string, options: { ttlSeconds: number; maxEntries?: number; clock?: () => number }) {
+    this.#hmacKey = Buffer.from(hkdfSync('sha256', secret, '', 'tollgate/credential-cache/v1', 32));
+    this.#ttlMs = options.ttlSeconds * 1000;
+    this.#maxEntries = options.maxEntries ?? 50_000;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  #key(parts: readonly (string | number)[]): string {
+    return createHmac('sha256', this.#hmacKey).update(JSON.stringify(parts)).digest('base64url');
+  }
+
+  #hit(key: string): boolean {
+    const expiresAt = this.#entries.get(key);
+    if (expiresAt === undefined) return false;
+    if (expiresAt <= this.#clock()) {
+      this.#entries.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  #remember(key: string): void {
+    if (this.#ttlMs <= 0) return;
+    if (this.#entries.size >= this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    this.#entries.set(key, this.#clock() + this.#ttlMs);
+  }
+
+  /**
+   * Verifies `presented` against `storedHash`, from the cache when the same
+   * credential state was proven within the TTL.
+   * @param identity what the credential belongs to and what invalidates it,
+   *   e.g. `[clientId, tokenVersion]`.
+   */
+  async verify(identity: readonly (string | number)[], storedHash: string, presented: string): Promise<boolean> {
+    const key = this.#key([...identity, storedHash, presented]);
+    if (this.#hit(key)) return true;
+    const valid = await verifySecret(storedHash, presented);
+    if (valid) this.#remember(key);
+    return valid;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * Pays one argon2 verification for a credential that does not exist, so an
+ * unknown client id costs the same time as a known one with a wrong secret
+ * (otherwise response time tells an attacker which client ids exist).
+ */
+export async function verifyAgainstDecoy(presented: string): Promise<void> {
+  decoyHash ??= hashSecret('tollgate-decoy-credential');
+  await verifySecret(await decoyHash, presented || 'x');
+}

@@ -1,0 +1,53 @@
+import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
+import { invalidRequest } from '../errors.js';
+
+/**
+ * Operator input (CLI today, admin API later) is validated by AJV schemas that
+ * are write allow-lists: unknown properties are refused, not ignored, so a
+ * typo or a mass-assignment attempt surfaces as a 400 naming the field.
+ */
+const ajv = new Ajv({ allErrors: false, useDefaults: true, removeAdditional: false });
+
+/** RFC 6749 §3.3 scope-token characters. */
+export const SCOPE_TOKEN = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$';
+export const SLUG = '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$';
+export const ROLE = '^[A-Za-z0-9:._-]{1,64}$';
+
+function describe(error: ErrorObject): string {
+  const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (error.keyword === 'additionalProperties') {
+    return `${field ? `${field}.` : ''}${String(error.params['additionalProperty'])} is not a recognised field`;
+  }
+  if (error.keyword === 'required') return `${String(error.params['missingProperty'])} is required`;
+  return `${field || 'input'} ${error.message ?? 'is invalid'}`;
+}
+
+export function compileInput<T>(schema: JSONSchemaType<T>): (input: unknown) => T {
+  const validate: ValidateFunction<T> = ajv.compile(schema);
+  return (input: unknown): T => {
+    const copy = structuredClone(input);
+    if (!validate(copy)) throw invalidRequest(describe((validate.errors ?? [])[0]!));
+    return copy;
+  };
+}
+
+/** Splits a space- or comma-separated list as operators type it on a command line. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s,]+/).filter(Boolean);
+}
+
+/** JSON text column → string array (SQLite and PostgreSQL store lists alike). */
+export function parseList(value: string | null | undefined): string[] {
+  if (!value) return [];
+  const parsed: unknown = JSON.parse(value);
+  return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/**
+ * PostgreSQL text cannot hold a NUL byte and answers such a query with an
+ * error; a lookup by client-supplied text checks this first and treats the
+ * value as unknown instead of turning it into a 500.
+ */
+export function isStorableText(value: string): boolean {
+  return value.length > 0 && value.length <= 2000 && !value.includes('\u0000');
+}

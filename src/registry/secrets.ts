@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
+
+/**
+ * Client secrets: 256 bits from the CSPRNG, shown once, stored only as an
+ * argon2id hash. Parameters are OWASP's first recommendation (19 MiB, t=2,
+ * p=1); raising them costs every cache miss and every failed attempt.
+ */
+export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+export function generateSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashSecret(secret: string): Promise<string> {
+  return argon2.hash(secret, ARGON2_OPTIONS);
+}
+
+/** False for a wrong secret and for a malformed stored hash: never throws on client input. */
+export async function verifySecret(hash: string, presented: string): Promise<boolean> {
+  try {
+    return await argon2.verify(hash, presented);
+  } catch {
+    return false;
+  }
+}

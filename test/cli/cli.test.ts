@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { databaseVariants } from '../helpers/databases.js';
+import { postForm, startTestServer, type TestServer } from '../helpers/server.js';
+
+const run = promisify(execFile);
+const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+for (const variant of databaseVariants) {
+  describe(`the tollgate CLI against a running server (${variant.kind})`, { skip: variant.skip }, () => {
+    let server: TestServer;
+
+    before(async () => {
+      server = await startTestServer(variant.kind);
+    });
+    after(() => server?.stop());
+
+    /** Runs `tollgate …` with the server's environment, as an operator would. */
+    async function tollgate(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+      try {
+        const { stdout, stderr } = await run(process.execPath, [cliPath, ...args], { env: { ...process.env, ...server.env } });
+        return { stdout, stderr, code: 0 };
+      } catch (error) {
+        const failed = error as { stdout: string; stderr: string; code: number };
+        return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
+      }
+    }
+
+    const json = async (...args: string[]) => {
+      const result = await tollgate(...args, '--json');
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as Record<string, unknown> & Record<string, unknown>[];
+    };
+
+    test('the README walk-through: tenant, resource, client, then a token from the running server', async () => {
+      await json('tenants', 'create', 'acme', '--name', 'Acme Corp');
+      await json('resources', 'create', 'https://api.acme.test', '--scopes', 'read:projects write:projects');
+      const client = await json('clients', 'create', '--name', 'billing-job', '--tenant', 'acme',
+        '--resource', 'https://api.acme.test', '--scopes', 'read:projects write:projects', '--roles', 'reader');
+      assert.match(String(client['client_id']), /^[0-9a-f-]{36}$/);
+      assert.ok(String(client['client_secret']).length >= 43);
+      assert.equal(client['secretHash'], undefined);
+
+      const credentials = { clientId: String(client['client_id']), clientSecret: String(client['client_secret']) };
+      const token = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'read:projects', resource: 'https://api.acme.test' }, credentials);
+      assert.equal(token.status, 200, JSON.stringify(token.body));
+
+      const listed = await json('clients', 'list', '--tenant', 'acme');
+      assert.equal(listed.length, 1);
+      assert.doesNotMatch(JSON.stringify(listed), /argon2|client_secret/);
+
+      const disabled = await json('clients', 'disable', credentials.clientId);
+      assert.equal(disabled['enabled'], false);
+      const refused = await postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, credentials);
+      assert.equal(refused.status, 401);
+      await json('clients', 'enable', credentials.clientId);
+
+      const rotated = await json('clients', 'rotate-secret', credentials.clientId);
+      assert.notEqual(rotated['client_secret'], credentials.clientSecret);
+      const revoked = await json('clients', 'revoke-tokens', credentials.clientId);
+      assert.equal(revoked['tokenVersion'], 1);
+
+      const keys = await json('keys', 'list');
+      assert.deepEqual(keys.map((key) => key['state']).sort(), ['active', 'next']);
+      assert.doesNotMatch(JSON.stringify(keys), /"d"|sealed/);
+    });
+
+    test('errors are one clear line and a non-zero exit', async () => {
+      const missingTenant = await tollgate('clients', 'create', '--name', 'x', '--tenant', 'nope', '--resource', 'https://api.acme.test', '--scopes', 'read:projects');
+      assert.equal(missingTenant.code, 1);
+      assert.equal(missingTenant.stderr.trim(), 'tollgate: tenant nope does not exist');
+
+      const duplicate = await tollgate('tenants', 'create', 'acme');
+      assert.equal(duplicate.code, 1);
+      assert.match(duplicate.stderr, /^tollgate: tenant acme already exists\n$/);
+
+      const unknownOption = await tollgate('tenants', 'list', '--colour');
+      assert.equal(unknownOption.code, 1);
+      assert.equal(unknownOption.stderr.trim().split('\n').length, 1);
+
+      const unknownClient = await tollgate('clients', 'disable', 'no-such-client');
+      assert.equal(unknownClient.code, 1);
+      assert.match(unknownClient.stderr, /client no-such-client does not exist/);
+
+      const badScope = await tollgate('resources', 'create', 'https://x.test', '--scopes', 'bad"scope');
+      assert.equal(badScope.code, 1);
+      assert.match(badScope.stderr, /scopes/);
+    });
+  });
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig, type SecretSource } from '../../src/config.js';
+
+const generated: SecretSource = { developmentSecret: () => 'd'.repeat(48) };
+const secret = 's'.repeat(40);
+
+describe('configuration from the environment', () => {
+  test('defaults need nothing: port 3000, SQLite in ./data, issuer from the port, 15-minute tokens', () => {
+    const config = loadConfig({}, generated);
+    assert.equal(config.port, 3000);
+    assert.equal(config.issuer, 'http://localhost:3000');
+    assert.equal(config.databaseUrl, 'sqlite:./data/tollgate.sqlite');
+    assert.equal(config.accessTokenTtlSeconds, 900);
+    assert.equal(config.secretGenerated, true);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  test('values are coerced and empty strings count as unset', () => {
+    const config = loadConfig({ PORT: '8080', ISSUER: '', TOLLGATE_SECRET: secret, TOLLGATE_ACCESS_TOKEN_TTL: '300' }, generated);
+    assert.equal(config.port, 8080);
+    assert.equal(config.issuer, 'http://localhost:8080');
+    assert.equal(config.accessTokenTtlSeconds, 300);
+    assert.deepEqual(config.secrets, [secret]);
+    assert.equal(config.secretGenerated, false);
+  });
+
+  test('a bad setting fails fast with its name', () => {
+    assert.throws(() => loadConfig({ PORT: 'eighty' }, generated), (error: unknown) => error instanceof ConfigError && /PORT/.test(error.message));
+    assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }, generated), /DATABASE_URL/);
+    assert.throws(() => loadConfig({ TOLLGATE_SECRET: 'short' }, generated), /TOLLGATE_SECRET/);
+    assert.throws(() => loadConfig({ ISSUER: 'ftp://x' }, generated), /ISSUER/);
+    assert.throws(() => loadConfig({ TOLLGATE_ACCESS_TOKEN_TTL: '5' }, generated), /TOLLGATE_ACCESS_TOKEN_TTL/);
+  });
+
+  test('production refuses the generated secret and a plain-http issuer', () => {
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com' }, generated), /TOLLGATE_SECRET is required/);
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', TOLLGATE_SECRET: secret }, generated), /ISSUER must be an https/);
+    const config = loadConfig({ NODE_ENV: 'production', TOLLGATE_SECRET: secret, ISSUER: 'https://auth.example.com/' }, generated);
+    assert.equal(config.issuer, 'https://auth.example.com');
+  });
+
+  test('previous sealing secrets follow the current one, newest first', () => {
+    const old = 'o'.repeat(40);
+    const config = loadConfig({ TOLLGATE_SECRET: secret, TOLLGATE_SECRET_PREVIOUS: `${old}, ${'p'.repeat(40)}` }, generated);
+    assert.deepEqual(config.secrets, [secret, old, 'p'.repeat(40)]);
+  });
+});

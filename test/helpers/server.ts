@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DatabaseKind } from '../../adapters/database.js';
+import { loadConfig } from '../../src/config.js';
+import { fileSecretSource } from '../../src/dev-secret.js';
+import { createLogger } from '../../src/logger.js';
+import { startTollgate, type RunningTollgate } from '../../src/main.js';
+import { createTestDatabase, type TestDatabase } from './databases.js';
+
+/** The real host on 127.0.0.1, on its own database and data directory. */
+export interface TestServer extends RunningTollgate {
+  readonly issuer: string;
+  readonly env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port, so ISSUER can name the port the server will use. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts Tollgate the way `npm start` does, with environment overrides.
+ * `database` may be shared by several servers (scale-out tests).
+ */
+export async function startTestServer(
+  kind: DatabaseKind,
+  options: { env?: Record<string, string>; database?: TestDatabase } = {},
+): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase(kind));
+  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-data-'));
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATABASE_URL: database.url,
+    TOLLGATE_DATA_DIR: dataDir,
+    TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  };
+  const config = loadConfig(env, fileSecretSource);
+  const running = await startTollgate(config, { logger: createLogger(config.logLevel) });
+  return {
+    ...running,
+    issuer: config.issuer,
+    env,
+    async stop() {
+      await running.close();
+      if (!options.database) await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface MachineClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly tenantId: string;
+}
+
+export const API = 'https://api.acme.test';
+export const REPORTS_API = 'https://reports.acme.test';
+
+/** Tenant `acme`, resource servers, and one client, through the registry. */
+export async function seedMachineClient(
+  server: RunningTollgate,
+  options: { resources?: string[]; scopes?: string[]; roles?: string[]; tenant?: string } = {},
+): Promise<MachineClient> {
+  const { registry } = server;
+  const slug = options.tenant ?? 'acme';
+  const tenant = (await registry.tenants.findBySlug(slug)) ?? (await registry.tenants.create({ slug, name: `${slug} corp` }));
+  for (const [audience, scopes] of [
+    [API, ['read:projects', 'write:projects']],
+    [REPORTS_API, ['read:reports']],
+  ] as const) {
+    if (!(await registry.resources.findByAudience(audience))) {
+      await registry.resources.create({ audience, scopes: [...scopes] });
+    }
+  }
+  const { client, clientSecret } = await registry.clients.create({
+    name: 'billing-job',
+    tenant: slug,
+    resources: options.resources ?? [API],
+    scopes: options.scopes ?? ['read:projects', 'write:projects'],
+    roles: options.roles ?? ['reader'],
+  });
+  return { clientId: client.clientId, clientSecret, tenantId: tenant.id };
+}
+
+/** A form POST with HTTP Basic client authentication, as curl -u does. */
+export async function postForm(
+  url: string,
+  form: Record<string, string>,
+  auth?: { clientId: string; clientSecret: string },
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(auth
+        ? { authorization: `Basic ${Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`).toString('base64')}` }
+        : {}),
+      ...headers,
+    },
+    body: new URLSearchParams(form).toString(),
+  });
+  const text = await response.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { raw: text };
+  }
+  return { status: response.status, body, headers: response.headers };
+}
+
+export const silentLogger = createLogger('silent');
