@@ -33,7 +33,16 @@ async function startBare(port: number): Promise<BenchTarget> {
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     jwks: { keys: [jwk] },
-    clients: [{ client_id: 'bench', client_secret: clientSecret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }],
+    clients: [
+      {
+        client_id: 'bench',
+        client_secret: clientSecret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        id_token_signed_response_alg: 'ES256',
+      },
+    ],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

@@ -58,13 +58,12 @@ async function measure(scenario: string, kind: 'bare' | 'tollgate', env: Record<
     const basic = Buffer.from(`${encodeURIComponent(target.clientId)}:${encodeURIComponent(target.clientSecret)}`).toString('base64');
     const request = {
       method: 'POST' as const,
-      path: '/token',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: target.audience }).toString(),
     };
     // Warm-up: JIT, connection pools, and (for Tollgate) the credential cache.
-    await autocannon({ url: target.url, ...request, connections: 4, duration: 2 });
-    const result = await autocannon({ url: target.url, ...request, connections: CONNECTIONS, duration: SECONDS });
+    await autocannon({ url: `${target.url}/token`, ...request, connections: 4, duration: 2 });
+    const result = await autocannon({ url: `${target.url}/token`, ...request, connections: CONNECTIONS, duration: SECONDS });
     return {
       scenario,
       requestsPerSecond: Math.round(result.requests.average),

@@ -7,6 +7,7 @@ import { compileInput, isStorableText, parseList, ROLE, SCOPE_TOKEN } from './in
 import { generateSecret, hashSecret } from './secrets.js';
 import type { ResourceRepository } from './resources.js';
 import type { TenantRepository } from './tenants.js';
+import { TtlCache } from './ttl-cache.js';
 
 /** A machine client as the registry stores it (the secret only as a hash). */
 export interface Client {
@@ -107,11 +108,16 @@ function checkIpAllowlist(entries: readonly string[]): void {
 }
 
 export class ClientRepository {
+  readonly #cache: TtlCache<Client | undefined>;
+
   constructor(
     private readonly knex: Knex,
     private readonly tenants: TenantRepository,
     private readonly resources: ResourceRepository,
-  ) {}
+    options: { cacheTtlMs: number },
+  ) {
+    this.#cache = new TtlCache({ ttlMs: options.cacheTtlMs, maxEntries: 10_000 });
+  }
 
   #select() {
     return this.knex('clients')
@@ -162,13 +168,19 @@ export class ClientRepository {
     return rows.map((row) => clientView(toClient(row)));
   }
 
-  /** The client with its hash, for authentication; undefined for unknown ids. */
-  async find(clientId: string): Promise<Client | undefined> {
-    if (!isStorableText(clientId)) return undefined;
-    const row: (ClientRow & { tenant_slug: string }) | undefined = await this.#select()
-      .where('clients.client_id', clientId)
-      .first();
-    return row && toClient(row);
+  /**
+   * The client with its hash, for authentication; undefined for unknown ids.
+   * Read through a short cache: this runs on every token request, and a
+   * change made elsewhere is seen within the cache TTL.
+   */
+  find(clientId: string): Promise<Client | undefined> {
+    if (!isStorableText(clientId)) return Promise.resolve(undefined);
+    return this.#cache.get(clientId, async () => {
+      const row: (ClientRow & { tenant_slug: string }) | undefined = await this.#select()
+        .where('clients.client_id', clientId)
+        .first();
+      return row && toClient(row);
+    });
   }
 
   async get(clientId: string): Promise<Client> {
@@ -200,6 +212,7 @@ export class ClientRepository {
     const updated = await this.knex('clients')
       .where({ client_id: clientId })
       .update({ ...changes, updated_at: Date.now() });
+    this.#cache.delete(clientId);
     if (!updated) throw notFound(`client ${clientId} does not exist`);
   }
 }

@@ -9,8 +9,16 @@ export interface Registry {
   readonly clients: ClientRepository;
 }
 
-export function createRegistry(knex: Knex): Registry {
+/**
+ * How stale a registry read on the token path may be when the change was
+ * made by another process (the CLI, another instance): the issue's bound is
+ * 2 s; changes made in this process are seen at once.
+ */
+export const REGISTRY_CACHE_TTL_MS = 1_000;
+
+export function createRegistry(knex: Knex, options: { cacheTtlMs?: number } = {}): Registry {
+  const cache = { cacheTtlMs: options.cacheTtlMs ?? REGISTRY_CACHE_TTL_MS };
   const tenants = new TenantRepository(knex);
-  const resources = new ResourceRepository(knex);
-  return { tenants, resources, clients: new ClientRepository(knex, tenants, resources) };
+  const resources = new ResourceRepository(knex, cache);
+  return { tenants, resources, clients: new ClientRepository(knex, tenants, resources, cache) };
 }

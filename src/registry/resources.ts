@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
 import { conflict, invalidRequest } from '../errors.js';
 import { compileInput, isStorableText, parseList, SCOPE_TOKEN } from './input.js';
+import { TtlCache } from './ttl-cache.js';
 
 export type TokenFormat = 'jwt' | 'opaque';
 
@@ -64,7 +65,14 @@ const toResource = (row: ResourceRow): ResourceServer => ({
 });
 
 export class ResourceRepository {
-  constructor(private readonly knex: Knex) {}
+  readonly #cache: TtlCache<ResourceServer | undefined>;
+
+  constructor(
+    private readonly knex: Knex,
+    options: { cacheTtlMs: number },
+  ) {
+    this.#cache = new TtlCache({ ttlMs: options.cacheTtlMs, maxEntries: 10_000 });
+  }
 
   async create(input: CreateResourceInput): Promise<ResourceServer> {
     const valid = createResourceInput(input);
@@ -82,6 +90,7 @@ export class ResourceRepository {
       updated_at: now,
     };
     await this.knex('resource_servers').insert(row);
+    this.#cache.delete(row.audience);
     return toResource(row);
   }
 
@@ -90,9 +99,12 @@ export class ResourceRepository {
     return rows.map(toResource);
   }
 
-  async findByAudience(audience: string): Promise<ResourceServer | undefined> {
-    if (!isStorableText(audience)) return undefined;
-    const row: ResourceRow | undefined = await this.knex('resource_servers').where({ audience }).first();
-    return row && toResource(row);
+  /** Read through a short cache: this runs on every token request. */
+  findByAudience(audience: string): Promise<ResourceServer | undefined> {
+    if (!isStorableText(audience)) return Promise.resolve(undefined);
+    return this.#cache.get(audience, async () => {
+      const row: ResourceRow | undefined = await this.knex('resource_servers').where({ audience }).first();
+      return row && toResource(row);
+    });
   }
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { databaseVariants } from '../helpers/databases.js';
-import { postForm, startTestServer, type TestServer } from '../helpers/server.js';
+import { eventually, postForm, startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -54,9 +54,16 @@ for (const variant of databaseVariants) {
 
       const disabled = await json('clients', 'disable', credentials.clientId);
       assert.equal(disabled['enabled'], false);
-      const refused = await postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, credentials);
-      assert.equal(refused.status, 401);
+      // Another process changed the client: the server must see it within 2 s.
+      await eventually(async () => {
+        const refused = await postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, credentials);
+        assert.equal(refused.status, 401);
+      });
       await json('clients', 'enable', credentials.clientId);
+      await eventually(async () => {
+        const accepted = await postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, credentials);
+        assert.equal(accepted.status, 200);
+      });
 
       const rotated = await json('clients', 'rotate-secret', credentials.clientId);
       assert.notEqual(rotated['client_secret'], credentials.clientSecret);

@@ -129,3 +129,20 @@ export async function postForm(
 }
 
 export const silentLogger = createLogger('silent');
+
+/**
+ * Retries `check` until it passes or `withinMs` runs out (then rethrows its
+ * last failure): for changes another process makes, which a running server
+ * promises to see within a bound rather than at once.
+ */
+export async function eventually<T>(check: () => Promise<T>, withinMs = 2_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
