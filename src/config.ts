@@ -17,6 +17,12 @@ export interface Config {
   readonly secretGenerated: boolean;
   readonly accessTokenTtlSeconds: number;
   readonly credentialCacheTtlSeconds: number;
+  /** Cache-Control max-age of /jwks; also how long a next key is published before it may sign. */
+  readonly jwksMaxAgeSeconds: number;
+  /** Rotate the signing key once the active key is this old; undefined: only by hand. */
+  readonly keyRotationDays: number | undefined;
+  /** Optional: cross-instance nudges (key changes) and shared rate limits. */
+  readonly redisUrl: string | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly production: boolean;
 }
@@ -32,6 +38,9 @@ interface EnvSettings {
   TOLLGATE_SECRET_PREVIOUS?: string;
   TOLLGATE_ACCESS_TOKEN_TTL: number;
   TOLLGATE_CREDENTIAL_CACHE_TTL: number;
+  TOLLGATE_JWKS_MAX_AGE: number;
+  TOLLGATE_KEY_ROTATION_DAYS?: number;
+  REDIS_URL?: string;
   LOG_LEVEL: Config['logLevel'];
   NODE_ENV?: string;
 }
@@ -52,6 +61,9 @@ const schema: JSONSchemaType<EnvSettings> = {
     TOLLGATE_SECRET_PREVIOUS: { type: 'string', nullable: true },
     TOLLGATE_ACCESS_TOKEN_TTL: { type: 'integer', minimum: 30, maximum: 86400, default: 900 },
     TOLLGATE_CREDENTIAL_CACHE_TTL: { type: 'integer', minimum: 0, maximum: 3600, default: 300 },
+    TOLLGATE_JWKS_MAX_AGE: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
+    TOLLGATE_KEY_ROTATION_DAYS: { type: 'number', nullable: true, exclusiveMinimum: 0, maximum: 3650 },
+    REDIS_URL: { type: 'string', nullable: true, pattern: '^rediss?://' },
     LOG_LEVEL: { type: 'string', enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
     NODE_ENV: { type: 'string', nullable: true },
   },
@@ -125,6 +137,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     secretGenerated,
     accessTokenTtlSeconds: settings.TOLLGATE_ACCESS_TOKEN_TTL,
     credentialCacheTtlSeconds: settings.TOLLGATE_CREDENTIAL_CACHE_TTL,
+    jwksMaxAgeSeconds: settings.TOLLGATE_JWKS_MAX_AGE,
+    keyRotationDays: settings.TOLLGATE_KEY_ROTATION_DAYS,
+    redisUrl: settings.REDIS_URL,
     logLevel: settings.LOG_LEVEL,
     production,
   });

@@ -7,14 +7,18 @@ import { KeyStore } from '../keys/key-store.js';
 import { createSealer } from '../keys/seal.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { announceKeyChange, subscribeToKeyChanges } from './key-change-channel.js';
+import { startKeyMaintenance } from './key-maintenance.js';
 import { keyStoreOptions } from './key-policy.js';
 import { createLogger, type Logger } from './logger.js';
 import { ProviderHost } from './provider/provider-host.js';
 import { VerifiedCredentialCache } from './registry/credential-cache.js';
 import { createRegistry, type Registry } from './registry/index.js';
 
-/** How often every instance checks the key table for a rotation. */
+/** How often every instance checks the key table for a rotation (the bound: 10 s). */
 const KEY_POLL_MS = 5_000;
+/** How often every instance retires keys past their window and checks the rotation schedule. */
+const KEY_MAINTENANCE_MS = 60_000;
 export interface RunningTollgate {
   readonly url: string;
   readonly config: Config;
@@ -22,12 +26,16 @@ export interface RunningTollgate {
   readonly registry: Registry;
   readonly keyStore: KeyStore;
   readonly providerHost: ProviderHost;
+  readonly keyMaintenance: ReturnType<typeof startKeyMaintenance>;
   readonly server: Server;
   close(): Promise<void>;
 }
 
 /** config → database → migrations → key store → provider → Koa app → listen. */
-export async function startTollgate(config: Config, options: { logger?: Logger } = {}): Promise<RunningTollgate> {
+export async function startTollgate(
+  config: Config,
+  options: { logger?: Logger; clock?: () => number } = {},
+): Promise<RunningTollgate> {
   const logger = options.logger ?? createLogger(config.logLevel);
   if (config.secretGenerated) {
     logger.warn('TOLLGATE_SECRET is not set: using a generated development secret from the data directory. Set TOLLGATE_SECRET in production.', {
@@ -41,18 +49,35 @@ export async function startTollgate(config: Config, options: { logger?: Logger }
     const applied = await migrate(database);
     if (applied.length) logger.info('migrations applied', { count: applied.length });
 
-    const keyStore = new KeyStore(database.knex, createSealer(config.secrets), keyStoreOptions(config));
+    const keyStore = new KeyStore(database.knex, createSealer(config.secrets), {
+      ...keyStoreOptions(config),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     await keyStore.initialize();
 
     const registry = createRegistry(database.knex);
     const credentials = new VerifiedCredentialCache(config.secrets[0]!, { ttlSeconds: config.credentialCacheTtlSeconds });
-    const ModelAdapter = createKnexAdapter(database.knex);
     const providerHost = await ProviderHost.create(
-      { config, registry, credentials, createModelAdapter: (model) => new ModelAdapter(model) },
+      { config, registry, credentials, createModelAdapter: createKnexAdapter(database.knex) },
       keyStore,
     );
     providerHost.watch(KEY_POLL_MS, (error) => logger.error('signing key refresh failed', { error: (error as Error)?.message }));
     cleanups.push(() => providerHost.stop());
+    if (config.redisUrl) {
+      const subscription = subscribeToKeyChanges(config.redisUrl, () => void providerHost.refresh().catch(() => undefined), logger);
+      cleanups.push(() => subscription.close());
+    }
+
+    const keyMaintenance = startKeyMaintenance({
+      keyStore,
+      providerHost,
+      logger,
+      intervalMs: KEY_MAINTENANCE_MS,
+      ...(config.keyRotationDays ? { rotationDays: config.keyRotationDays } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(config.redisUrl ? { announce: () => announceKeyChange(config.redisUrl!) } : {}),
+    });
+    cleanups.push(() => keyMaintenance.stop());
 
     const sweeper = startSweeper(database.knex, {
       intervalMs: 60_000,
@@ -88,6 +113,7 @@ export async function startTollgate(config: Config, options: { logger?: Logger }
       registry,
       keyStore,
       providerHost,
+      keyMaintenance,
       server,
       close() {
         closing ??= (async () => {

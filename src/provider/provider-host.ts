@@ -108,6 +108,13 @@ export class ProviderHost {
       const oidc = oidcOf(ctx);
       if (!oidc) return;
 
+      // Verifiers may cache the key set this long; the key lifecycle waits
+      // out the same window before a new key signs or an old one leaves.
+      if (oidc.route === 'jwks' && ctx.status === 200) {
+        ctx.set('Cache-Control', `public, max-age=${this.deps.config.jwksMaxAgeSeconds}`);
+        return;
+      }
+
       // The provider refuses JWTs only after authenticating the caller, so
       // answering here keeps introspection client-authenticated.
       if (oidc.route === 'introspection' && ctx.status === 400 && errorOf(ctx) === 'unsupported_token_type' && oidc.client) {

@@ -14,6 +14,8 @@ import { createTestDatabase, type TestDatabase } from './databases.js';
 export interface TestServer extends RunningTollgate {
   readonly issuer: string;
   readonly env: Record<string, string>;
+  readonly testDatabase: TestDatabase;
+  /** Closes the server and removes what it created (its database unless shared). */
   stop(): Promise<void>;
 }
 
@@ -32,34 +34,37 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts Tollgate the way `npm start` does, with environment overrides.
- * `database` may be shared by several servers (scale-out tests).
+ * `sharing` starts another instance on the same database and secret (a
+ * second process of one deployment, or a restart).
  */
 export async function startTestServer(
   kind: DatabaseKind,
-  options: { env?: Record<string, string>; database?: TestDatabase } = {},
+  options: { env?: Record<string, string>; sharing?: TestServer; clock?: () => number } = {},
 ): Promise<TestServer> {
-  const database = options.database ?? (await createTestDatabase(kind));
+  const database = options.sharing?.testDatabase ?? (await createTestDatabase(kind));
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-data-'));
   const port = await freePort();
   const env: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
-    ISSUER: `http://127.0.0.1:${port}`,
+    // Instances of one deployment share one issuer (behind one load balancer).
+    ISSUER: options.sharing?.issuer ?? `http://127.0.0.1:${port}`,
     DATABASE_URL: database.url,
     TOLLGATE_DATA_DIR: dataDir,
-    TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
+    TOLLGATE_SECRET: options.sharing?.env['TOLLGATE_SECRET'] ?? randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'silent',
     ...options.env,
   };
   const config = loadConfig(env, fileSecretSource);
-  const running = await startTollgate(config, { logger: createLogger(config.logLevel) });
+  const running = await startTollgate(config, { logger: createLogger(config.logLevel), ...(options.clock ? { clock: options.clock } : {}) });
   return {
     ...running,
     issuer: config.issuer,
     env,
+    testDatabase: database,
     async stop() {
       await running.close();
-      if (!options.database) await database.drop();
+      if (!options.sharing) await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
