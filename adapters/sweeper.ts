@@ -1,52 +1,98 @@
 import type { Knex } from 'knex';
-import { OIDC_MODELS_TABLE } from './knex-adapter.js';
+import { epochSeconds, OIDC_MODELS_TABLE, type Clock } from './knex-adapter.js';
+
+export interface SweeperOptions {
+  /** Pause between the end of one sweep and the start of the next. */
+  readonly intervalMs: number;
+  /** Rows deleted per statement. */
+  readonly batchSize: number;
+  /** Milliseconds since the epoch; defaults to `Date.now`. */
+  readonly clock?: Clock;
+  /** Told about a failed timed sweep; by default a process warning with the error's message only. */
+  readonly onError?: (error: unknown) => void;
+}
 
 export interface Sweeper {
-  /** Deletes expired rows, batch after batch, until none is left; returns how many. */
+  /** Deletes every row expired now, batch after batch; resolves to how many were deleted. */
   sweepOnce(): Promise<number>;
+  /** Cancels the timer and waits for a sweep in progress, so the caller may close the database next. */
   stop(): Promise<void>;
 }
 
-/**
- * Deletes expired oidc-provider rows in batches, so one sweep never holds a
- * long lock or a huge transaction. `find` already hides expired rows; this
- * only keeps the table from growing. Failures go to `onError` and the next
- * tick tries again.
- */
-export function startSweeper(
-  knex: Knex,
-  options: { intervalMs: number; batchSize: number; clock?: () => number; onError?: (error: unknown) => void },
-): Sweeper {
-  const clock = options.clock ?? Date.now;
-  let running: Promise<number> | undefined;
+function warn(error: unknown): void {
+  // Sweep statements bind only a timestamp and a limit, so the message holds
+  // nothing secret; the full error object is left to an explicit onError.
+  process.emitWarning(`oidc_models sweep failed: ${error instanceof Error ? error.message : String(error)}`);
+}
 
-  async function sweepBatches(): Promise<number> {
+/**
+ * Deletes expired oidc-provider rows (`expires_at` before now) every
+ * `intervalMs`, at most `batchSize` rows per statement, so a backlog never
+ * becomes one long lock or one huge transaction. `find` already hides expired
+ * rows; sweeping only keeps the table small. The timer is unref'd (it never
+ * keeps the process alive), sweeps never overlap, and a failure goes to
+ * `onError` and is retried on the next tick instead of escaping the timer.
+ *
+ * @example
+ * ```ts
+ * const sweeper = startSweeper(database.knex, { intervalMs: 60_000, batchSize: 500, onError: (e) => logger.warn('sweep failed') });
+ * // on shutdown
+ * await sweeper.stop();
+ * await database.close();
+ * ```
+ */
+export function startSweeper(knex: Knex, options: SweeperOptions): Sweeper {
+  const { intervalMs, batchSize } = options;
+  if (!Number.isInteger(intervalMs) || intervalMs <= 0) throw new RangeError('sweeper intervalMs must be a positive integer');
+  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError('sweeper batchSize must be a positive integer');
+  const clock = options.clock ?? Date.now;
+  const onError = options.onError ?? warn;
+  let stopped = false;
+  let running: Promise<number> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function deleteBatches(): Promise<number> {
+    const now = epochSeconds(clock);
     let total = 0;
     for (;;) {
-      const now = Math.floor(clock() / 1000);
-      const expired = knex(OIDC_MODELS_TABLE).select('model', 'id').where('expires_at', '<=', now).limit(options.batchSize);
+      // A row-value IN over a limited subquery is the one batched DELETE that
+      // SQLite (without its LIMIT-on-DELETE build option) and PostgreSQL share.
+      const expired = knex(OIDC_MODELS_TABLE).select('model', 'id').where('expires_at', '<', now).limit(batchSize);
       const deleted = await knex(OIDC_MODELS_TABLE).whereIn(['model', 'id'], expired).delete();
       total += deleted;
-      if (deleted < options.batchSize) return total;
+      if (deleted < batchSize || stopped) return total;
     }
   }
 
   function sweepOnce(): Promise<number> {
-    running ??= sweepBatches().finally(() => {
+    running ??= deleteBatches().finally(() => {
       running = undefined;
     });
     return running;
   }
 
-  const timer = setInterval(() => {
-    sweepOnce().catch((error: unknown) => options.onError?.(error));
-  }, options.intervalMs);
-  timer.unref();
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      sweepOnce()
+        .catch((error: unknown) => {
+          try {
+            onError(error);
+          } catch {
+            // A throwing error handler must not become an unhandled rejection.
+          }
+        })
+        .finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  }
 
+  schedule();
   return {
     sweepOnce,
     async stop() {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
       await running?.catch(() => undefined);
     },
   };
