@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { databaseVariants } from '../helpers/databases.js';
-import { postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
+import { postForm, useSeededServer } from '../helpers/server.js';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const sqlite = databaseVariants[0]!;
 
 describe('client enumeration through response time', { skip: sqlite.skip }, () => {
-  let server: TestServer;
-  let machine: MachineClient;
-
-  before(async () => {
-    server = await startTestServer(sqlite.kind);
-    machine = await seedMachineClient(server);
-  });
-  after(() => server?.stop());
+  const context = useSeededServer(sqlite.kind);
 
   async function timeRequest(clientId: string): Promise<number> {
     const started = performance.now();
-    const response = await postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, { clientId, clientSecret: 'wrong-secret' });
+    const response = await postForm(`${context.server.url}/token`, { grant_type: 'client_credentials' }, { clientId, clientSecret: 'wrong-secret' });
     assert.equal(response.status, 401);
     return performance.now() - started;
   }
@@ -28,7 +21,7 @@ describe('client enumeration through response time', { skip: sqlite.skip }, () =
     const known: number[] = [];
     const unknown: number[] = [];
     for (let i = 0; i < 12; i += 1) {
-      known.push(await timeRequest(machine.clientId));
+      known.push(await timeRequest(context.machine.clientId));
       unknown.push(await timeRequest(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`));
     }
     const ratio = median(unknown) / median(known);

@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { databaseVariants } from '../helpers/databases.js';
-import { API, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
+import { API, useSeededServer } from '../helpers/server.js';
 
 const sqlite = databaseVariants[0]!;
 
 // The README's openid-client and jose snippets, run as written against the real server.
 describe('README: openid-client and jose examples', { skip: sqlite.skip }, () => {
-  let server: TestServer;
-  let machine: MachineClient;
-
-  before(async () => {
-    server = await startTestServer(sqlite.kind);
-    machine = await seedMachineClient(server);
-  });
-  after(() => server?.stop());
+  const context = useSeededServer(sqlite.kind);
 
   test('client.clientCredentialsGrant gets a token that jose verifies through /jwks', async () => {
+    const { server, machine } = context;
     const config = await client.discovery(new URL(server.issuer), machine.clientId, machine.clientSecret, undefined, {
       execute: [client.allowInsecureRequests],
     });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -150,4 +151,22 @@ export async function eventually<T>(check: () => Promise<T>, withinMs = 2_000): 
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+}
+
+/**
+ * Registers before/after hooks in the current describe block that start a
+ * server with one seeded machine client and stop it; read both from the
+ * returned object inside tests.
+ */
+export function useSeededServer(
+  kind: DatabaseKind,
+  options: Parameters<typeof startTestServer>[1] = {},
+): { server: TestServer; machine: MachineClient } {
+  const context = {} as { server: TestServer; machine: MachineClient };
+  before(async () => {
+    context.server = await startTestServer(kind, options);
+    context.machine = await seedMachineClient(context.server);
+  });
+  after(() => context.server?.stop());
+  return context;
 }
