@@ -16,8 +16,24 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Where knex's own warnings go (pool errors during an outage, deprecations). */
+export type DatabaseLog = (level: 'warn' | 'error', message: string) => void;
+
+const messageOf = (entry: unknown) => (entry instanceof Error ? entry.message : String(entry));
+
+function knexLog(log: DatabaseLog | undefined) {
+  const sink = log ?? (() => undefined);
+  return {
+    warn: (entry: unknown) => sink('warn', messageOf(entry)),
+    error: (entry: unknown) => sink('error', messageOf(entry)),
+    deprecate: (entry: unknown) => sink('warn', messageOf(entry)),
+    debug: () => undefined,
+  };
+}
+
 /** `sqlite:./data/x.sqlite`, `sqlite::memory:` or `postgres://…` → a Knex instance. */
-export function openDatabase(url: string): Database {
+export function openDatabase(url: string, options: { log?: DatabaseLog } = {}): Database {
+  const log = knexLog(options.log);
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     const filename = file === ':memory:' ? ':memory:' : resolve(file);
@@ -26,6 +42,7 @@ export function openDatabase(url: string): Database {
       client: 'better-sqlite3',
       connection: { filename },
       useNullAsDefault: true,
+      log,
       // better-sqlite3 is synchronous: one connection serialises writes
       // instead of failing them with SQLITE_BUSY.
       pool: {
@@ -45,6 +62,7 @@ export function openDatabase(url: string): Database {
   const instance = knex({
     client: 'pg',
     connection: url,
+    log,
     pool: { min: 0, max: 10, idleTimeoutMillis: 30_000 },
     acquireConnectionTimeout: 5_000,
   });

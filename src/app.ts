@@ -99,6 +99,11 @@ const authorizationServerMetadata: Middleware = async (ctx, next) => {
   await next();
 };
 
+/** Reached only when no endpoint matched: a JSON 404 like every other error. */
+const notFound: Middleware = async () => {
+  throw new TollgateError(404, 'not_found', 'no such endpoint');
+};
+
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
   app.silent = true;
@@ -108,5 +113,6 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(health(deps.checkDatabase));
   app.use(authorizationServerMetadata);
   app.use(deps.provider);
+  app.use(notFound);
   return app;
 }

@@ -43,7 +43,7 @@ export async function startTollgate(
     });
   }
 
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, { log: (level, message) => logger[level]('database', { detail: message }) });
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
   try {
     const applied = await migrate(database);

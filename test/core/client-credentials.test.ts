@@ -173,3 +173,24 @@ for (const variant of databaseVariants) {
     });
   });
 }
+
+describe('the host outside oidc-provider\'s routes', () => {
+  test('unknown paths and methods get a JSON 404; health endpoints answer', async () => {
+    const server = await startTestServer('sqlite');
+    try {
+      for (const [method, path] of [['GET', '/nope'], ['GET', '/token'], ['PUT', '/jwks']] as const) {
+        const response = await fetch(`${server.url}${path}`, { method });
+        assert.equal(response.status, 404, `${method} ${path}`);
+        assert.deepEqual(await response.json(), { error: 'not_found', error_description: 'no such endpoint' });
+      }
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+      assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready' });
+      const response = await fetch(`${server.url}/healthz`);
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(response.headers.get('x-frame-options'), 'DENY');
+      assert.match(response.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    } finally {
+      await server.stop();
+    }
+  });
+});

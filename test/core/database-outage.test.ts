@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { createTestDatabase, databaseVariants, type TestDatabase } from '../helpers/databases.js';
+import { eventually, freePort, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
+
+/** A TCP relay to PostgreSQL that the test can cut and restore: an outage without touching the shared server. */
+async function startRelay(target: URL) {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let listener: Server | undefined;
+  const open = () =>
+    new Promise<void>((resolve) => {
+      listener = createServer((client) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('close', () => sockets.delete(socket));
+          socket.on('error', () => socket.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      listener.listen(port, '127.0.0.1', () => resolve());
+    });
+  await open();
+  return {
+    port,
+    async cut() {
+      await new Promise<void>((resolve) => {
+        listener?.close(() => resolve());
+        sockets.forEach((socket) => socket.destroy());
+      });
+    },
+    restore: open,
+  };
+}
+
+const postgres = databaseVariants.find((variant) => variant.kind === 'postgres')!;
+
+describe('a database outage', { skip: postgres.skip }, () => {
+  let database: TestDatabase;
+  let relay: Awaited<ReturnType<typeof startRelay>>;
+  let server: TestServer;
+  let machine: MachineClient;
+
+  before(async () => {
+    database = await createTestDatabase('postgres');
+    relay = await startRelay(new URL(database.url));
+    const url = new URL(database.url);
+    url.host = `127.0.0.1:${relay.port}`;
+    server = await startTestServer('postgres', { env: { DATABASE_URL: url.toString() } });
+    machine = await seedMachineClient(server);
+  });
+  after(async () => {
+    await server?.stop();
+    await relay?.cut();
+    await database?.drop();
+  });
+
+  test('gets a fast 503 with Retry-After, and the server recovers by itself', async () => {
+    const tokenRequest = () => postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, machine);
+    assert.equal((await tokenRequest()).status, 200);
+    await relay.cut();
+
+    // Once the registry cache (1 s) expires every token request needs the database.
+    const outage = await eventually(async () => {
+      const started = performance.now();
+      const response = await tokenRequest();
+      assert.equal(response.status, 503, JSON.stringify(response.body));
+      return { response, ms: performance.now() - started };
+    }, 5_000);
+    assert.equal(outage.response.body['error'], 'temporarily_unavailable');
+    assert.equal(outage.response.headers.get('retry-after'), '5');
+    assert.ok(outage.ms < 1_000, `503 took ${outage.ms} ms`);
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+
+    await relay.restore();
+    await eventually(async () => assert.equal((await tokenRequest()).status, 200), 10_000);
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+  });
+});
