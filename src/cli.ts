@@ -7,6 +7,10 @@ import { TollgateError } from './errors.js';
 import { createRegistry, type Registry } from './registry/index.js';
 import { splitList } from './registry/input.js';
 import { KeyStoreError } from '../keys/key-store.js';
+import { AuditLog } from './audit/audit-log.js';
+import { integer, required } from './cli/args.js';
+import { apiKeyCommands } from './cli/api-keys.js';
+import { clientCommands } from './cli/clients.js';
 import { keyCommands } from './cli/keys.js';
 import { print, type Output } from './cli/output.js';
 
@@ -26,7 +30,12 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
   keys rotate [--alg ES256|EdDSA|RS256|PS256]   next → active, active → retiring, new next
   keys revoke <kid>                       emergency: the key leaves /jwks and signing at once
   keys retire                             retire keys past their retiring window (the server also does this)
-  keys reseal                             re-seal private keys under the newest TOLLGATE_SECRET`;
+  keys reseal                             re-seal private keys under the newest TOLLGATE_SECRET
+  api-keys create --tenant <slug> --name <n> --scopes "<s1> <s2>" [--expires-in 90d|12h|never] [--env live|test]
+  api-keys list [--tenant <slug>]
+  api-keys revoke <id>
+  api-keys rotate <id> --overlap 7d            new key; the old one keeps working for the overlap
+  audit list [--type key.|client.|api_key.|<type>] [--tenant <slug>] [--limit N]`;
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -41,6 +50,11 @@ const OPTIONS = {
   ttl: { type: 'string' },
   format: { type: 'string' },
   alg: { type: 'string' },
+  type: { type: 'string' },
+  'expires-in': { type: 'string' },
+  env: { type: 'string' },
+  overlap: { type: 'string' },
+  limit: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -49,19 +63,9 @@ export interface CommandContext {
   readonly config: Config;
   readonly database: Database;
   readonly registry: Registry;
+  readonly audit: AuditLog;
   readonly values: Values;
   readonly args: readonly string[];
-}
-
-function required(value: string | undefined, what: string): string {
-  if (!value) throw new TollgateError(400, 'invalid_request', `${what} is required`);
-  return value;
-}
-
-function integer(value: string | undefined, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new TollgateError(400, 'invalid_request', `${what} must be a whole number`);
-  return Number(value);
 }
 
 type Handler = (context: CommandContext) => Promise<Output>;
@@ -79,31 +83,18 @@ const commands: Record<string, Handler> = {
       ...(values.format ? { token_format: values.format as 'jwt' | 'opaque' } : {}),
     }),
   'resources list': async ({ registry }) => registry.resources.list(),
-  'clients create': async ({ registry, values }) => {
-    const { client, clientSecret } = await registry.clients.create({
-      name: required(values.name, '--name'),
-      tenant: required(values.tenant, '--tenant'),
-      resources: (values.resource ?? []).flatMap(splitList),
-      scopes: splitList(values.scopes),
-      roles: splitList(values.roles),
-      ...(values['ip-allowlist'] ? { ip_allowlist: splitList(values['ip-allowlist']) } : {}),
-      ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
+  ...clientCommands,
+  'audit list': async ({ audit, registry, values }) => {
+    const tenant = values.tenant ? await registry.tenants.findBySlugOrId(values.tenant) : undefined;
+    if (values.tenant && !tenant) throw new TollgateError(400, 'invalid_request', `tenant ${values.tenant} does not exist`);
+    return audit.list({
+      ...(values.type ? { type: values.type } : {}),
+      ...(tenant ? { tenantId: tenant.id } : {}),
+      ...(values.limit ? { limit: integer(values.limit, '--limit')! } : {}),
     });
-    return { client_id: client.clientId, client_secret: clientSecret, ...client };
   },
-  'clients list': async ({ registry, values }) => registry.clients.list(values.tenant ? { tenant: values.tenant } : {}),
-  'clients show': async ({ registry, args }) => {
-    const { secretHash: _hidden, ...view } = await registry.clients.get(required(args[0], 'client_id'));
-    return view;
-  },
-  'clients disable': async ({ registry, args }) => registry.clients.setEnabled(required(args[0], 'client_id'), false),
-  'clients enable': async ({ registry, args }) => registry.clients.setEnabled(required(args[0], 'client_id'), true),
-  'clients rotate-secret': async ({ registry, args }) => {
-    const { client, clientSecret } = await registry.clients.rotateSecret(required(args[0], 'client_id'));
-    return { client_id: client.clientId, client_secret: clientSecret, ...client };
-  },
-  'clients revoke-tokens': async ({ registry, args }) => registry.clients.revokeTokens(required(args[0], 'client_id')),
   ...keyCommands,
+  ...apiKeyCommands,
 };
 
 async function serve(config: Config): Promise<void> {
@@ -146,9 +137,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     await migrate(database);
-    const result = await handler({ config, database, registry: createRegistry(database.knex), values, args });
-    print(result, values.json ?? false);
-    return 0;
+    const audit = new AuditLog(database.knex, { onError: (error) => console.error(`tollgate: audit event not recorded: ${(error as Error).message}`) });
+    try {
+      const result = await handler({ config, database, registry: createRegistry(database.knex), audit, values, args });
+      print(result, values.json ?? false);
+      return 0;
+    } finally {
+      await audit.settled();
+    }
   } finally {
     await database.close();
   }

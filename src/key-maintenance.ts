@@ -1,5 +1,6 @@
 import type { KeyStore } from '../keys/key-store.js';
 import { KeyStoreError } from '../keys/key-store.js';
+import type { AuditLog } from './audit/audit-log.js';
 import type { Logger } from './logger.js';
 import type { ProviderHost } from './provider/provider-host.js';
 
@@ -14,6 +15,7 @@ export function startKeyMaintenance(options: {
   keyStore: KeyStore;
   providerHost: ProviderHost;
   logger: Logger;
+  audit: AuditLog;
   intervalMs: number;
   rotationDays?: number;
   clock?: () => number;
@@ -31,6 +33,12 @@ export function startKeyMaintenance(options: {
     try {
       const result = await keyStore.rotate();
       logger.info('signing keys rotated on schedule', { activated: result.activated, retiring: result.retiring, next: result.next });
+      await options.audit.record({
+        type: 'key.rotated',
+        actor: 'server',
+        subject: result.activated,
+        detail: { activated: result.activated, retiring: result.retiring, next: result.next, scheduled: true },
+      });
       return true;
     } catch (error) {
       if (error instanceof KeyStoreError && (error.code === 'ERR_ROTATION_CONFLICT' || error.code === 'ERR_NEXT_KEY_TOO_NEW')) return false;
@@ -40,7 +48,10 @@ export function startKeyMaintenance(options: {
 
   async function runOnce(): Promise<void> {
     const retired = await keyStore.retireExpired();
-    if (retired.length) logger.info('signing keys retired', { kids: retired.join(' ') });
+    if (retired.length) {
+      logger.info('signing keys retired', { kids: retired.join(' ') });
+      await options.audit.record({ type: 'key.retired', actor: 'server', detail: { retired: retired.join(' ') } });
+    }
     const rotated = await rotateIfDue();
     if (retired.length || rotated) {
       await providerHost.refresh();

@@ -7,10 +7,14 @@ import { KeyStore } from '../keys/key-store.js';
 import { createSealer } from '../keys/seal.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { createApiKeys, type ApiKeys } from './api-keys/index.js';
+import { auditApiKeyEvents } from './audit/api-key-events.js';
+import { AuditLog } from './audit/audit-log.js';
 import { announceKeyChange, subscribeToKeyChanges } from './key-change-channel.js';
 import { startKeyMaintenance } from './key-maintenance.js';
 import { keyStoreOptions } from './key-policy.js';
 import { createLogger, type Logger } from './logger.js';
+import { createApiKeyIntrospector } from './provider/api-key-introspection.js';
 import { ProviderHost } from './provider/provider-host.js';
 import { VerifiedCredentialCache } from './registry/credential-cache.js';
 import { createRegistry, type Registry } from './registry/index.js';
@@ -24,6 +28,8 @@ export interface RunningTollgate {
   readonly config: Config;
   readonly database: Database;
   readonly registry: Registry;
+  readonly audit: AuditLog;
+  readonly apiKeys: ApiKeys;
   readonly keyStore: KeyStore;
   readonly providerHost: ProviderHost;
   readonly keyMaintenance: ReturnType<typeof startKeyMaintenance>;
@@ -56,9 +62,25 @@ export async function startTollgate(
     await keyStore.initialize();
 
     const registry = createRegistry(database.knex);
+    const audit = new AuditLog(database.knex, {
+      onError: (error) => logger.error('audit event not recorded', { error: (error as Error)?.message }),
+    });
+    cleanups.push(() => audit.settled());
     const credentials = new VerifiedCredentialCache(config.secrets[0]!, { ttlSeconds: config.credentialCacheTtlSeconds });
+    const apiKeys = createApiKeys(database.knex, registry.tenants, {
+      credentials,
+      onEvent: auditApiKeyEvents(audit, 'server'),
+      onFlushError: (error) => logger.warn('api key last-used update failed', { error: (error as Error)?.message }),
+    });
+    cleanups.push(() => apiKeys.verifier.stop());
     const providerHost = await ProviderHost.create(
-      { config, registry, credentials, createModelAdapter: createKnexAdapter(database.knex) },
+      {
+        config,
+        registry,
+        credentials,
+        createModelAdapter: createKnexAdapter(database.knex),
+        apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
+      },
       keyStore,
     );
     providerHost.watch(KEY_POLL_MS, (error) => logger.error('signing key refresh failed', { error: (error as Error)?.message }));
@@ -72,6 +94,7 @@ export async function startTollgate(
       keyStore,
       providerHost,
       logger,
+      audit,
       intervalMs: KEY_MAINTENANCE_MS,
       ...(config.keyRotationDays ? { rotationDays: config.keyRotationDays } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
@@ -111,6 +134,8 @@ export async function startTollgate(
       config,
       database,
       registry,
+      audit,
+      apiKeys,
       keyStore,
       providerHost,
       keyMaintenance,

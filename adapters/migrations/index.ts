@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { oidcModels } from './001-oidc-models.js';
 import { registry } from './002-registry.js';
 import { signingKeys } from './003-signing-keys.js';
+import { apiKeys } from './004-api-keys.js';
+import { auditEvents } from './005-audit-events.js';
 
 /**
  * Migrations are plain modules listed here (not files found at run time), so
@@ -14,7 +16,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: readonly Migration[] = [oidcModels, registry, signingKeys];
+const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],

@@ -1,26 +1,35 @@
 import { isSigningAlgorithm, KeyStore } from '../../keys/key-store.js';
 import { createSealer } from '../../keys/seal.js';
+import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
 import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
 import { announceKeyChange } from '../key-change-channel.js';
 import { keyStoreOptions } from '../key-policy.js';
+import { required } from './args.js';
 import type { Output } from './output.js';
 
 function keyStoreFor({ config, database }: CommandContext): KeyStore {
   return new KeyStore(database.knex, createSealer(config.secrets), keyStoreOptions(config));
 }
 
-function required(value: string | undefined, what: string): string {
-  if (!value) throw invalidRequest(`${what} is required`);
-  return value;
-}
-
 /**
  * Running servers poll the key table every 5 s; with REDIS_URL they are also
  * told at once. Either way the change is already committed.
  */
-async function announced<T extends object>({ config }: CommandContext, result: T): Promise<T & { announced: boolean }> {
+async function announced<T extends object>(
+  { config, audit }: CommandContext,
+  event: { type: AuditEventType; subject: string | null },
+  result: T,
+): Promise<T & { announced: boolean }> {
+  await audit.record({ ...event, actor: 'cli', detail: summary(result) });
   return { ...result, announced: config.redisUrl ? await announceKeyChange(config.redisUrl) : false };
+}
+
+/** The result's scalar fields (kids, states), as the audit detail. */
+function summary(result: object): AuditDetail {
+  return Object.fromEntries(
+    Object.entries(result).map(([key, value]) => [key, Array.isArray(value) ? value.join(' ') : typeof value === 'object' ? null : (value as string | number | boolean)]),
+  );
 }
 
 export const keyCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
@@ -30,9 +39,18 @@ export const keyCommands: Record<string, (context: CommandContext) => Promise<Ou
     if (alg !== undefined && !isSigningAlgorithm(alg)) throw invalidRequest('--alg must be one of ES256, EdDSA, RS256, PS256');
     const keyStore = keyStoreFor(context);
     await keyStore.initialize();
-    return announced(context, await keyStore.rotate(alg ? { alg } : {}));
+    const result = await keyStore.rotate(alg ? { alg } : {});
+    return announced(context, { type: 'key.rotated', subject: result.activated }, result);
   },
-  'keys revoke': async (context) => announced(context, await keyStoreFor(context).revoke(required(context.args[0], 'kid'))),
-  'keys retire': async (context) => announced(context, { retired: await keyStoreFor(context).retireExpired() }),
-  'keys reseal': async (context) => ({ resealed: await keyStoreFor(context).reseal() }),
+  'keys revoke': async (context) => {
+    const kid = required(context.args[0], 'kid');
+    return announced(context, { type: 'key.revoked', subject: kid }, await keyStoreFor(context).revoke(kid));
+  },
+  'keys retire': async (context) =>
+    announced(context, { type: 'key.retired', subject: null }, { retired: await keyStoreFor(context).retireExpired() }),
+  'keys reseal': async (context) => {
+    const resealed = await keyStoreFor(context).reseal();
+    await context.audit.record({ type: 'key.resealed', actor: 'cli', detail: { resealed } });
+    return { resealed };
+  },
 };

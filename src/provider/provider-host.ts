@@ -5,7 +5,13 @@ import type { JWK } from 'oidc-provider';
 import type { JWK as JoseJwk } from 'jose';
 import { verifyAgainstDecoy } from '../registry/credential-cache.js';
 import { createProvider, SIGNING_ALGORITHMS, type ProviderDependencies } from './create-provider.js';
+import type { ApiKeyIntrospector } from './api-key-introspection.js';
 import { createJwtIntrospector, type IntrospectionResponse } from './jwt-introspection.js';
+
+export type HostDependencies = Omit<ProviderDependencies, 'signingJwks'> & {
+  /** Answers introspection for API keys, which the provider does not know. */
+  readonly apiKeys?: ApiKeyIntrospector;
+};
 
 /** What the host needs from the key store (keys/key-store.ts). */
 export interface SigningKeySource {
@@ -42,18 +48,18 @@ export class ProviderHost {
   #refreshing: Promise<boolean> | undefined;
 
   private constructor(
-    private readonly deps: Omit<ProviderDependencies, 'signingJwks'>,
+    private readonly deps: HostDependencies,
     private readonly keys: SigningKeySource,
     mounted: Mounted,
   ) {
     this.#mounted = mounted;
   }
 
-  static async create(deps: Omit<ProviderDependencies, 'signingJwks'>, keys: SigningKeySource): Promise<ProviderHost> {
+  static async create(deps: HostDependencies, keys: SigningKeySource): Promise<ProviderHost> {
     return new ProviderHost(deps, keys, ProviderHost.#mount(deps, await keys.current()));
   }
 
-  static #mount(deps: Omit<ProviderDependencies, 'signingJwks'>, keys: Awaited<ReturnType<SigningKeySource['current']>>): Mounted {
+  static #mount(deps: HostDependencies, keys: Awaited<ReturnType<SigningKeySource['current']>>): Mounted {
     const provider = createProvider({ ...deps, signingJwks: keys.signingJwks });
     // The provider answers internal failures with a generic server_error;
     // keep the cause for the host, which logs it and maps outages to 503.
@@ -115,12 +121,20 @@ export class ProviderHost {
         return;
       }
 
-      // The provider refuses JWTs only after authenticating the caller, so
-      // answering here keeps introspection client-authenticated.
-      if (oidc.route === 'introspection' && ctx.status === 400 && errorOf(ctx) === 'unsupported_token_type' && oidc.client) {
-        ctx.status = 200;
-        ctx.body = await mounted.introspectJwt(String(oidc.params?.['token'] ?? ''));
-        return;
+      // The provider answers these only after authenticating the caller, so
+      // completing the answer here keeps introspection client-authenticated.
+      if (oidc.route === 'introspection' && oidc.client) {
+        const token = String(oidc.params?.['token'] ?? '');
+        if (ctx.status === 400 && errorOf(ctx) === 'unsupported_token_type') {
+          ctx.status = 200;
+          ctx.body = await mounted.introspectJwt(token);
+          return;
+        }
+        const { apiKeys } = this.deps;
+        if (ctx.status === 200 && (ctx.body as { active?: unknown })?.active === false && apiKeys?.handles(token, oidc.params?.['token_type_hint'])) {
+          ctx.body = await apiKeys.introspect(token);
+          return;
+        }
       }
 
       // Unknown (or disabled) client: pay the argon2 cost a wrong secret pays,

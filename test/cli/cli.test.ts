@@ -73,6 +73,31 @@ for (const variant of databaseVariants) {
       const keys = await json('keys', 'list');
       assert.deepEqual(keys.map((key) => key['state']).sort(), ['active', 'next']);
       assert.doesNotMatch(JSON.stringify(keys), /"d"|sealed/);
+
+      const events = await json('audit', 'list', '--type', 'client.');
+      assert.deepEqual(
+        events.map((event) => [event['type'], event['subject'], event['actor']]),
+        ['client.tokens_revoked', 'client.secret_rotated', 'client.enabled', 'client.disabled', 'client.created'].map((type) => [type, credentials.clientId, 'cli']),
+      );
+      assert.doesNotMatch(JSON.stringify(events), new RegExp(String(rotated['client_secret'])));
+    });
+
+    test('keys rotate refuses a next key verifiers may not have yet, and revoke is audited', async () => {
+      const early = await tollgate('keys', 'rotate');
+      assert.equal(early.code, 1);
+      assert.match(early.stderr, /^tollgate: next key \S+ was published \d+ ms ago/);
+
+      const before = await json('keys', 'list');
+      const next = String(before.find((key) => key['state'] === 'next')!['kid']);
+      const revoked = await json('keys', 'revoke', next);
+      assert.equal(revoked['revoked'], next);
+      const [event] = await json('audit', 'list', '--type', 'key.revoked');
+      assert.equal(event!['subject'], next);
+      // The server polls the key table: the revoked key leaves /jwks within 10 s.
+      await eventually(async () => {
+        const jwks = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] };
+        assert.ok(!jwks.keys.some((key) => key.kid === next));
+      }, 10_000);
     });
 
     test('errors are one clear line and a non-zero exit', async () => {

@@ -169,6 +169,11 @@ for (const variant of databaseVariants) {
         const [row] = await server.database.knex('signing_keys').where({ kid: originalKid });
         assert.equal(row.state, 'retired');
         assert.equal(row.sealed_private, null);
+
+        const events = await server.audit.list({ type: 'key.' });
+        assert.deepEqual(events.map((event) => [event.type, event.actor]), [['key.retired', 'server'], ['key.rotated', 'server']]);
+        assert.equal(events[1]!.subject, rotatedKid);
+        assert.equal(events[0]!.detail?.['retired'], originalKid);
       } finally {
         await server.stop();
       }

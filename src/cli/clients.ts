@@ -1,0 +1,52 @@
+import type { AuditEventType } from '../audit/audit-log.js';
+import type { CommandContext } from '../cli.js';
+import type { ClientView } from '../registry/clients.js';
+import { splitList } from '../registry/input.js';
+import { integer, required } from './args.js';
+import type { Output } from './output.js';
+
+/** Every change an operator makes to a client lands in the audit log. */
+async function audited<T extends { client: ClientView } | ClientView>(
+  { audit }: CommandContext,
+  type: AuditEventType,
+  result: T,
+): Promise<T> {
+  const client: ClientView = 'client' in result ? result.client : (result as ClientView);
+  await audit.record({ type, actor: 'cli', tenantId: client.tenantId, subject: client.clientId });
+  return result;
+}
+
+const withSecret = ({ client, clientSecret }: { client: ClientView; clientSecret: string }) => ({
+  client_id: client.clientId,
+  client_secret: clientSecret,
+  ...client,
+});
+
+export const clientCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
+  'clients create': async (context) => {
+    const { values, registry } = context;
+    const created = await registry.clients.create({
+      name: required(values.name, '--name'),
+      tenant: required(values.tenant, '--tenant'),
+      resources: (values.resource ?? []).flatMap(splitList),
+      scopes: splitList(values.scopes),
+      roles: splitList(values.roles),
+      ...(values['ip-allowlist'] ? { ip_allowlist: splitList(values['ip-allowlist']) } : {}),
+      ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
+    });
+    return withSecret(await audited(context, 'client.created', created));
+  },
+  'clients list': async ({ registry, values }) => registry.clients.list(values.tenant ? { tenant: values.tenant } : {}),
+  'clients show': async ({ registry, args }) => {
+    const { secretHash: _hidden, ...view } = await registry.clients.get(required(args[0], 'client_id'));
+    return view;
+  },
+  'clients disable': async (context) =>
+    audited(context, 'client.disabled', await context.registry.clients.setEnabled(required(context.args[0], 'client_id'), false)),
+  'clients enable': async (context) =>
+    audited(context, 'client.enabled', await context.registry.clients.setEnabled(required(context.args[0], 'client_id'), true)),
+  'clients rotate-secret': async (context) =>
+    withSecret(await audited(context, 'client.secret_rotated', await context.registry.clients.rotateSecret(required(context.args[0], 'client_id')))),
+  'clients revoke-tokens': async (context) =>
+    audited(context, 'client.tokens_revoked', await context.registry.clients.revokeTokens(required(context.args[0], 'client_id'))),
+};

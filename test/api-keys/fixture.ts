@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { migrate, openDatabase, type Database, type DatabaseKind } from '../../adapters/database.js';
+import type { ApiKeyEvent } from '../../src/api-keys/events.js';
+import { LastUsedRecorder } from '../../src/api-keys/last-used.js';
+import type { ApiKeyRow } from '../../src/api-keys/records.js';
+import { ApiKeyRepository } from '../../src/api-keys/repository.js';
+import { ApiKeyVerifier } from '../../src/api-keys/verifier.js';
+import { VerifiedCredentialCache } from '../../src/registry/credential-cache.js';
+import { TenantRepository, type Tenant } from '../../src/registry/tenants.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+
+export const START = Date.UTC(2025, 0, 1);
+export const CACHE_TTL_MS = 1_000;
+export const DAY_MS = 86_400_000;
+
+/** One process's view of the module: its own caches and last-used recorder. */
+export interface ApiKeyProcess {
+  keys: ApiKeyRepository;
+  verifier: ApiKeyVerifier;
+  lastUsed: LastUsedRecorder;
+  events: ApiKeyEvent[];
+  database: Database;
+}
+
+/** One migrated database per suite with two tenants, emptied of keys before each test; a clock tests move by hand. */
+export class ApiKeyFixture {
+  readonly clock = { now: START };
+  readonly #secret = randomBytes(32).toString('base64url');
+  #testDatabase: TestDatabase | undefined;
+  #databases: Database[] = [];
+  #processes: ApiKeyProcess[] = [];
+  acme!: Tenant;
+  globex!: Tenant;
+
+  constructor(readonly kind: DatabaseKind) {}
+
+  get database(): Database {
+    const database = this.#databases[0];
+    if (!database) throw new Error('fixture is not open');
+    return database;
+  }
+
+  async open(): Promise<void> {
+    this.#testDatabase = await createTestDatabase(this.kind);
+    await migrate(this.connect());
+    const tenants = new TenantRepository(this.database.knex);
+    this.acme = await tenants.create({ slug: 'acme', name: 'Acme' });
+    this.globex = await tenants.create({ slug: 'globex', name: 'Globex' });
+  }
+
+  /** A new connection (pool) to the same database: another process. */
+  connect(): Database {
+    if (!this.#testDatabase) throw new Error('fixture is not open');
+    const database = openDatabase(this.#testDatabase.url);
+    this.#databases.push(database);
+    return database;
+  }
+
+  async reset(): Promise<void> {
+    await Promise.all(this.#processes.map((process) => process.verifier.stop()));
+    this.#processes = [];
+    this.clock.now = START;
+    await this.database.knex('api_keys').delete();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#processes.map((process) => process.verifier.stop()));
+    await Promise.all(this.#databases.map((database) => database.close()));
+    await this.#testDatabase?.drop();
+  }
+
+  /** Repository + verifier as the server builds them; last-used times are written only when a test flushes. */
+  process(database: Database = this.database): ApiKeyProcess {
+    const clock = () => this.clock.now;
+    const events: ApiKeyEvent[] = [];
+    const onEvent = (event: ApiKeyEvent) => events.push(event);
+    const keys = new ApiKeyRepository(database.knex, new TenantRepository(database.knex), { cacheTtlMs: CACHE_TTL_MS, clock, onEvent });
+    const lastUsed = new LastUsedRecorder(database.knex, { flushIntervalMs: 3_600_000, clock });
+    const credentials = new VerifiedCredentialCache(this.#secret, { ttlSeconds: 300, clock });
+    const verifier = new ApiKeyVerifier(keys, { credentials, lastUsed, clock, onEvent });
+    const process = { keys, verifier, lastUsed, events, database };
+    this.#processes.push(process);
+    return process;
+  }
+
+  async rows(): Promise<ApiKeyRow[]> {
+    return this.database.knex<ApiKeyRow>('api_keys').orderBy('created_at').orderBy('id');
+  }
+
+  async row(id: string): Promise<ApiKeyRow> {
+    const row = await this.database.knex<ApiKeyRow>('api_keys').where({ id }).first();
+    if (!row) throw new Error(`no row for ${id}`);
+    return row;
+  }
+
+  /** Counts the SQL statements a piece of work sends (knex's query event). */
+  async countQueries<T>(work: () => Promise<T>, database: Database = this.database): Promise<{ result: T; queries: string[] }> {
+    const queries: string[] = [];
+    const listener = (query: { sql: string }) => queries.push(query.sql);
+    database.knex.on('query', listener);
+    try {
+      return { result: await work(), queries };
+    } finally {
+      database.knex.off('query', listener);
+    }
+  }
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Milliseconds each run of `work` took, one after another. */
+export async function timings(runs: number, work: () => Promise<unknown>): Promise<number[]> {
+  const durations: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const started = process.hrtime.bigint();
+    await work();
+    durations.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return durations;
+}
