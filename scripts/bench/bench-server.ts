@@ -24,6 +24,8 @@ export interface BenchTarget {
   clientId: string;
   clientSecret: string;
   audience: string;
+  /** Tollgate only: an API key of the same tenant, for introspection. */
+  apiKey?: string;
 }
 
 async function startBare(port: number): Promise<BenchTarget> {
@@ -79,7 +81,8 @@ async function startTollgateTarget(port: number): Promise<BenchTarget> {
   await registry.tenants.create({ slug: 'bench', name: 'Bench' });
   await registry.resources.create({ audience: AUDIENCE, scopes: ['read'] });
   const { client, clientSecret } = await registry.clients.create({ name: 'bench', tenant: 'bench', resources: [AUDIENCE], scopes: ['read'], roles: ['bench'] });
-  return { url: running.url, clientId: client.clientId, clientSecret, audience: AUDIENCE };
+  const { key } = await running.apiKeys.keys.create({ tenant: 'bench', name: 'bench', scopes: ['read'] });
+  return { url: running.url, clientId: client.clientId, clientSecret, audience: AUDIENCE, apiKey: key };
 }
 
 const [kind = 'tollgate', portArg = '0'] = process.argv.slice(2);

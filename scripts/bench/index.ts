@@ -13,6 +13,7 @@ import pg from 'pg';
 import { freePort } from '../../test/helpers/server.js';
 import type { BenchTarget } from './bench-server.js';
 import { measureProviderSwap } from './provider-swap.js';
+import { benchResourceServer } from './resource-server.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
@@ -53,18 +54,27 @@ async function rssOf(child: ChildProcess): Promise<number> {
   });
 }
 
-async function measure(scenario: string, kind: 'bare' | 'tollgate', env: Record<string, string> = {}): Promise<Result> {
+type Endpoint = 'token' | 'api-key-introspection';
+
+/** The form a scenario posts: a client_credentials grant, or an API-key introspection. */
+function formFor(endpoint: Endpoint, target: BenchTarget): { path: string; form: Record<string, string> } {
+  if (endpoint === 'token') return { path: '/token', form: { grant_type: 'client_credentials', scope: 'read', resource: target.audience } };
+  return { path: '/token/introspection', form: { token: target.apiKey!, token_type_hint: 'api_key' } };
+}
+
+async function measure(scenario: string, kind: 'bare' | 'tollgate', env: Record<string, string> = {}, endpoint: Endpoint = 'token'): Promise<Result> {
   const { child, target } = await startTarget(kind, env);
   try {
     const basic = Buffer.from(`${encodeURIComponent(target.clientId)}:${encodeURIComponent(target.clientSecret)}`).toString('base64');
+    const { path, form } = formFor(endpoint, target);
     const request = {
       method: 'POST' as const,
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: target.audience }).toString(),
+      body: new URLSearchParams(form).toString(),
     };
     // Warm-up: JIT, connection pools, and (for Tollgate) the credential cache.
-    await autocannon({ url: `${target.url}/token`, ...request, connections: 4, duration: 2 });
-    const result = await autocannon({ url: `${target.url}/token`, ...request, connections: CONNECTIONS, duration: SECONDS });
+    await autocannon({ url: `${target.url}${path}`, ...request, connections: 4, duration: 2 });
+    const result = await autocannon({ url: `${target.url}${path}`, ...request, connections: CONNECTIONS, duration: SECONDS });
     return {
       scenario,
       requestsPerSecond: Math.round(result.requests.average),
@@ -98,9 +108,9 @@ async function withPostgresDatabase<T>(run: (url: string) => Promise<T>): Promis
   }
 }
 
-function print(results: Result[], ceiling: Result): void {
-  console.log(`\nclient_credentials issuance, ES256 JWT, ${CONNECTIONS} connections, ${SECONDS} s each (node ${process.version})\n`);
-  console.log('scenario                                   req/s    p50 ms   p99 ms   errors  rss MiB  vs bare');
+function print(title: string, results: Result[], ceiling: Result): void {
+  console.log(`\n${title}, ${CONNECTIONS} connections, ${SECONDS} s each (node ${process.version})\n`);
+  console.log(`${'scenario'.padEnd(40)}    req/s   p50 ms   p99 ms   errors  rss MiB  vs ${ceiling.scenario.split(' ')[0]}`);
   for (const result of results) {
     const ratio = (result.requestsPerSecond / ceiling.requestsPerSecond).toFixed(2);
     console.log(
@@ -120,7 +130,20 @@ if (postgresUrl) {
 } else {
   console.log('(PostgreSQL scenarios skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
 }
-print(results, ceiling);
+print('client_credentials issuance, ES256 JWT', results, ceiling);
+
+const introspection: Result[] = [];
+introspection.push(await measure('api-key introspection, cache warm', 'tollgate', { BENCH_DATABASE: 'sqlite' }, 'api-key-introspection'));
+introspection.push(
+  await measure('api-key introspection, cache off', 'tollgate', { BENCH_DATABASE: 'sqlite', TOLLGATE_CREDENTIAL_CACHE_TTL: '0' }, 'api-key-introspection'),
+);
+print('API-key introspection at the server (SQLite; cache off = argon2 for the caller and the key)', introspection, introspection[0]!);
+
+const packageBench = await benchResourceServer(Math.max(2, Math.round(SECONDS / 2)));
+console.log('\n@tollgate/resource-server, one core, in process\n');
+console.log(`verify(access token)                       ${String(packageBench.verifyOpsPerSecond).padStart(8)} /s`);
+console.log(`raw jose.jwtVerify, local key set          ${String(packageBench.joseOpsPerSecond).padStart(8)} /s   verify/jose ${(packageBench.verifyOpsPerSecond / packageBench.joseOpsPerSecond).toFixed(2)}`);
+console.log(`verify(API key), warm cache                ${String(packageBench.apiKeyCachedOpsPerSecond).padStart(8)} /s`);
 
 const swap = await measureProviderSwap();
 console.log(`\nprovider swap on a key change (read + open keys, build oidc-provider): mean ${swap.meanMs} ms, p99 ${swap.p99Ms} ms`);

@@ -15,9 +15,9 @@ import { ResourceServerError } from './errors.js';
  * @see RFC 6750 section 2.1 (Authorization request header field)
  */
 export interface Credentials {
-  /** The `Authorization` header value; only the `Bearer` scheme is read. */
+  /** The `Authorization` header value; the `Bearer` and `ApiKey` schemes are read. */
   authorization?: string | null | undefined;
-  /** The `X-API-Key` header value. */
+  /** The `X-API-Key` header value (or use `Authorization: ApiKey <key>`). */
   apiKey?: string | null | undefined;
 }
 
@@ -52,9 +52,11 @@ export function selectCredential(credentials: Credentials, realm: string): Prese
     // Guards JavaScript callers that pass a repeated header's array through.
     if (value !== undefined && value !== null && typeof value !== 'string') throw invalidRequest('a credential header is not a single string');
   }
-  const token = bearerToken(credentials.authorization, invalidRequest);
-  const apiKey = credentials.apiKey === null || credentials.apiKey === '' ? undefined : credentials.apiKey;
-  if (token !== undefined && apiKey !== undefined) throw invalidRequest('present a bearer token or an API key, not both');
+  const fromAuthorization = authorizationCredential(credentials.authorization, invalidRequest);
+  const token = fromAuthorization?.scheme === 'bearer' ? fromAuthorization.value : undefined;
+  const headerKey = credentials.apiKey === null || credentials.apiKey === '' ? undefined : credentials.apiKey;
+  if (fromAuthorization !== undefined && headerKey !== undefined) throw invalidRequest('present a bearer token or an API key, not both');
+  const apiKey = fromAuthorization?.scheme === 'apikey' ? fromAuthorization.value : headerKey;
   if (token !== undefined) return { kind: 'access_token', token };
   if (apiKey !== undefined) return { kind: 'api_key', apiKey };
   throw new ResourceServerError('ERR_MISSING_TOKEN', 'no bearer token or API key was presented', { realm });
@@ -74,13 +76,19 @@ function singleHeader(headers: HeadersLike, name: string, realm: string): string
   throw new ResourceServerError('ERR_INVALID_REQUEST', `the ${name} header is repeated`, { realm });
 }
 
-/** The token of a `Bearer` credential; `undefined` when there is none or another scheme is used. */
-function bearerToken(authorization: string | null | undefined, invalidRequest: (description: string) => ResourceServerError): string | undefined {
+/**
+ * The credential of a `Bearer` or `ApiKey` Authorization header; `undefined`
+ * when there is none or another scheme (Basic, DPoP) is used.
+ */
+function authorizationCredential(
+  authorization: string | null | undefined,
+  invalidRequest: (description: string) => ResourceServerError,
+): { scheme: 'bearer' | 'apikey'; value: string } | undefined {
   if (authorization === undefined || authorization === null || authorization === '') return undefined;
   const separator = authorization.indexOf(' ');
-  const scheme = separator === -1 ? authorization : authorization.slice(0, separator);
-  if (scheme.toLowerCase() !== 'bearer') return undefined;
-  const token = separator === -1 ? '' : authorization.slice(separator + 1).trim();
-  if (token === '' || token.includes(' ')) throw invalidRequest('the Authorization header is malformed');
-  return token;
+  const scheme = (separator === -1 ? authorization : authorization.slice(0, separator)).toLowerCase();
+  if (scheme !== 'bearer' && scheme !== 'apikey') return undefined;
+  const value = separator === -1 ? '' : authorization.slice(separator + 1).trim();
+  if (value === '' || value.includes(' ')) throw invalidRequest('the Authorization header is malformed');
+  return { scheme, value };
 }

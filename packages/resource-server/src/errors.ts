@@ -33,6 +33,8 @@ export type ResourceServerErrorCode =
   | 'ERR_TOKEN_EXPIRED'
   | 'ERR_INVALID_API_KEY'
   | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_INSUFFICIENT_ROLE'
+  | 'ERR_WRONG_TENANT'
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_INTROSPECTION_FAILED';
 
@@ -61,6 +63,9 @@ const DEFINITIONS: Readonly<Record<ResourceServerErrorCode, { status: number; er
   ERR_TOKEN_EXPIRED: { status: 401, error: 'invalid_token' },
   ERR_INVALID_API_KEY: { status: 401, error: 'invalid_token' },
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
+  // RFC 6750 has one 403 error: "requires higher privileges than provided".
+  ERR_INSUFFICIENT_ROLE: { status: 403, error: 'insufficient_scope' },
+  ERR_WRONG_TENANT: { status: 403, error: 'insufficient_scope' },
   ERR_JWKS_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_INTROSPECTION_FAILED: { status: 503, error: 'temporarily_unavailable' },
 };
