@@ -40,7 +40,7 @@ export async function freePort(): Promise<number> {
  */
 export async function startTestServer(
   kind: DatabaseKind,
-  options: { env?: Record<string, string>; sharing?: TestServer; clock?: () => number } = {},
+  options: { env?: Record<string, string>; sharing?: TestServer; clock?: () => number; logLines?: string[] } = {},
 ): Promise<TestServer> {
   const database = options.sharing?.testDatabase ?? (await createTestDatabase(kind));
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-data-'));
@@ -57,7 +57,8 @@ export async function startTestServer(
     ...options.env,
   };
   const config = loadConfig(env, fileSecretSource);
-  const running = await startTollgate(config, { logger: createLogger(config.logLevel), ...(options.clock ? { clock: options.clock } : {}) });
+  const logger = options.logLines ? createLogger('debug', (line) => options.logLines!.push(line)) : createLogger(config.logLevel);
+  const running = await startTollgate(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
   return {
     ...running,
     issuer: config.issuer,
