@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import { databaseVariants } from '../helpers/databases.js';
 import { API, eventually, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
 
@@ -52,7 +52,13 @@ for (const variant of databaseVariants) {
     after(() => server?.stop());
 
     test('two rotations under a stream of token requests: 0 failed requests, 0 failed verifications', async () => {
-      const verifiers = [1, 2, 3].map(() => strictCachingVerifier(server.issuer));
+      // Two kinds of verifier: strict ones that never refetch on an unknown kid,
+      // and jose's remote key set with a cache as long as /jwks allows.
+      const remote = createRemoteJWKSet(new URL(`${server.issuer}/jwks`), { cacheMaxAge: 1_000 });
+      const verifiers = [
+        ...[1, 2].map(() => strictCachingVerifier(server.issuer)),
+        { verify: (token: string) => jwtVerify(token, remote, { issuer: server.issuer, audience: API, typ: 'at+jwt' }) },
+      ];
       const signedBy = new Set<string>();
       let issued = 0;
       let failedRequests = 0;
