@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { migrate, openDatabase, type Database, type DatabaseKind } from '../../adapters/database.js';
+import type { Database } from '../../adapters/database.js';
 import type { ApiKeyEvent } from '../../src/api-keys/events.js';
 import { LastUsedRecorder } from '../../src/api-keys/last-used.js';
 import type { ApiKeyRow } from '../../src/api-keys/records.js';
@@ -7,7 +7,7 @@ import { ApiKeyRepository } from '../../src/api-keys/repository.js';
 import { ApiKeyVerifier } from '../../src/api-keys/verifier.js';
 import { VerifiedCredentialCache } from '../../src/registry/credential-cache.js';
 import { TenantRepository, type Tenant } from '../../src/registry/tenants.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { MigratedDatabaseFixture } from '../helpers/migrated-database.js';
 
 export const START = Date.UTC(2025, 0, 1);
 export const CACHE_TTL_MS = 1_000;
@@ -23,37 +23,18 @@ export interface ApiKeyProcess {
 }
 
 /** One migrated database per suite with two tenants, emptied of keys before each test; a clock tests move by hand. */
-export class ApiKeyFixture {
+export class ApiKeyFixture extends MigratedDatabaseFixture {
   readonly clock = { now: START };
   readonly #secret = randomBytes(32).toString('base64url');
-  #testDatabase: TestDatabase | undefined;
-  #databases: Database[] = [];
   #processes: ApiKeyProcess[] = [];
   acme!: Tenant;
   globex!: Tenant;
 
-  constructor(readonly kind: DatabaseKind) {}
-
-  get database(): Database {
-    const database = this.#databases[0];
-    if (!database) throw new Error('fixture is not open');
-    return database;
-  }
-
-  async open(): Promise<void> {
-    this.#testDatabase = await createTestDatabase(this.kind);
-    await migrate(this.connect());
+  override async open(): Promise<void> {
+    await super.open();
     const tenants = new TenantRepository(this.database.knex);
     this.acme = await tenants.create({ slug: 'acme', name: 'Acme' });
     this.globex = await tenants.create({ slug: 'globex', name: 'Globex' });
-  }
-
-  /** A new connection (pool) to the same database: another process. */
-  connect(): Database {
-    if (!this.#testDatabase) throw new Error('fixture is not open');
-    const database = openDatabase(this.#testDatabase.url);
-    this.#databases.push(database);
-    return database;
   }
 
   async reset(): Promise<void> {
@@ -63,10 +44,9 @@ export class ApiKeyFixture {
     await this.database.knex('api_keys').delete();
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await Promise.all(this.#processes.map((process) => process.verifier.stop()));
-    await Promise.all(this.#databases.map((database) => database.close()));
-    await this.#testDatabase?.drop();
+    await super.close();
   }
 
   /** Repository + verifier as the server builds them; last-used times are written only when a test flushes. */

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { migrate, openDatabase, type Database, type DatabaseKind } from '../../adapters/database.js';
+import type { Database } from '../../adapters/database.js';
 import { KeyStore, type KeyStoreOptions } from '../../keys/key-store.js';
 import type { SigningKeyRow } from '../../keys/rotation.js';
 import { createSealer } from '../../keys/seal.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { MigratedDatabaseFixture } from '../helpers/migrated-database.js';
 
 export const RETIRE_AFTER_MS = 20 * 60_000;
 export const START = Date.UTC(2025, 0, 1);
@@ -11,41 +11,13 @@ export const START = Date.UTC(2025, 0, 1);
 export const newSecret = (): string => randomBytes(32).toString('base64url');
 
 /** One migrated database per suite, emptied before each test, with a clock tests move by hand. */
-export class KeyStoreFixture {
+export class KeyStoreFixture extends MigratedDatabaseFixture {
   readonly clock = { now: START };
   readonly secret = newSecret();
-  #testDatabase: TestDatabase | undefined;
-  #databases: Database[] = [];
-
-  constructor(readonly kind: DatabaseKind) {}
-
-  get database(): Database {
-    const database = this.#databases[0];
-    if (!database) throw new Error('fixture is not open');
-    return database;
-  }
-
-  async open(): Promise<void> {
-    this.#testDatabase = await createTestDatabase(this.kind);
-    await migrate(this.connect());
-  }
-
-  /** A new connection (pool) to the same database: another process, as far as locking goes. */
-  connect(): Database {
-    if (!this.#testDatabase) throw new Error('fixture is not open');
-    const database = openDatabase(this.#testDatabase.url);
-    this.#databases.push(database);
-    return database;
-  }
 
   async reset(): Promise<void> {
     this.clock.now = START;
     await this.database.knex('signing_keys').delete();
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#databases.map((database) => database.close()));
-    await this.#testDatabase?.drop();
   }
 
   keyStore(options: Partial<KeyStoreOptions> & { secrets?: string[]; database?: Database } = {}): KeyStore {
