@@ -1,7 +1,11 @@
 export type Output = object | readonly object[];
 
-function cell(value: unknown): string {
+/** Times are epoch ms in JSON (for scripts) and ISO 8601 in tables (for people). */
+const isTime = (column: string) => /(At|_at|After)$/.test(column) || column === 'at';
+
+function cell(value: unknown, column = ''): string {
   if (value === null || value === undefined) return '-';
+  if (typeof value === 'number' && isTime(column)) return new Date(value).toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (Array.isArray(value)) return value.join(' ') || '-';
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
@@ -10,7 +14,7 @@ function cell(value: unknown): string {
 function table(rows: readonly object[]): string {
   if (!rows.length) return '(none)';
   const columns = Object.keys(rows[0]!);
-  const cells = rows.map((row) => columns.map((column) => cell((row as Record<string, unknown>)[column])));
+  const cells = rows.map((row) => columns.map((column) => cell((row as Record<string, unknown>)[column], column)));
   const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i]!.length)));
   const format = (line: readonly string[]) => line.map((value, i) => value.padEnd(widths[i]!)).join('  ').trimEnd();
   return [format(columns), ...cells.map(format)].join('\n');
@@ -25,6 +29,6 @@ export function print(result: Output, json: boolean): void {
   } else {
     const entries = Object.entries(result);
     const width = Math.max(...entries.map(([key]) => key.length));
-    console.log(entries.map(([key, value]) => `${key.padEnd(width)}  ${cell(value)}`).join('\n'));
+    console.log(entries.map(([key, value]) => `${key.padEnd(width)}  ${cell(value, key)}`).join('\n'));
   }
 }
