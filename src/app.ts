@@ -15,6 +15,8 @@ export interface AppDependencies {
   readonly logger: Logger;
   /** The oidc-provider mount (ProviderHost.middleware()). */
   readonly provider: Middleware;
+  /** Per-address and failed-authentication limits (rate-limit/index.ts); omitted: none. */
+  readonly rateLimits?: Middleware;
   /** Resolves when the database answers; rejects otherwise. */
   readonly checkDatabase: () => Promise<void>;
 }
@@ -112,6 +114,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(bodyLimit);
   app.use(health(deps.checkDatabase));
   app.use(authorizationServerMetadata);
+  if (deps.rateLimits) app.use(deps.rateLimits);
   app.use(deps.provider);
   app.use(notFound);
   return app;

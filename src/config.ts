@@ -1,4 +1,5 @@
 import { Ajv, type JSONSchemaType } from 'ajv';
+import { rateLimitSettings, type RateLimitSettings } from './rate-limit/settings.js';
 
 /**
  * Tollgate's configuration: read once from the environment, validated by one
@@ -23,6 +24,8 @@ export interface Config {
   readonly keyRotationDays: number | undefined;
   /** Optional: cross-instance nudges (key changes) and shared rate limits. */
   readonly redisUrl: string | undefined;
+  /** TOLLGATE_RATE_LIMITS, TOLLGATE_RATE_LIMIT_IP, TOLLGATE_RATE_LIMIT_AUTH_FAILURES, TOLLGATE_TRUST_PROXY. */
+  readonly rateLimits: RateLimitSettings;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly production: boolean;
 }
@@ -127,6 +130,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     if (old.length < 32) throw new ConfigError('TOLLGATE_SECRET_PREVIOUS entries must be at least 32 characters');
   }
 
+  let rateLimits: RateLimitSettings;
+  try {
+    rateLimits = rateLimitSettings(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+
   return Object.freeze({
     port: settings.PORT,
     host: settings.HOST,
@@ -140,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     jwksMaxAgeSeconds: settings.TOLLGATE_JWKS_MAX_AGE,
     keyRotationDays: settings.TOLLGATE_KEY_ROTATION_DAYS,
     redisUrl: settings.REDIS_URL,
+    rateLimits,
     logLevel: settings.LOG_LEVEL,
     production,
   });

@@ -15,6 +15,7 @@ import { startKeyMaintenance } from './key-maintenance.js';
 import { keyStoreOptions } from './key-policy.js';
 import { createLogger, type Logger } from './logger.js';
 import { createApiKeyIntrospector } from './provider/api-key-introspection.js';
+import { createRateLimits } from './rate-limit/index.js';
 import { ProviderHost } from './provider/provider-host.js';
 import { VerifiedCredentialCache } from './registry/credential-cache.js';
 import { createRegistry, type Registry } from './registry/index.js';
@@ -109,9 +110,17 @@ export async function startTollgate(
     });
     cleanups.push(() => sweeper.stop());
 
+    const rateLimits = createRateLimits({
+      settings: config.rateLimits,
+      redisUrl: config.redisUrl,
+      onError: (error) => logger.warn('rate limits skipped: Redis unavailable, failing open', { error: (error as Error)?.message }),
+    });
+    cleanups.push(() => rateLimits.close());
+
     const app = createApp({
       config,
       logger,
+      rateLimits: rateLimits.middleware,
       provider: providerHost.middleware(),
       checkDatabase: async () => {
         await database.knex.raw('select 1');

@@ -1,0 +1,157 @@
+import type { Redis } from 'ioredis';
+import { BoundedMap } from './bounded-map.js';
+import { breakerFor } from './redis.js';
+import type { LimitSpec } from './limit-spec.js';
+import { DEFAULT_PREFIX, subjects, type RateLimitErrorHandler } from './respond.js';
+
+/** Who made a client-authentication attempt: the client id it named (if any) and its address. */
+export interface AuthAttempt {
+  readonly clientId: string | undefined;
+  readonly ip: string;
+}
+
+export type FailureVerdict = { readonly limited: false } | { readonly limited: true; readonly retryAfterSeconds: number };
+
+/**
+ * Failed client authentications, counted per client id and per address in
+ * fixed windows. `check` runs before the provider (so before argon2) and
+ * never counts; `recordFailure` runs after the provider answered
+ * `invalid_client`. Neither throws: if Redis fails, `check` answers "not
+ * limited", `onError` is told, and Redis is skipped for a moment (fail
+ * open; see `breakerFor`).
+ */
+export interface FailureCounter {
+  check(attempt: AuthAttempt): Promise<FailureVerdict>;
+  recordFailure(attempt: AuthAttempt): Promise<void>;
+}
+
+export interface FailureCounterOptions {
+  /** Failures per client id. */
+  readonly limit: LimitSpec;
+  /** Failures per address (default: `limit`); higher than `limit`, since many clients may share a NAT. */
+  readonly ipLimit?: LimitSpec | undefined;
+  readonly redis?: Redis | undefined;
+  readonly prefix?: string | undefined;
+  readonly onError: RateLimitErrorHandler;
+  /** Most subjects the memory store tracks at once (default 100 000). */
+  readonly memoryCapacity?: number | undefined;
+  /** Memory store clock, for tests. */
+  readonly now?: (() => number) | undefined;
+}
+
+/** One counter's state: failures in the current window and milliseconds until it ends. */
+interface CounterState {
+  readonly count: number;
+  readonly ttlMs: number;
+}
+
+interface CounterStore {
+  read(key: string): Promise<CounterState>;
+  increment(key: string, durationMs: number): Promise<void>;
+}
+
+/** A counter store over Redis or memory, and the counter over it. */
+export function createFailureCounter(options: FailureCounterOptions): FailureCounter {
+  const { limit, onError } = options;
+  const ipLimit = options.ipLimit ?? limit;
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const store = options.redis ? redisStore(options.redis) : memoryStore(options.memoryCapacity ?? 100_000, options.now ?? Date.now);
+  const breaker = options.redis ? breakerFor(options.redis) : undefined;
+  const failed = (error: unknown) => {
+    breaker?.trip();
+    onError(error);
+  };
+  const countersOf = ({ clientId, ip }: AuthAttempt) => [
+    { key: `${prefix}:${subjects.ip(ip)}:auth-failures`, limit: ipLimit },
+    ...(clientId ? [{ key: `${prefix}:${subjects.client(clientId)}:auth-failures`, limit }] : []),
+  ];
+
+  return {
+    async check(attempt) {
+      if (breaker?.isOpen()) return { limited: false };
+      try {
+        // One key per call keeps every command inside one Cluster slot.
+        const counters = countersOf(attempt);
+        const states = await Promise.all(counters.map(({ key }) => store.read(key)));
+        const waits = counters.flatMap(({ limit: spec }, index) => {
+          const state = states[index]!;
+          return state.count >= spec.max ? [state.ttlMs > 0 ? state.ttlMs : spec.durationMs] : [];
+        });
+        if (waits.length === 0) return { limited: false };
+        const waitMs = Math.max(...waits);
+        return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+      } catch (error) {
+        failed(error);
+        return { limited: false };
+      }
+    },
+    async recordFailure(attempt) {
+      if (breaker?.isOpen()) return;
+      try {
+        await Promise.all(countersOf(attempt).map(({ key, limit: spec }) => store.increment(key, spec.durationMs)));
+      } catch (error) {
+        failed(error);
+      }
+    },
+  };
+}
+
+/** Scripts so each read and each INCR + PEXPIRE is one atomic round trip. */
+const SCRIPTS = {
+  tollgateFailuresRead: {
+    numberOfKeys: 1,
+    lua: `return { tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1]) }`,
+  },
+  // The window starts at the first failure; PTTL -1 (no expiry) repairs a key left without one.
+  tollgateFailuresIncrement: {
+    numberOfKeys: 1,
+    lua: `local count = redis.call('INCR', KEYS[1])
+if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count`,
+  },
+} as const;
+
+interface FailureScripts {
+  tollgateFailuresRead(key: string): Promise<[number, number]>;
+  tollgateFailuresIncrement(key: string, durationMs: number): Promise<number>;
+}
+
+function redisStore(redis: Redis): CounterStore {
+  for (const [name, definition] of Object.entries(SCRIPTS)) {
+    if (!(name in redis)) redis.defineCommand(name, definition);
+  }
+  // defineCommand adds these methods at run time; ioredis cannot type them.
+  const scripts = redis as unknown as FailureScripts;
+  return {
+    async read(key) {
+      const [count, ttlMs] = await scripts.tollgateFailuresRead(key);
+      return { count, ttlMs };
+    },
+    async increment(key, durationMs) {
+      await scripts.tollgateFailuresIncrement(key, durationMs);
+    },
+  };
+}
+
+function memoryStore(capacity: number, now: () => number): CounterStore {
+  const windows = new BoundedMap<string, { count: number; endsAt: number }>(capacity);
+  const live = (key: string) => {
+    const window = windows.get(key);
+    if (window && window.endsAt <= now()) {
+      windows.delete(key);
+      return undefined;
+    }
+    return window;
+  };
+  return {
+    async read(key) {
+      const window = live(key);
+      return window ? { count: window.count, ttlMs: window.endsAt - now() } : { count: 0, ttlMs: 0 };
+    },
+    async increment(key, durationMs) {
+      const window = live(key);
+      if (window) window.count += 1;
+      else windows.set(key, { count: 1, endsAt: now() + durationMs });
+    },
+  };
+}

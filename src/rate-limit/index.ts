@@ -1,0 +1,57 @@
+import compose from 'koa-compose';
+import type { Middleware } from 'koa';
+import type { Redis } from 'ioredis';
+import { createAuthFailureGuard } from './auth-failure-guard.js';
+import { createFailureCounter } from './failure-counter.js';
+import { createIpRateLimit } from './ip-limit.js';
+import { createRateLimitRedis, throttleErrors } from './redis.js';
+import type { RateLimitErrorHandler } from './respond.js';
+import type { RateLimitSettings } from './settings.js';
+
+export { clientIdOf } from './client-id.js';
+export { clientIp, ipBucket, normaliseIp, parseTrustProxy, type TrustProxy } from './client-ip.js';
+export { createAuthFailureGuard } from './auth-failure-guard.js';
+export { createFailureCounter, type AuthAttempt, type FailureCounter, type FailureVerdict } from './failure-counter.js';
+export { createIpRateLimit } from './ip-limit.js';
+export { formatLimitSpec, parseLimitSpec, type LimitSpec } from './limit-spec.js';
+export { createRateLimitRedis, throttleErrors } from './redis.js';
+export { LIMITED_PATHS, type RateLimitErrorHandler } from './respond.js';
+export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable } from './settings.js';
+
+export interface RateLimits {
+  /** Per-address limit, then the failed-authentication guard; pass-through when disabled. */
+  readonly middleware: Middleware;
+  /** Closes the Redis connection this created, if any. */
+  close(): Promise<void>;
+}
+
+export interface RateLimitsOptions {
+  readonly settings: RateLimitSettings;
+  /** Counters live in Redis when set (shared by every instance), in process memory otherwise. */
+  readonly redisUrl?: string | undefined;
+  /** Told (at most once per 30 s) when Redis fails and limits are skipped. */
+  readonly onError: RateLimitErrorHandler;
+  /** Redis key prefix (default `tollgate`). */
+  readonly prefix?: string | undefined;
+}
+
+/**
+ * Everything the host mounts in front of the provider: one middleware and
+ * its cleanup. With a Redis URL the counters are shared across instances
+ * and fail open when Redis is unavailable (see `createRateLimitRedis`).
+ */
+export function createRateLimits(options: RateLimitsOptions): RateLimits {
+  const { settings, prefix } = options;
+  if (!settings.enabled) return { middleware: (_ctx, next) => next(), close: async () => undefined };
+  const onError = throttleErrors(options.onError);
+  const redis: Redis | undefined = options.redisUrl ? createRateLimitRedis(options.redisUrl, onError) : undefined;
+  const ipLimit = createIpRateLimit({ limit: settings.perIp, trustProxy: settings.trustProxy, redis, prefix, onError });
+  const counter = createFailureCounter({ limit: settings.authFailures, ipLimit: settings.authFailuresPerIp, redis, prefix, onError });
+  const guard = createAuthFailureGuard({ counter, trustProxy: settings.trustProxy });
+  return {
+    middleware: compose([ipLimit, guard]) as Middleware,
+    async close() {
+      redis?.disconnect();
+    },
+  };
+}

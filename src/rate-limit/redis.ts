@@ -1,0 +1,82 @@
+import { Redis } from 'ioredis';
+import type { RateLimitErrorHandler } from './respond.js';
+
+/** How long a limiter waits for Redis before letting the request through. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 250;
+
+/**
+ * A Redis connection for rate-limit counters that fails fast. Limits fail
+ * open: while Redis is down or slow, requests pass unlimited rather than
+ * turning into 500s or hanging, because availability of token issuance
+ * matters more than the limit, and argon2 still makes every guess costly.
+ * So commands are never queued while disconnected (`enableOfflineQueue:
+ * false` rejects at once), never retried, and time out after
+ * `commandTimeoutMs`; the connection itself keeps reconnecting in the
+ * background so limits come back by themselves.
+ */
+export function createRateLimitRedis(
+  url: string,
+  onError: RateLimitErrorHandler,
+  options: { commandTimeoutMs?: number } = {},
+): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    connectTimeout: 1_000,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+  });
+  // Without a listener ioredis prints every reconnect failure to stderr.
+  redis.on('error', onError);
+  return redis;
+}
+
+/** How long the limits skip Redis after a failed command. */
+const BREAKER_COOLDOWN_MS = 1_000;
+
+/**
+ * After a command fails, skip Redis for a cooldown. A Redis that accepts
+ * connections but does not answer would otherwise cost every request one
+ * command timeout per counter it consults; with the breaker only the first
+ * request of each cooldown pays it. (A Redis that refuses connections costs
+ * nothing either way: without an offline queue commands fail at once.)
+ */
+export interface RedisBreaker {
+  /** True while Redis should not be asked. */
+  isOpen(): boolean;
+  /** Records a failure: opens the breaker for the cooldown. */
+  trip(): void;
+}
+
+const breakers = new WeakMap<Redis, RedisBreaker>();
+
+/** The breaker of one client, shared by every limit that uses that client. */
+export function breakerFor(redis: Redis): RedisBreaker {
+  let breaker = breakers.get(redis);
+  if (!breaker) {
+    let openUntil = -Infinity;
+    breaker = {
+      isOpen: () => Date.now() < openUntil,
+      trip: () => {
+        openUntil = Date.now() + BREAKER_COOLDOWN_MS;
+      },
+    };
+    breakers.set(redis, breaker);
+  }
+  return breaker;
+}
+
+/**
+ * Reports the first error, then at most one per `intervalMs`: while Redis is
+ * down every request fails open, and one log line per request would bury
+ * everything else.
+ */
+export function throttleErrors(onError: RateLimitErrorHandler, intervalMs = 30_000, now: () => number = Date.now): RateLimitErrorHandler {
+  let lastReported = -Infinity;
+  return (error) => {
+    const at = now();
+    if (at - lastReported < intervalMs) return;
+    lastReported = at;
+    onError(error);
+  };
+}

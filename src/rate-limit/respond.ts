@@ -1,0 +1,40 @@
+import type { Context } from 'koa';
+import { errorBody, TollgateError } from '../errors.js';
+import { ipBucket } from './client-ip.js';
+
+/** The endpoints that authenticate clients, and so the ones worth flooding. */
+export const LIMITED_PATHS: ReadonlySet<string> = new Set(['/token', '/token/introspection', '/token/revocation']);
+
+/** Whether a request is one the limits count. */
+export function isLimitedRequest(ctx: Pick<Context, 'method' | 'path'>, paths: ReadonlySet<string> = LIMITED_PATHS): boolean {
+  return ctx.method === 'POST' && paths.has(ctx.path);
+}
+
+/** Called with what went wrong when a limit could not be consulted (the request went through). */
+export type RateLimitErrorHandler = (error: unknown) => void;
+
+/** Default Redis key prefix; tests pass their own so runs never share counters. */
+export const DEFAULT_PREFIX = 'tollgate';
+
+/**
+ * Redis keys are `<prefix>:<subject>:<counter>`, where the subject is a hash
+ * tag (`{ip:…}`, `{client:…}`) so every key about one subject lands in one
+ * Redis Cluster slot; each script touches one key. Client ids are
+ * percent-encoded so a `}` in one cannot end the tag early.
+ */
+export const subjects = {
+  ip: (ip: string) => `{ip:${ipBucket(ip)}}`,
+  client: (clientId: string) => `{client:${encodeURIComponent(clientId)}}`,
+} as const;
+
+/**
+ * Answers 429 in the shape of every other Tollgate error, with `Retry-After`
+ * (RFC 9110 §10.2.3) in whole seconds, at least 1.
+ */
+export function respondRateLimited(ctx: Context, retryAfterSeconds: number, description: string): void {
+  const { status, body } = errorBody(new TollgateError(429, 'rate_limited', description));
+  ctx.status = status;
+  ctx.body = body;
+  ctx.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+  ctx.set('Cache-Control', 'no-store');
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import Koa, { type Middleware } from 'koa';
+import type { Redis } from 'ioredis';
+import { createRateLimitRedis } from '../../src/rate-limit/redis.js';
+import { freePort, postForm } from '../helpers/server.js';
+
+export const REDIS_URL = process.env['TEST_REDIS_URL'];
+export const REDIS_SKIP = REDIS_URL ? false : 'Redis suite skipped: TEST_REDIS_URL is not set';
+
+/** The secret the stand-in provider accepts for every client. */
+export const RIGHT_SECRET = 'right-secret';
+
+/** A tiny host on 127.0.0.1: the middleware under test in front of a stand-in provider. */
+export interface TestApp {
+  readonly url: string;
+  /** How many requests reached the stand-in provider. */
+  readonly providerCalls: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * The stand-in answers the token endpoints like oidc-provider does for
+ * client authentication: 401 `invalid_client` unless the Basic secret (or
+ * the client_secret_post one, given in the query here) is RIGHT_SECRET.
+ */
+export async function startApp(middleware: Middleware): Promise<TestApp> {
+  let calls = 0;
+  const app = new Koa();
+  app.silent = true;
+  app.use(middleware);
+  app.use(async (ctx) => {
+    calls += 1;
+    const basic = Buffer.from(ctx.get('authorization').replace(/^Basic /, ''), 'base64').toString();
+    const secret = decodeURIComponent(basic.slice(basic.indexOf(':') + 1)) || String(ctx.query['client_secret'] ?? '');
+    if (secret === RIGHT_SECRET) ctx.body = { access_token: 'ok' };
+    else {
+      ctx.status = 401;
+      ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+    }
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    providerCalls: () => calls,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * A form POST (or, with `method`, another request) as a client behind the
+ * test's trusted proxy: `ip` goes in X-Forwarded-For, `clientId` in a Basic
+ * header with `secret` (default: a wrong one).
+ */
+export async function post(
+  app: TestApp,
+  path: string,
+  options: { ip?: string; clientId?: string; secret?: string; method?: string } = {},
+): Promise<Awaited<ReturnType<typeof postForm>>> {
+  const headers: Record<string, string> = options.ip ? { 'x-forwarded-for': options.ip } : {};
+  if (options.method && options.method !== 'POST') {
+    const response = await fetch(`${app.url}${path}`, { method: options.method, headers });
+    return { status: response.status, headers: response.headers, body: { raw: await response.text() } };
+  }
+  const auth = options.clientId ? { clientId: options.clientId, clientSecret: options.secret ?? 'wrong' } : undefined;
+  return postForm(`${app.url}${path}`, { grant_type: 'client_credentials' }, auth, headers);
+}
+
+/** A Redis client for one suite, with a key prefix no other run uses, that removes its keys when closed. */
+export async function connectTestRedis(onError: (error: unknown) => void = () => undefined): Promise<{ redis: Redis; prefix: string; close(): Promise<void> }> {
+  const redis = createRateLimitRedis(REDIS_URL!, onError);
+  // Commands fail fast until the connection is ready (no offline queue).
+  if (redis.status !== 'ready') await once(redis, 'ready');
+  const prefix = `tollgate-test-${randomUUID()}`;
+  return {
+    redis,
+    prefix,
+    async close() {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+        cursor = next;
+        for (const key of keys) await redis.del(key);
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+}
+
+/** A loopback Redis URL on which nothing listens (a port just freed). */
+export async function closedRedisUrl(): Promise<string> {
+  return `redis://127.0.0.1:${await freePort()}/0`;
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { parseTrustProxy } from '../../src/rate-limit/client-ip.js';
+import { createIpRateLimit } from '../../src/rate-limit/ip-limit.js';
+import { connectTestRedis, post, REDIS_SKIP, startApp, type TestApp } from './fixture.js';
+
+const LIMIT = { max: 3, durationMs: 60_000 };
+
+/** The same behaviour, whichever store holds the counters. */
+function perAddressLimit(store: () => { redis?: Redis; prefix?: string }) {
+  let app: TestApp;
+  const errors: unknown[] = [];
+  before(async () => {
+    const { redis, prefix } = store();
+    app = await startApp(
+      createIpRateLimit({ limit: LIMIT, trustProxy: parseTrustProxy('loopback'), redis, prefix, onError: (error) => errors.push(error) }),
+    );
+  });
+  after(() => app.close());
+
+  test('the request after N from one address gets 429, Retry-After, RateLimit-* headers and an OAuth error body', async () => {
+    const ip = '203.0.113.10';
+    for (let sent = 1; sent <= LIMIT.max; sent += 1) {
+      const answer = await post(app, '/token', { ip, clientId: 'c', secret: 'right-secret' });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.get('ratelimit-limit'), String(LIMIT.max));
+      assert.equal(answer.headers.get('ratelimit-remaining'), String(LIMIT.max - sent));
+      const reset = Number(answer.headers.get('ratelimit-reset'));
+      assert.ok(reset > 0 && reset <= 60, `RateLimit-Reset is seconds from now, got ${reset}`);
+    }
+    const callsBefore = app.providerCalls();
+    const limited = await post(app, '/token', { ip, clientId: 'c', secret: 'right-secret' });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body['error'], 'rate_limited');
+    assert.match(String(limited.body['error_description']), /too many requests/);
+    assert.match(limited.headers.get('content-type') ?? '', /application\/json/);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    assert.equal(limited.headers.get('ratelimit-remaining'), '0');
+    assert.equal(limited.headers.get('ratelimit-limit'), String(LIMIT.max));
+    assert.equal(app.providerCalls(), callsBefore, 'a limited request never reaches the provider');
+    // Introspection and revocation share the address's budget.
+    assert.equal((await post(app, '/token/introspection', { ip })).status, 429);
+    assert.equal((await post(app, '/token/revocation', { ip })).status, 429);
+    assert.deepEqual(errors, []);
+  });
+
+  test('other addresses are unaffected; IPv6 addresses share their /64', async () => {
+    assert.equal((await post(app, '/token', { ip: '203.0.113.11', clientId: 'c', secret: 'right-secret' })).status, 200);
+    for (let sent = 0; sent < LIMIT.max; sent += 1) {
+      assert.equal((await post(app, '/token', { ip: `2001:db8:7:7::${sent + 1}` })).status, 401);
+    }
+    assert.equal((await post(app, '/token', { ip: '2001:db8:7:7::ffff' })).status, 429);
+    assert.equal((await post(app, '/token', { ip: '2001:db8:7:8::1' })).status, 401);
+  });
+
+  test('a spoofed X-Forwarded-For from an untrusted peer changes nothing', async () => {
+    const untrusted = await startApp(createIpRateLimit({ limit: LIMIT, trustProxy: parseTrustProxy('10.0.0.0/8'), ...store(), onError: () => undefined }));
+    try {
+      const statuses: number[] = [];
+      for (let sent = 0; sent <= LIMIT.max; sent += 1) statuses.push((await post(untrusted, '/token/introspection', { ip: `198.51.100.${sent}` })).status);
+      assert.deepEqual(statuses, [401, 401, 401, 429]);
+    } finally {
+      await untrusted.close();
+    }
+  });
+
+  test('other endpoints and methods are not counted', async () => {
+    const ip = '203.0.113.12';
+    for (let sent = 0; sent < LIMIT.max * 2; sent += 1) {
+      const answer = await post(app, '/jwks', { ip, method: 'GET' });
+      assert.equal(answer.headers.get('ratelimit-limit'), null);
+      await post(app, '/token', { ip, method: 'GET' });
+    }
+    assert.equal((await post(app, '/token', { ip })).status, 401);
+  });
+}
+
+describe('per-address limit, memory driver', () => {
+  perAddressLimit(() => ({}));
+});
+
+describe('per-address limit, Redis driver', { skip: REDIS_SKIP }, () => {
+  let connection: Awaited<ReturnType<typeof connectTestRedis>>;
+  before(async () => {
+    connection = await connectTestRedis();
+  });
+  after(() => connection.close());
+  perAddressLimit(() => ({ redis: connection.redis, prefix: connection.prefix }));
+
+  test('counters are hash-tagged per address under the prefix and expire', async () => {
+    const keys = await connection.redis.keys(`${connection.prefix}:*`);
+    assert.ok(keys.includes(`${connection.prefix}:{ip:203.0.113.10}:requests`), keys.join(' '));
+    assert.ok(keys.includes(`${connection.prefix}:{ip:2001:db8:7:7::/64}:requests`), keys.join(' '));
+    for (const key of keys) {
+      const ttl = await connection.redis.pttl(key);
+      assert.ok(ttl > 0 && ttl <= LIMIT.durationMs, `${key} expires`);
+    }
+  });
+});

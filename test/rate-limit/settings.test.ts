@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { formatLimitSpec, parseLimitSpec } from '../../src/rate-limit/limit-spec.js';
+import { rateLimitSettings } from '../../src/rate-limit/settings.js';
+
+describe('limit specs', () => {
+  test('count per unit becomes max and a window in milliseconds', () => {
+    assert.deepEqual(parseLimitSpec('300/min', 'X'), { max: 300, durationMs: 60_000 });
+    assert.deepEqual(parseLimitSpec('10/min', 'X'), { max: 10, durationMs: 60_000 });
+    assert.deepEqual(parseLimitSpec('1000/h', 'X'), { max: 1000, durationMs: 3_600_000 });
+    assert.deepEqual(parseLimitSpec('50/s', 'X'), { max: 50, durationMs: 1_000 });
+    assert.deepEqual(parseLimitSpec(' 100 / 15min ', 'X'), { max: 100, durationMs: 900_000 });
+    assert.deepEqual(parseLimitSpec('5000/day', 'X'), { max: 5000, durationMs: 86_400_000 });
+    assert.deepEqual(parseLimitSpec('20/Minutes', 'X'), { max: 20, durationMs: 60_000 });
+    assert.equal(formatLimitSpec({ max: 300, durationMs: 60_000 }), '300/60s');
+  });
+
+  test('a bad spec fails with the variable named', () => {
+    for (const bad of ['', '300', '0/min', '-1/min', '10/fortnight', 'ten/min', '10/0min', '10/min/h', '1.5/s', '10/30day']) {
+      assert.throws(() => parseLimitSpec(bad, 'TOLLGATE_RATE_LIMIT_IP'), /TOLLGATE_RATE_LIMIT_IP/, bad);
+    }
+  });
+});
+
+describe('rate-limit settings from the environment', () => {
+  test('defaults: on, no trusted proxy, 300/min per address, 10 failures/min', () => {
+    const settings = rateLimitSettings({});
+    assert.equal(settings.enabled, true);
+    assert.deepEqual(settings.trustProxy, { kind: 'none' });
+    assert.deepEqual(settings.perIp, { max: 300, durationMs: 60_000 });
+    assert.deepEqual(settings.authFailures, { max: 10, durationMs: 60_000 });
+    assert.deepEqual(settings.authFailuresPerIp, { max: 50, durationMs: 60_000 });
+    assert.ok(Object.isFrozen(settings));
+  });
+
+  test('values are read and empty strings count as unset', () => {
+    const settings = rateLimitSettings({
+      TOLLGATE_RATE_LIMITS: 'off',
+      TOLLGATE_RATE_LIMIT_IP: '1000/h',
+      TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '',
+      TOLLGATE_TRUST_PROXY: '2',
+    });
+    assert.equal(settings.enabled, false);
+    assert.deepEqual(settings.perIp, { max: 1000, durationMs: 3_600_000 });
+    assert.deepEqual(settings.authFailures, { max: 10, durationMs: 60_000 });
+    assert.deepEqual(settings.trustProxy, { kind: 'hops', hops: 2 });
+  });
+
+  test('each bad value fails with its own variable named', () => {
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMITS: 'maybe' }), /TOLLGATE_RATE_LIMITS must be on or off/);
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_IP: 'lots' }), /TOLLGATE_RATE_LIMIT_IP/);
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '10' }), /TOLLGATE_RATE_LIMIT_AUTH_FAILURES/);
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP: '0/min' }), /TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP/);
+    assert.throws(() => rateLimitSettings({ TOLLGATE_TRUST_PROXY: 'yes please' }), /TOLLGATE_TRUST_PROXY/);
+  });
+});
