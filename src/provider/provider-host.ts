@@ -7,10 +7,15 @@ import { verifyAgainstDecoy } from '../registry/credential-cache.js';
 import { createProvider, SIGNING_ALGORITHMS, type ProviderDependencies } from './create-provider.js';
 import type { ApiKeyIntrospector } from './api-key-introspection.js';
 import { createJwtIntrospector, type IntrospectionResponse } from './jwt-introspection.js';
+import { endpointOutcomeOf, type EndpointOutcomeListener } from './endpoint-outcome.js';
 
 export type HostDependencies = Omit<ProviderDependencies, 'signingJwks'> & {
   /** Answers introspection for API keys, which the provider does not know. */
   readonly apiKeys?: ApiKeyIntrospector;
+  /** Told what every token, introspection and revocation request came to (audit, metrics). Must not throw. */
+  readonly onEndpointOutcome?: EndpointOutcomeListener;
+  /** Wall clock for outcomes (tests). */
+  readonly clock?: () => number;
 };
 
 /** What the host needs from the key store (keys/key-store.ts). */
@@ -108,40 +113,50 @@ export class ProviderHost {
   }
 
   middleware(): Middleware {
+    const { onEndpointOutcome, clock = Date.now } = this.deps;
+    const trustProxy = this.deps.config.rateLimits.trustProxy;
+    const answer = this.#answer.bind(this);
+    if (!onEndpointOutcome) return answer;
     return async (ctx, next) => {
-      const mounted = this.#mounted;
-      await mounted.dispatch(ctx, next);
-      const oidc = oidcOf(ctx);
-      if (!oidc) return;
+      await answer(ctx, next);
+      const outcome = endpointOutcomeOf(ctx, trustProxy, clock());
+      if (outcome) onEndpointOutcome(outcome);
+    };
+  }
 
-      // Verifiers may cache the key set this long; the key lifecycle waits
-      // out the same window before a new key signs or an old one leaves.
-      if (oidc.route === 'jwks' && ctx.status === 200) {
-        ctx.set('Cache-Control', `public, max-age=${this.deps.config.jwksMaxAgeSeconds}`);
+  async #answer(ctx: ParameterizedContext, next: () => Promise<unknown>): Promise<void> {
+    const mounted = this.#mounted;
+    await mounted.dispatch(ctx, next);
+    const oidc = oidcOf(ctx);
+    if (!oidc) return;
+
+    // Verifiers may cache the key set this long; the key lifecycle waits
+    // out the same window before a new key signs or an old one leaves.
+    if (oidc.route === 'jwks' && ctx.status === 200) {
+      ctx.set('Cache-Control', `public, max-age=${this.deps.config.jwksMaxAgeSeconds}`);
+      return;
+    }
+
+    // The provider answers these only after authenticating the caller, so
+    // completing the answer here keeps introspection client-authenticated.
+    if (oidc.route === 'introspection' && oidc.client) {
+      const token = String(oidc.params?.['token'] ?? '');
+      if (ctx.status === 400 && errorOf(ctx) === 'unsupported_token_type') {
+        ctx.status = 200;
+        ctx.body = await mounted.introspectJwt(token);
         return;
       }
-
-      // The provider answers these only after authenticating the caller, so
-      // completing the answer here keeps introspection client-authenticated.
-      if (oidc.route === 'introspection' && oidc.client) {
-        const token = String(oidc.params?.['token'] ?? '');
-        if (ctx.status === 400 && errorOf(ctx) === 'unsupported_token_type') {
-          ctx.status = 200;
-          ctx.body = await mounted.introspectJwt(token);
-          return;
-        }
-        const { apiKeys } = this.deps;
-        if (ctx.status === 200 && (ctx.body as { active?: unknown })?.active === false && apiKeys?.handles(token, oidc.params?.['token_type_hint'])) {
-          ctx.body = await apiKeys.introspect(token);
-          return;
-        }
+      const { apiKeys } = this.deps;
+      if (ctx.status === 200 && (ctx.body as { active?: unknown })?.active === false && apiKeys?.handles(token, oidc.params?.['token_type_hint'])) {
+        ctx.body = await apiKeys.introspect(token);
+        return;
       }
+    }
 
-      // Unknown (or disabled) client: pay the argon2 cost a wrong secret pays,
-      // so response time does not reveal which client ids exist.
-      if (ctx.status === 401 && errorOf(ctx) === 'invalid_client' && !oidc.entities?.['Client']) {
-        await verifyAgainstDecoy('');
-      }
-    };
+    // Unknown (or disabled) client: pay the argon2 cost a wrong secret pays,
+    // so response time does not reveal which client ids exist.
+    if (ctx.status === 401 && errorOf(ctx) === 'invalid_client' && !oidc.entities?.['Client']) {
+      await verifyAgainstDecoy('');
+    }
   }
 }

@@ -28,7 +28,7 @@ export function createAuthFailureGuard(options: AuthFailureGuardOptions): Middle
     const attempt = { clientId: clientIdOf(ctx), ip: clientIp(ctx, trustProxy) };
     const verdict = await counter.check(attempt);
     if (verdict.limited) {
-      respondRateLimited(ctx, verdict.retryAfterSeconds, 'too many failed client authentications, retry later');
+      respondRateLimited(ctx, verdict.retryAfterSeconds, 'too many failed client authentications, retry later', 'auth_failures');
       return undefined;
     }
     await next();

@@ -15,7 +15,7 @@ export { createFailureCounter, type AuthAttempt, type FailureCounter, type Failu
 export { createIpRateLimit } from './ip-limit.js';
 export { formatLimitSpec, parseLimitSpec, type LimitSpec } from './limit-spec.js';
 export { createRateLimitRedis, throttleErrors } from './redis.js';
-export { LIMITED_PATHS, type RateLimitErrorHandler } from './respond.js';
+export { LIMITED_PATHS, respondRateLimited, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
 export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable } from './settings.js';
 
 export interface RateLimits {

@@ -66,7 +66,7 @@ export function createIpRateLimit(options: IpRateLimitOptions): Middleware {
       onError(error);
       return next();
     }
-    if (!admitted) respondRateLimited(ctx, resetAsDelta(ctx), description);
+    if (!admitted) respondRateLimited(ctx, resetAsDelta(ctx), description, 'ip');
     return undefined;
   };
 }

@@ -27,11 +27,15 @@ export const subjects = {
   client: (clientId: string) => `{client:${encodeURIComponent(clientId)}}`,
 } as const;
 
+/** Which limit answered 429 (a metrics label; `ctx.state.rateLimitPolicy`). */
+export type RateLimitPolicy = 'ip' | 'auth_failures' | 'client_quota' | 'tenant_quota';
+
 /**
  * Answers 429 in the shape of every other Tollgate error, with `Retry-After`
  * (RFC 9110 §10.2.3) in whole seconds, at least 1.
  */
-export function respondRateLimited(ctx: Context, retryAfterSeconds: number, description: string): void {
+export function respondRateLimited(ctx: Context, retryAfterSeconds: number, description: string, policy: RateLimitPolicy): void {
+  ctx.state['rateLimitPolicy'] = policy;
   const { status, body } = errorBody(new TollgateError(429, 'rate_limited', description));
   ctx.status = status;
   ctx.body = body;

@@ -1,0 +1,64 @@
+import type { ParameterizedContext } from 'koa';
+import { clientIdOf } from '../rate-limit/client-id.js';
+import { clientIp, type TrustProxy } from '../rate-limit/client-ip.js';
+
+/** The endpoints that authenticate clients, as oidc-provider names their routes. */
+export type ClientEndpoint = 'token' | 'introspection' | 'revocation';
+
+const CLIENT_ENDPOINTS: ReadonlySet<string> = new Set<ClientEndpoint>(['token', 'introspection', 'revocation']);
+
+/**
+ * What one request to a client-authenticating endpoint came to, for the
+ * audit log, metrics and quotas. Carries ids and error codes only: never a
+ * secret, token or header.
+ */
+export interface EndpointOutcome {
+  readonly endpoint: ClientEndpoint;
+  /** 2xx: a token was issued, introspected or revoked. */
+  readonly succeeded: boolean;
+  readonly status: number;
+  /** The OAuth error code of a refusal (`invalid_client`, `invalid_scope`, …). */
+  readonly error: string | undefined;
+  readonly grantType: string | undefined;
+  /** The authenticated client, or the id a failed authentication named (when the provider read one). */
+  readonly clientId: string | undefined;
+  /** Only once the client authenticated. */
+  readonly tenantId: string | undefined;
+  readonly ip: string;
+  readonly requestId: string | undefined;
+  /** Wall-clock time of the answer (ms since epoch). */
+  readonly at: number;
+}
+
+export type EndpointOutcomeListener = (outcome: EndpointOutcome) => void;
+
+interface OidcView {
+  route?: string;
+  client?: { clientId?: string; metadata?: () => Record<string, unknown> };
+  params?: Record<string, unknown>;
+}
+
+/** The outcome of a request the provider just answered, or undefined for other endpoints. */
+export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustProxy, at: number): EndpointOutcome | undefined {
+  const oidc = (ctx as unknown as { oidc?: OidcView }).oidc;
+  if (!oidc?.route || !CLIENT_ENDPOINTS.has(oidc.route)) return undefined;
+  const status = ctx.status;
+  const body = ctx.body as { error?: unknown } | null | undefined;
+  const error = status >= 400 && typeof body?.error === 'string' ? body.error : undefined;
+  const client = oidc.client;
+  const tenantId = client?.metadata?.()['tenant_id'];
+  const namedClientId = oidc.params?.['client_id'] ?? clientIdOf(ctx);
+  const grantType = oidc.params?.['grant_type'];
+  return {
+    endpoint: oidc.route as ClientEndpoint,
+    succeeded: status >= 200 && status < 300,
+    status,
+    error,
+    grantType: typeof grantType === 'string' ? grantType : undefined,
+    clientId: client?.clientId ?? (typeof namedClientId === 'string' && namedClientId.length <= 256 ? namedClientId : undefined),
+    tenantId: typeof tenantId === 'string' ? tenantId : undefined,
+    ip: clientIp(ctx, trustProxy),
+    requestId: ctx.response.get('x-request-id') || undefined,
+    at,
+  };
+}
