@@ -23,7 +23,7 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
   resources create <audience> --scopes "<s1> <s2>" [--name <n>] [--ttl <seconds>] [--format jwt|opaque]
   resources list
   clients create --name <n> --tenant <slug> --resource <uri> [--resource <uri>…] --scopes "<s1> <s2>"
-                 [--roles "<r1> <r2>"] [--ip-allowlist "<cidr> …"] [--secret-expires-in <seconds>]
+                 [--roles "<r1> <r2>"] [--ip-allowlist "<cidr> …"] [--cors-origins "<origin> …"] [--secret-expires-in <seconds>]
   clients list [--tenant <slug>]
   clients show|disable|enable|rotate-secret|revoke-tokens <client_id>
   keys list
@@ -46,6 +46,7 @@ const OPTIONS = {
   scopes: { type: 'string' },
   roles: { type: 'string' },
   'ip-allowlist': { type: 'string' },
+  'cors-origins': { type: 'string' },
   'secret-expires-in': { type: 'string' },
   ttl: { type: 'string' },
   format: { type: 'string' },

@@ -32,6 +32,7 @@ export const clientCommands: Record<string, (context: CommandContext) => Promise
       scopes: splitList(values.scopes),
       roles: splitList(values.roles),
       ...(values['ip-allowlist'] ? { ip_allowlist: splitList(values['ip-allowlist']) } : {}),
+      ...(values['cors-origins'] ? { cors_origins: splitList(values['cors-origins']) } : {}),
       ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
     });
     return withSecret(await audited(context, 'client.created', created));

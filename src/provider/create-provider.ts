@@ -13,6 +13,8 @@ import { RegistryClientAdapter, TOLLGATE_CLIENT_METADATA, type TollgateClientMet
 import { createResourceServerInfo, defaultResource, PROVIDER_SCOPES } from './resource-policy.js';
 import { extraTokenClaims } from './token-claims.js';
 import { isClientTokenCurrent } from './token-status.js';
+import { ipAllowed } from './ip-allowlist.js';
+import { clientIp } from '../rate-limit/client-ip.js';
 
 /** Only asymmetric signatures: a client secret can never become a signing key. */
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -89,6 +91,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
       },
     },
     extraTokenClaims: extraTokenClaims as Configuration['extraTokenClaims'],
+    // Browsers may call the token, introspection and revocation endpoints
+    // only from origins registered on the client; every other origin gets
+    // invalid_request and no Access-Control-Allow-Origin.
+    clientBasedCORS: (_ctx, origin, client) =>
+      (client as unknown as Partial<TollgateClientMetadata>).cors_origins?.includes(origin) ?? false,
     ttl: {
       AccessToken: accessTokenTtl as never,
       ClientCredentials: accessTokenTtl as never,
@@ -121,8 +128,16 @@ export function createProvider(deps: ProviderDependencies): Provider {
   // The stored `client_secret` is an argon2id hash; compare through the
   // verified-credential cache. The token version is part of the cache
   // identity so `revoke-tokens` also forces a fresh argon2 check.
-  provider.Client.prototype.compareClientSecret = function compareClientSecret(presented: string) {
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(presented: string) {
     const client = this as unknown as TollgateClientMetadata & { clientSecret: string };
+    // The client's IP allow-list, checked before argon2: from any other
+    // address even the right secret is invalid_client. (Every client
+    // authenticates by secret today; private_key_jwt will need the same check.)
+    const ctx = Provider.ctx;
+    if (client.ip_allowlist?.length && (!ctx || !ipAllowed(client.ip_allowlist, clientIp(ctx, config.rateLimits.trustProxy)))) {
+      if (ctx) ctx.state['refusalReason'] = 'ip_not_allowed';
+      return false;
+    }
     return credentials.verify(['client', client.client_id, client.token_version], client.clientSecret, presented);
   };
 

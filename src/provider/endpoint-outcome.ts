@@ -19,6 +19,8 @@ export interface EndpointOutcome {
   readonly status: number;
   /** The OAuth error code of a refusal (`invalid_client`, `invalid_scope`, …). */
   readonly error: string | undefined;
+  /** Why, when Tollgate knows more than the error code says (`ip_not_allowed`); never sent to the client. */
+  readonly reason: string | undefined;
   readonly grantType: string | undefined;
   /** The authenticated client, or the id a failed authentication named (when the provider read one). */
   readonly clientId: string | undefined;
@@ -54,6 +56,7 @@ export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustPr
     succeeded: status >= 200 && status < 300,
     status,
     error,
+    reason: typeof ctx.state['refusalReason'] === 'string' ? ctx.state['refusalReason'] : error,
     grantType: typeof grantType === 'string' ? grantType : undefined,
     clientId: client?.clientId ?? (typeof namedClientId === 'string' && namedClientId.length <= 256 ? namedClientId : undefined),
     tenantId: typeof tenantId === 'string' ? tenantId : undefined,

@@ -10,6 +10,7 @@ export const TOLLGATE_CLIENT_METADATA = [
   'allowed_resources',
   'token_version',
   'ip_allowlist',
+  'cors_origins',
 ] as const;
 
 export interface TollgateClientMetadata {
@@ -21,6 +22,7 @@ export interface TollgateClientMetadata {
   allowed_resources: string[];
   token_version: number;
   ip_allowlist: string[] | null;
+  cors_origins: string[];
 }
 
 /**
@@ -47,6 +49,7 @@ export function toProviderMetadata(client: Client): AdapterPayload {
     allowed_resources: client.resources,
     token_version: client.tokenVersion,
     ip_allowlist: client.ipAllowlist,
+    cors_origins: client.corsOrigins,
   };
   return metadata as AdapterPayload;
 }

@@ -22,6 +22,8 @@ export interface Client {
   scopes: string[];
   resources: string[];
   ipAllowlist: string[] | null;
+  /** Browser origins allowed to call the client endpoints (CORS); empty for machine clients. */
+  corsOrigins: string[];
   enabled: boolean;
   /** Bumped by `revoke-tokens`: tokens carrying an older version are no longer active. */
   tokenVersion: number;
@@ -39,6 +41,7 @@ export interface CreateClientInput {
   scopes: string[];
   roles?: string[];
   ip_allowlist?: string[];
+  cors_origins?: string[];
   secret_expires_in?: number;
 }
 
@@ -51,6 +54,7 @@ const createClientInput = compileInput<CreateClientInput>({
     scopes: { type: 'array', items: { type: 'string', pattern: SCOPE_TOKEN }, uniqueItems: true, maxItems: 200 },
     roles: { type: 'array', items: { type: 'string', pattern: ROLE }, uniqueItems: true, maxItems: 100, nullable: true },
     ip_allowlist: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 100, nullable: true },
+    cors_origins: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 300 }, uniqueItems: true, maxItems: 50, nullable: true },
     secret_expires_in: { type: 'integer', minimum: 60, nullable: true },
   },
   required: ['name', 'tenant', 'resources', 'scopes'],
@@ -67,6 +71,7 @@ interface ClientRow {
   scopes: string;
   resources: string;
   ip_allowlist: string | null;
+  cors_origins: string | null;
   enabled: boolean | number;
   token_version: number;
   created_at: number;
@@ -84,6 +89,7 @@ const toClient = (row: ClientRow & { tenant_slug: string }): Client => ({
   scopes: parseList(row.scopes),
   resources: parseList(row.resources),
   ipAllowlist: row.ip_allowlist === null ? null : parseList(row.ip_allowlist),
+  corsOrigins: row.cors_origins === null ? [] : parseList(row.cors_origins),
   // SQLite returns booleans as 0/1.
   enabled: Boolean(row.enabled),
   tokenVersion: row.token_version,
@@ -104,6 +110,23 @@ function checkIpAllowlist(entries: readonly string[]): void {
     const maxPrefix = family === 6 ? 128 : 32;
     const prefixValid = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
     if (family === 0 || !prefixValid) throw invalidRequest(`ip_allowlist entry ${entry} is not an IP address or CIDR block`);
+  }
+}
+
+/**
+ * A CORS origin is exactly what browsers send in `Origin`: scheme, host and
+ * optional port, nothing else (no path, no trailing slash, no wildcard), and
+ * https unless it is a loopback development origin.
+ */
+function checkCorsOrigins(entries: readonly string[]): void {
+  for (const entry of entries) {
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
+    const loopback = url && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    // WHATWG URLs accept `*` in a host name; an origin never has one.
+    const plainHost = url && /^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname);
+    if (!url || !plainHost || url.origin !== entry || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
+      throw invalidRequest(`cors_origins entry ${entry} is not an origin (https://app.example.com, or http://localhost:<port>)`);
+    }
   }
 }
 
@@ -139,6 +162,7 @@ export class ClientRepository {
     const unknown = valid.scopes.filter((scope) => !available.has(scope));
     if (unknown.length) throw invalidRequest(`scope ${unknown.join(' ')} is not offered by the client's resource servers`);
     if (valid.ip_allowlist) checkIpAllowlist(valid.ip_allowlist);
+    if (valid.cors_origins) checkCorsOrigins(valid.cors_origins);
 
     const clientSecret = generateSecret();
     const now = Date.now();
@@ -152,6 +176,7 @@ export class ClientRepository {
       scopes: JSON.stringify(valid.scopes),
       resources: JSON.stringify(valid.resources),
       ip_allowlist: valid.ip_allowlist ? JSON.stringify(valid.ip_allowlist) : null,
+      cors_origins: valid.cors_origins?.length ? JSON.stringify(valid.cors_origins) : null,
       enabled: true,
       token_version: 0,
       created_at: now,

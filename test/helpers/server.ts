@@ -86,7 +86,7 @@ export const REPORTS_API = 'https://reports.acme.test';
 /** Tenant `acme`, resource servers, and one client, through the registry. */
 export async function seedMachineClient(
   server: RunningTollgate,
-  options: { resources?: string[]; scopes?: string[]; roles?: string[]; tenant?: string } = {},
+  options: { resources?: string[]; scopes?: string[]; roles?: string[]; tenant?: string; ipAllowlist?: string[]; corsOrigins?: string[] } = {},
 ): Promise<MachineClient> {
   const { registry } = server;
   const slug = options.tenant ?? 'acme';
@@ -105,6 +105,8 @@ export async function seedMachineClient(
     resources: options.resources ?? [API],
     scopes: options.scopes ?? ['read:projects', 'write:projects'],
     roles: options.roles ?? ['reader'],
+    ...(options.ipAllowlist ? { ip_allowlist: options.ipAllowlist } : {}),
+    ...(options.corsOrigins ? { cors_origins: options.corsOrigins } : {}),
   });
   return { clientId: client.clientId, clientSecret, tenantId: tenant.id };
 }

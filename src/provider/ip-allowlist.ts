@@ -1,0 +1,36 @@
+import { BlockList, isIP } from 'node:net';
+
+const lists = new Map<string, BlockList>();
+/** Distinct allow-lists kept compiled; past this the map starts over (allow-lists are few and small). */
+const MAX_COMPILED = 1_000;
+
+/**
+ * Whether a client with this allow-list may authenticate from `ip` (already
+ * resolved through TOLLGATE_TRUST_PROXY and normalised). No allow-list (null
+ * or empty) allows every address. Entries were validated when stored
+ * (registry/clients.ts); one that no longer parses allows nothing.
+ */
+export function ipAllowed(allowlist: readonly string[] | null | undefined, ip: string): boolean {
+  if (!allowlist || allowlist.length === 0) return true;
+  const family = isIP(ip);
+  if (family === 0) return false;
+  return compiled(allowlist).check(ip, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+function compiled(allowlist: readonly string[]): BlockList {
+  const id = allowlist.join(',');
+  let list = lists.get(id);
+  if (!list) {
+    list = new BlockList();
+    for (const entry of allowlist) {
+      const [address = '', prefix] = entry.split('/');
+      const family = isIP(address);
+      if (family === 0) continue;
+      const type = family === 4 ? 'ipv4' : 'ipv6';
+      list.addSubnet(address, prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix), type);
+    }
+    if (lists.size >= MAX_COMPILED) lists.clear();
+    lists.set(id, list);
+  }
+  return list;
+}
