@@ -10,6 +10,8 @@ export interface SweeperOptions {
   readonly clock?: Clock;
   /** Told about a failed timed sweep; by default a process warning with the error's message only. */
   readonly onError?: (error: unknown) => void;
+  /** Audit events older than this many milliseconds are deleted too; omitted: kept forever. */
+  readonly auditRetentionMs?: number | undefined;
 }
 
 export interface Sweeper {
@@ -26,7 +28,8 @@ function warn(error: unknown): void {
 }
 
 /**
- * Deletes expired oidc-provider rows (`expires_at` before now) every
+ * Deletes expired oidc-provider rows (`expires_at` before now), and audit
+ * events past their retention, every
  * `intervalMs`, at most `batchSize` rows per statement, so a backlog never
  * becomes one long lock or one huge transaction. `find` already hides expired
  * rows; sweeping only keeps the table small. The timer is unref'd (it never
@@ -60,8 +63,19 @@ export function startSweeper(knex: Knex, options: SweeperOptions): Sweeper {
       const expired = knex(OIDC_MODELS_TABLE).select('model', 'id').where('expires_at', '<', now).limit(batchSize);
       const deleted = await knex(OIDC_MODELS_TABLE).whereIn(['model', 'id'], expired).delete();
       total += deleted;
-      if (deleted < batchSize || stopped) return total;
+      if (deleted < batchSize || stopped) break;
     }
+    if (options.auditRetentionMs !== undefined) {
+      // The audit log is append-only for callers; only its retention deletes.
+      const cutoff = clock() - options.auditRetentionMs;
+      for (;;) {
+        const old = knex('audit_events').select('id').where('at', '<', cutoff).limit(batchSize);
+        const deleted = await knex('audit_events').whereIn('id', old).delete();
+        total += deleted;
+        if (deleted < batchSize || stopped) break;
+      }
+    }
+    return total;
   }
 
   function sweepOnce(): Promise<number> {

@@ -10,6 +10,7 @@ import { KeyStoreError } from '../keys/key-store.js';
 import { AuditLog } from './audit/audit-log.js';
 import { integer, required } from './cli/args.js';
 import { apiKeyCommands } from './cli/api-keys.js';
+import { auditCommands } from './cli/audit.js';
 import { clientCommands } from './cli/clients.js';
 import { keyCommands } from './cli/keys.js';
 import { print, type Output } from './cli/output.js';
@@ -35,7 +36,8 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
   api-keys list [--tenant <slug>]
   api-keys revoke <id>
   api-keys rotate <id> --overlap 7d            new key; the old one keeps working for the overlap
-  audit list [--type key.|client.|api_key.|<type>] [--tenant <slug>] [--limit N]`;
+  audit list [--type key.|client.|api_key.|token.|<type>] [--tenant <slug>] [--client <id>] [--limit N]
+  audit tail [--follow] [--client <id>] [--type …] [--tenant <slug>]   latest events, then new ones as they happen`;
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -56,6 +58,8 @@ const OPTIONS = {
   env: { type: 'string' },
   overlap: { type: 'string' },
   limit: { type: 'string' },
+  client: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -69,7 +73,8 @@ export interface CommandContext {
   readonly args: readonly string[];
 }
 
-type Handler = (context: CommandContext) => Promise<Output>;
+/** Returns what to print, or undefined when the command printed as it went (`audit tail`). */
+type Handler = (context: CommandContext) => Promise<Output | undefined>;
 
 const commands: Record<string, Handler> = {
   'tenants create': async ({ registry, args, values }) =>
@@ -85,15 +90,7 @@ const commands: Record<string, Handler> = {
     }),
   'resources list': async ({ registry }) => registry.resources.list(),
   ...clientCommands,
-  'audit list': async ({ audit, registry, values }) => {
-    const tenant = values.tenant ? await registry.tenants.findBySlugOrId(values.tenant) : undefined;
-    if (values.tenant && !tenant) throw new TollgateError(400, 'invalid_request', `tenant ${values.tenant} does not exist`);
-    return audit.list({
-      ...(values.type ? { type: values.type } : {}),
-      ...(tenant ? { tenantId: tenant.id } : {}),
-      ...(values.limit ? { limit: integer(values.limit, '--limit')! } : {}),
-    });
-  },
+  ...auditCommands,
   ...keyCommands,
   ...apiKeyCommands,
 };
@@ -141,7 +138,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const audit = new AuditLog(database.knex, { onError: (error) => console.error(`tollgate: audit event not recorded: ${(error as Error).message}`) });
     try {
       const result = await handler({ config, database, registry: createRegistry(database.knex), audit, values, args });
-      print(result, values.json ?? false);
+      if (result !== undefined) print(result, values.json ?? false);
       return 0;
     } finally {
       await audit.settled();

@@ -26,6 +26,10 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** TOLLGATE_RATE_LIMITS, TOLLGATE_RATE_LIMIT_IP, TOLLGATE_RATE_LIMIT_AUTH_FAILURES, TOLLGATE_TRUST_PROXY. */
   readonly rateLimits: RateLimitSettings;
+  /** Which token-endpoint outcomes become audit events: every one, refusals only, or none. */
+  readonly auditTokenEvents: 'all' | 'refused' | 'off';
+  /** Audit events older than this are deleted; undefined: kept forever (`TOLLGATE_AUDIT_RETENTION_DAYS=0`). */
+  readonly auditRetentionDays: number | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly production: boolean;
 }
@@ -44,6 +48,8 @@ interface EnvSettings {
   TOLLGATE_JWKS_MAX_AGE: number;
   TOLLGATE_KEY_ROTATION_DAYS?: number;
   REDIS_URL?: string;
+  TOLLGATE_AUDIT_TOKEN_EVENTS: Config['auditTokenEvents'];
+  TOLLGATE_AUDIT_RETENTION_DAYS: number;
   LOG_LEVEL: Config['logLevel'];
   NODE_ENV?: string;
 }
@@ -67,6 +73,8 @@ const schema: JSONSchemaType<EnvSettings> = {
     TOLLGATE_JWKS_MAX_AGE: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
     TOLLGATE_KEY_ROTATION_DAYS: { type: 'number', nullable: true, exclusiveMinimum: 0, maximum: 3650 },
     REDIS_URL: { type: 'string', nullable: true, pattern: '^rediss?://' },
+    TOLLGATE_AUDIT_TOKEN_EVENTS: { type: 'string', enum: ['all', 'refused', 'off'], default: 'all' },
+    TOLLGATE_AUDIT_RETENTION_DAYS: { type: 'number', minimum: 0, maximum: 36500, default: 90 },
     LOG_LEVEL: { type: 'string', enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
     NODE_ENV: { type: 'string', nullable: true },
   },
@@ -151,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     keyRotationDays: settings.TOLLGATE_KEY_ROTATION_DAYS,
     redisUrl: settings.REDIS_URL,
     rateLimits,
+    auditTokenEvents: settings.TOLLGATE_AUDIT_TOKEN_EVENTS,
+    auditRetentionDays: settings.TOLLGATE_AUDIT_RETENTION_DAYS > 0 ? settings.TOLLGATE_AUDIT_RETENTION_DAYS : undefined,
     logLevel: settings.LOG_LEVEL,
     production,
   });

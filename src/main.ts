@@ -10,6 +10,9 @@ import type { Config } from './config.js';
 import { createApiKeys, type ApiKeys } from './api-keys/index.js';
 import { auditApiKeyEvents } from './audit/api-key-events.js';
 import { AuditLog } from './audit/audit-log.js';
+import { BatchedAuditWriter } from './audit/batched-writer.js';
+import { auditTokenOutcomes } from './audit/token-events.js';
+import { fanOut } from './provider/endpoint-outcome.js';
 import { announceKeyChange, subscribeToKeyChanges } from './key-change-channel.js';
 import { startKeyMaintenance } from './key-maintenance.js';
 import { keyStoreOptions } from './key-policy.js';
@@ -30,6 +33,8 @@ export interface RunningTollgate {
   readonly database: Database;
   readonly registry: Registry;
   readonly audit: AuditLog;
+  /** Token-endpoint events, written in batches; `flush()` in tests to read them at once. */
+  readonly auditBatches: BatchedAuditWriter;
   readonly apiKeys: ApiKeys;
   readonly keyStore: KeyStore;
   readonly providerHost: ProviderHost;
@@ -67,6 +72,12 @@ export async function startTollgate(
       onError: (error) => logger.error('audit event not recorded', { error: (error as Error)?.message }),
     });
     cleanups.push(() => audit.settled());
+    // One row per token request: queued here, written in batches off the request path.
+    const auditBatches = new BatchedAuditWriter(database.knex, {
+      onError: (error) => logger.error('audit events not written yet, will retry', { error: (error as Error)?.message }),
+      onDropped: (count) => logger.error('audit events dropped: queue full while the database was unavailable', { count }),
+    });
+    cleanups.push(() => auditBatches.stop());
     const credentials = new VerifiedCredentialCache(config.secrets[0]!, { ttlSeconds: config.credentialCacheTtlSeconds });
     const apiKeys = createApiKeys(database.knex, registry.tenants, {
       credentials,
@@ -81,6 +92,9 @@ export async function startTollgate(
         credentials,
         createModelAdapter: createKnexAdapter(database.knex),
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
+        onEndpointOutcome: fanOut(
+          config.auditTokenEvents === 'off' ? undefined : auditTokenOutcomes((event) => auditBatches.add(event), config.auditTokenEvents),
+        ),
       },
       keyStore,
     );
@@ -106,6 +120,7 @@ export async function startTollgate(
     const sweeper = startSweeper(database.knex, {
       intervalMs: 60_000,
       batchSize: 500,
+      auditRetentionMs: config.auditRetentionDays === undefined ? undefined : config.auditRetentionDays * 86_400_000,
       onError: (error) => logger.warn('expired-row sweep failed', { error: (error as Error)?.message }),
     });
     cleanups.push(() => sweeper.stop());
@@ -144,6 +159,7 @@ export async function startTollgate(
       database,
       registry,
       audit,
+      auditBatches,
       apiKeys,
       keyStore,
       providerHost,

@@ -14,7 +14,10 @@ export type AuditEventType =
   | 'api_key.created'
   | 'api_key.rotated'
   | 'api_key.revoked'
-  | 'api_key.verification_failed';
+  | 'api_key.verification_failed'
+  | 'token.issued'
+  | 'token.refused'
+  | 'client.authentication_failed';
 
 export type AuditDetail = Record<string, string | number | boolean | null>;
 
@@ -44,6 +47,29 @@ interface AuditRow {
   detail: string | null;
 }
 
+export interface AuditFilter {
+  /** An event type, or a family prefix ending in `.` (`key.`, `token.`). */
+  type?: string;
+  tenantId?: string;
+  /** The object acted on: a client id, kid or API key id. */
+  subject?: string;
+  limit?: number;
+}
+
+/** One event as its `audit_events` row. */
+export function auditRow(event: AuditEvent, at: number): Omit<AuditRow, 'id'> {
+  return {
+    at,
+    type: event.type,
+    // The columns hold 200 characters; an unauthenticated caller chooses the
+    // client id it names, and one oversized row must not fail a whole batch.
+    actor: event.actor.slice(0, 200),
+    tenant_id: event.tenantId ?? null,
+    subject: event.subject?.slice(0, 200) ?? null,
+    detail: event.detail ? JSON.stringify(event.detail) : null,
+  };
+}
+
 /**
  * The append-only audit log. Writes never fail the operation they describe:
  * `record` reports its own failure to `onError` (the logger) instead.
@@ -70,27 +96,27 @@ export class AuditLog {
 
   async #write(event: AuditEvent): Promise<void> {
     try {
-      await this.knex('audit_events').insert({
-        at: (this.options.clock ?? Date.now)(),
-        type: event.type,
-        actor: event.actor,
-        tenant_id: event.tenantId ?? null,
-        subject: event.subject ?? null,
-        detail: event.detail ? JSON.stringify(event.detail) : null,
-      });
+      await this.knex('audit_events').insert(auditRow(event, (this.options.clock ?? Date.now)()));
     } catch (error) {
       this.options.onError?.(error);
     }
   }
 
-  /** Newest first; `type` may be a family prefix such as `key.`. */
-  async list(filter: { type?: string; tenantId?: string; limit?: number } = {}): Promise<StoredAuditEvent[]> {
-    const query = this.knex<AuditRow>('audit_events').orderBy('id', 'desc').limit(Math.min(filter.limit ?? 100, 1000));
+  /**
+   * Newest first; `type` may be a family prefix such as `key.`. With
+   * `afterId`, the events after that id instead, oldest first (for `tail --follow`).
+   */
+  async list(filter: AuditFilter & { afterId?: number } = {}): Promise<StoredAuditEvent[]> {
+    const limit = Math.min(filter.limit ?? 100, 1000);
+    const query = this.knex<AuditRow>('audit_events').limit(limit);
+    if (filter.afterId !== undefined) query.where('id', '>', filter.afterId).orderBy('id', 'asc');
+    else query.orderBy('id', 'desc');
     if (filter.type) {
       if (filter.type.endsWith('.')) query.where('type', 'like', `${filter.type}%`);
       else query.where('type', filter.type);
     }
     if (filter.tenantId) query.where('tenant_id', filter.tenantId);
+    if (filter.subject) query.where('subject', filter.subject);
     const rows = await query;
     return rows.map((row) => ({
       id: Number(row.id),

@@ -65,3 +65,18 @@ export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustPr
     at,
   };
 }
+
+/** One listener that tells each of `listeners`; one failing listener does not stop the others or the request. */
+export function fanOut(...listeners: (EndpointOutcomeListener | undefined)[]): EndpointOutcomeListener | undefined {
+  const active = listeners.filter((listener): listener is EndpointOutcomeListener => listener !== undefined);
+  if (active.length === 0) return undefined;
+  return (outcome) => {
+    for (const listener of active) {
+      try {
+        listener(outcome);
+      } catch {
+        // Observers (audit, metrics) must never turn an answer into a 500.
+      }
+    }
+  };
+}
