@@ -128,7 +128,8 @@ export async function startTollgate(
     const rateLimits = createRateLimits({
       settings: config.rateLimits,
       redisUrl: config.redisUrl,
-      onError: (error) => logger.warn('rate limits skipped: Redis unavailable, failing open', { error: (error as Error)?.message }),
+      onError: (error) =>
+        logger.warn('rate limits: Redis unavailable', { whenRedisDown: config.rateLimits.whenRedisDown, error: (error as Error)?.message }),
     });
     cleanups.push(() => rateLimits.close());
 

@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import { clientIdOf } from './client-id.js';
 import { clientIp, type TrustProxy } from './client-ip.js';
 import type { FailureCounter } from './failure-counter.js';
-import { isLimitedRequest, LIMITED_PATHS, respondRateLimited } from './respond.js';
+import { isLimitedRequest, LIMITED_PATHS, respondLimitsUnavailable, respondRateLimited } from './respond.js';
 
 export interface AuthFailureGuardOptions {
   readonly counter: FailureCounter;
@@ -27,6 +27,10 @@ export function createAuthFailureGuard(options: AuthFailureGuardOptions): Middle
     if (!isLimitedRequest(ctx, paths)) return next();
     const attempt = { clientId: clientIdOf(ctx), ip: clientIp(ctx, trustProxy) };
     const verdict = await counter.check(attempt);
+    if ('unavailable' in verdict && verdict.unavailable) {
+      respondLimitsUnavailable(ctx);
+      return undefined;
+    }
     if (verdict.limited) {
       respondRateLimited(ctx, verdict.retryAfterSeconds, 'too many failed client authentications, retry later', 'auth_failures');
       return undefined;

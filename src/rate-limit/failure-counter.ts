@@ -3,6 +3,7 @@ import { BoundedMap } from './bounded-map.js';
 import { breakerFor } from './redis.js';
 import type { LimitSpec } from './limit-spec.js';
 import { DEFAULT_PREFIX, subjects, type RateLimitErrorHandler } from './respond.js';
+import type { RedisDownPolicy } from './settings.js';
 
 /** Who made a client-authentication attempt: the client id it named (if any) and its address. */
 export interface AuthAttempt {
@@ -10,15 +11,20 @@ export interface AuthAttempt {
   readonly ip: string;
 }
 
-export type FailureVerdict = { readonly limited: false } | { readonly limited: true; readonly retryAfterSeconds: number };
+export type FailureVerdict =
+  | { readonly limited: false; readonly unavailable?: false }
+  | { readonly limited: true; readonly retryAfterSeconds: number }
+  /** Redis is down and `whenRedisDown` is `closed`. */
+  | { readonly limited: false; readonly unavailable: true };
 
 /**
  * Failed client authentications, counted per client id and per address in
  * fixed windows. `check` runs before the provider (so before argon2) and
  * never counts; `recordFailure` runs after the provider answered
- * `invalid_client`. Neither throws: if Redis fails, `check` answers "not
- * limited", `onError` is told, and Redis is skipped for a moment (fail
- * open; see `breakerFor`).
+ * `invalid_client`. Neither throws: if Redis fails, `onError` is told,
+ * Redis is skipped for a moment (see `breakerFor`), and meanwhile failures
+ * are counted as `whenRedisDown` says: in this process's memory, not at
+ * all, or `check` reports the limits unavailable.
  */
 export interface FailureCounter {
   check(attempt: AuthAttempt): Promise<FailureVerdict>;
@@ -33,6 +39,8 @@ export interface FailureCounterOptions {
   readonly redis?: Redis | undefined;
   readonly prefix?: string | undefined;
   readonly onError: RateLimitErrorHandler;
+  /** While Redis is unavailable: count in memory (default), count nothing, or report `unavailable`. */
+  readonly whenRedisDown?: RedisDownPolicy | undefined;
   /** Most subjects the memory store tracks at once (default 100 000). */
   readonly memoryCapacity?: number | undefined;
   /** Memory store clock, for tests. */
@@ -55,43 +63,45 @@ export function createFailureCounter(options: FailureCounterOptions): FailureCou
   const { limit, onError } = options;
   const ipLimit = options.ipLimit ?? limit;
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const store = options.redis ? redisStore(options.redis) : memoryStore(options.memoryCapacity ?? 100_000, options.now ?? Date.now);
+  const memory = memoryStore(options.memoryCapacity ?? 100_000, options.now ?? Date.now);
+  const redis = options.redis ? redisStore(options.redis) : undefined;
   const breaker = options.redis ? breakerFor(options.redis) : undefined;
-  const failed = (error: unknown) => {
-    breaker?.trip();
-    onError(error);
-  };
+  const whenRedisDown = options.whenRedisDown ?? 'memory';
   const countersOf = ({ clientId, ip }: AuthAttempt) => [
     { key: `${prefix}:${subjects.ip(ip)}:auth-failures`, limit: ipLimit },
     ...(clientId ? [{ key: `${prefix}:${subjects.client(clientId)}:auth-failures`, limit }] : []),
   ];
 
+  /** Runs `use` on Redis, or on the fallback while Redis is down; undefined when the policy counts nothing. */
+  async function withStore<T>(use: (store: CounterStore) => Promise<T>): Promise<T | undefined> {
+    if (redis && !breaker?.isOpen()) {
+      try {
+        return await use(redis);
+      } catch (error) {
+        breaker?.trip();
+        onError(error);
+      }
+    }
+    if (redis && whenRedisDown !== 'memory') return undefined;
+    return use(memory);
+  }
+
   return {
     async check(attempt) {
-      if (breaker?.isOpen()) return { limited: false };
-      try {
-        // One key per call keeps every command inside one Cluster slot.
-        const counters = countersOf(attempt);
-        const states = await Promise.all(counters.map(({ key }) => store.read(key)));
-        const waits = counters.flatMap(({ limit: spec }, index) => {
-          const state = states[index]!;
-          return state.count >= spec.max ? [state.ttlMs > 0 ? state.ttlMs : spec.durationMs] : [];
-        });
-        if (waits.length === 0) return { limited: false };
-        const waitMs = Math.max(...waits);
-        return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
-      } catch (error) {
-        failed(error);
-        return { limited: false };
-      }
+      const counters = countersOf(attempt);
+      // One key per call keeps every command inside one Cluster slot.
+      const states = await withStore((store) => Promise.all(counters.map(({ key }) => store.read(key))));
+      if (!states) return whenRedisDown === 'closed' ? { limited: false, unavailable: true } : { limited: false };
+      const waits = counters.flatMap(({ limit: spec }, index) => {
+        const state = states[index]!;
+        return state.count >= spec.max ? [state.ttlMs > 0 ? state.ttlMs : spec.durationMs] : [];
+      });
+      if (waits.length === 0) return { limited: false };
+      const waitMs = Math.max(...waits);
+      return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
     },
     async recordFailure(attempt) {
-      if (breaker?.isOpen()) return;
-      try {
-        await Promise.all(countersOf(attempt).map(({ key, limit: spec }) => store.increment(key, spec.durationMs)));
-      } catch (error) {
-        failed(error);
-      }
+      await withStore((store) => Promise.all(countersOf(attempt).map(({ key, limit: spec }) => store.increment(key, spec.durationMs))));
     },
   };
 }

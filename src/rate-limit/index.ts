@@ -16,7 +16,7 @@ export { createIpRateLimit } from './ip-limit.js';
 export { formatLimitSpec, parseLimitSpec, type LimitSpec } from './limit-spec.js';
 export { createRateLimitRedis, throttleErrors } from './redis.js';
 export { LIMITED_PATHS, respondRateLimited, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
-export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable } from './settings.js';
+export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable, type RedisDownPolicy } from './settings.js';
 
 export interface RateLimits {
   /** Per-address limit, then the failed-authentication guard; pass-through when disabled. */
@@ -45,8 +45,8 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
   if (!settings.enabled) return { middleware: (_ctx, next) => next(), close: async () => undefined };
   const onError = throttleErrors(options.onError);
   const redis: Redis | undefined = options.redisUrl ? createRateLimitRedis(options.redisUrl, onError) : undefined;
-  const ipLimit = createIpRateLimit({ limit: settings.perIp, trustProxy: settings.trustProxy, redis, prefix, onError });
-  const counter = createFailureCounter({ limit: settings.authFailures, ipLimit: settings.authFailuresPerIp, redis, prefix, onError });
+  const ipLimit = createIpRateLimit({ limit: settings.perIp, trustProxy: settings.trustProxy, redis, prefix, onError, whenRedisDown: settings.whenRedisDown });
+  const counter = createFailureCounter({ limit: settings.authFailures, ipLimit: settings.authFailuresPerIp, whenRedisDown: settings.whenRedisDown, redis, prefix, onError });
   const guard = createAuthFailureGuard({ counter, trustProxy: settings.trustProxy });
   return {
     middleware: compose([ipLimit, guard]) as Middleware,

@@ -5,7 +5,16 @@ import { BoundedMap } from './bounded-map.js';
 import { breakerFor } from './redis.js';
 import { clientIp, type TrustProxy } from './client-ip.js';
 import { formatLimitSpec, type LimitSpec } from './limit-spec.js';
-import { DEFAULT_PREFIX, isLimitedRequest, LIMITED_PATHS, respondRateLimited, subjects, type RateLimitErrorHandler } from './respond.js';
+import {
+  DEFAULT_PREFIX,
+  isLimitedRequest,
+  LIMITED_PATHS,
+  respondLimitsUnavailable,
+  respondRateLimited,
+  subjects,
+  type RateLimitErrorHandler,
+} from './respond.js';
+import type { RedisDownPolicy } from './settings.js';
 
 export interface IpRateLimitOptions {
   readonly limit: LimitSpec;
@@ -14,8 +23,10 @@ export interface IpRateLimitOptions {
   readonly redis?: Redis | undefined;
   /** Redis key prefix (default `tollgate`). */
   readonly prefix?: string | undefined;
-  /** Told when Redis could not be asked; the request then goes through. */
+  /** Told when Redis could not be asked. */
   readonly onError: RateLimitErrorHandler;
+  /** While Redis is unavailable: count in memory (default), let requests through, or answer 503. */
+  readonly whenRedisDown?: RedisDownPolicy | undefined;
   readonly paths?: ReadonlySet<string> | undefined;
   /** Most addresses the memory driver tracks at once (default 100 000). */
   readonly memoryCapacity?: number | undefined;
@@ -32,26 +43,30 @@ const HEADERS = { total: 'RateLimit-Limit', remaining: 'RateLimit-Remaining', re
  * memory driver on a bounded Map. Over the limit: 429, `Retry-After`,
  * `RateLimit-*` headers and `{ "error": "rate_limited", … }`.
  *
- * If Redis fails the request goes through and `onError` is told.
+ * If Redis fails, `onError` is told and, for the breaker's cooldown, the
+ * request is counted by `whenRedisDown`: in this process's memory (each
+ * instance then limits on its own), not at all, or refused with 503.
  */
 export function createIpRateLimit(options: IpRateLimitOptions): Middleware {
   const { limit, trustProxy, redis, onError } = options;
+  const whenRedisDown = options.whenRedisDown ?? 'memory';
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const paths = options.paths ?? LIMITED_PATHS;
   const description = `too many requests from this address (limit ${formatLimitSpec(limit)}), retry later`;
-  const limiter = ratelimit({
-    ...(redis ? { driver: 'redis', db: redis } : { driver: 'memory', db: new BoundedMap(options.memoryCapacity ?? 100_000) }),
+  const common = {
     max: limit.max,
     duration: limit.durationMs,
     // koa-ratelimit stores under `${namespace}:${id}`: `<prefix>:{ip:…}:requests`.
     namespace: prefix,
-    id: (ctx) => `${subjects.ip(clientIp(ctx, trustProxy))}:requests`,
+    id: (ctx: Context) => `${subjects.ip(clientIp(ctx, trustProxy))}:requests`,
     headers: HEADERS,
-  });
-
+  };
+  const memoryLimiter = ratelimit({ ...common, driver: 'memory', db: new BoundedMap(options.memoryCapacity ?? 100_000) });
+  const redisLimiter = redis ? ratelimit({ ...common, driver: 'redis', db: redis }) : undefined;
   const breaker = redis ? breakerFor(redis) : undefined;
-  return async (ctx, next) => {
-    if (!isLimitedRequest(ctx, paths) || breaker?.isOpen()) return next();
+
+  /** Runs one limiter: resolves true once the request went through, false when it was limited; throws if the limiter failed. */
+  const limitWith = async (limiter: Middleware, ctx: Context, next: () => Promise<unknown>): Promise<boolean> => {
     let admitted = false;
     try {
       await limiter(ctx, async () => {
@@ -61,14 +76,39 @@ export function createIpRateLimit(options: IpRateLimitOptions): Middleware {
       });
     } catch (error) {
       if (admitted) throw error;
-      // The limiter itself failed (Redis down or slow): fail open.
-      breaker?.trip();
-      onError(error);
-      return next();
+      throw new LimiterFailed(error);
     }
     if (!admitted) respondRateLimited(ctx, resetAsDelta(ctx), description, 'ip');
+    return admitted;
+  };
+
+  return async (ctx, next) => {
+    if (!isLimitedRequest(ctx, paths)) return next();
+    if (redisLimiter && !breaker?.isOpen()) {
+      try {
+        await limitWith(redisLimiter, ctx, next);
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof LimiterFailed)) throw error;
+        breaker?.trip();
+        onError(error.cause);
+      }
+    }
+    if (redis && whenRedisDown === 'open') return next();
+    if (redis && whenRedisDown === 'closed') {
+      respondLimitsUnavailable(ctx);
+      return undefined;
+    }
+    await limitWith(memoryLimiter, ctx, next);
     return undefined;
   };
+}
+
+/** The limiter itself failed (Redis down or slow), as opposed to what runs after it. */
+class LimiterFailed extends Error {
+  constructor(cause: unknown) {
+    super('rate limiter failed', { cause });
+  }
 }
 
 /**

@@ -42,3 +42,16 @@ export function respondRateLimited(ctx: Context, retryAfterSeconds: number, desc
   ctx.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
   ctx.set('Cache-Control', 'no-store');
 }
+
+/**
+ * The answer while Redis is unavailable and `TOLLGATE_RATE_LIMIT_REDIS_DOWN=closed`:
+ * 503 with a short `Retry-After`, for deployments that would rather refuse
+ * than issue tokens unlimited.
+ */
+export function respondLimitsUnavailable(ctx: Context): void {
+  const { status, body } = errorBody(new TollgateError(503, 'temporarily_unavailable', 'rate limits are unavailable, retry later'));
+  ctx.status = status;
+  ctx.body = body;
+  ctx.set('Retry-After', '1');
+  ctx.set('Cache-Control', 'no-store');
+}

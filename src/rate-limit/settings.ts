@@ -12,7 +12,11 @@ export interface RateLimitSettings {
   readonly authFailures: LimitSpec;
   /** Failed client authentications per address, any client id (`TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP`). */
   readonly authFailuresPerIp: LimitSpec;
+  /** While Redis is unavailable (`TOLLGATE_RATE_LIMIT_REDIS_DOWN`): count in this process, let everything through, or refuse with 503. */
+  readonly whenRedisDown: RedisDownPolicy;
 }
+
+export type RedisDownPolicy = 'memory' | 'open' | 'closed';
 
 /** The environment variables `rateLimitSettings` reads. */
 export const RATE_LIMIT_VARIABLES = [
@@ -20,6 +24,7 @@ export const RATE_LIMIT_VARIABLES = [
   'TOLLGATE_RATE_LIMIT_IP',
   'TOLLGATE_RATE_LIMIT_AUTH_FAILURES',
   'TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP',
+  'TOLLGATE_RATE_LIMIT_REDIS_DOWN',
   'TOLLGATE_TRUST_PROXY',
 ] as const;
 
@@ -43,7 +48,12 @@ export function rateLimitSettings(env: Readonly<Partial<Record<RateLimitVariable
   if (!['on', 'off', 'true', 'false'].includes(switchValue)) {
     throw new Error(`TOLLGATE_RATE_LIMITS must be on or off; got "${read('TOLLGATE_RATE_LIMITS')}"`);
   }
+  const whenRedisDown = (read('TOLLGATE_RATE_LIMIT_REDIS_DOWN') ?? 'memory').trim().toLowerCase();
+  if (!isRedisDownPolicy(whenRedisDown)) {
+    throw new Error(`TOLLGATE_RATE_LIMIT_REDIS_DOWN must be memory, open or closed; got "${read('TOLLGATE_RATE_LIMIT_REDIS_DOWN')}"`);
+  }
   return Object.freeze({
+    whenRedisDown,
     enabled: switchValue === 'on' || switchValue === 'true',
     trustProxy: parseTrustProxy(read('TOLLGATE_TRUST_PROXY')),
     perIp: parseLimitSpec(read('TOLLGATE_RATE_LIMIT_IP') ?? DEFAULT_IP_LIMIT, 'TOLLGATE_RATE_LIMIT_IP'),
@@ -53,4 +63,8 @@ export function rateLimitSettings(env: Readonly<Partial<Record<RateLimitVariable
       'TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP',
     ),
   });
+}
+
+function isRedisDownPolicy(value: string): value is RedisDownPolicy {
+  return value === 'memory' || value === 'open' || value === 'closed';
 }

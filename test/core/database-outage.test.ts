@@ -1,39 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, databaseVariants, type TestDatabase } from '../helpers/databases.js';
-import { eventually, freePort, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
-
-/** A TCP relay to PostgreSQL that the test can cut and restore: an outage without touching the shared server. */
-async function startRelay(target: URL) {
-  const port = await freePort();
-  const sockets = new Set<Socket>();
-  let listener: Server | undefined;
-  const open = () =>
-    new Promise<void>((resolve) => {
-      listener = createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => socket.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      listener.listen(port, '127.0.0.1', () => resolve());
-    });
-  await open();
-  return {
-    port,
-    async cut() {
-      await new Promise<void>((resolve) => {
-        listener?.close(() => resolve());
-        sockets.forEach((socket) => socket.destroy());
-      });
-    },
-    restore: open,
-  };
-}
+import { startRelay } from '../helpers/tcp-relay.js';
+import { eventually, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
 
 const postgres = databaseVariants.find((variant) => variant.kind === 'postgres')!;
 
@@ -45,7 +14,7 @@ describe('a database outage', { skip: postgres.skip }, () => {
 
   before(async () => {
     database = await createTestDatabase('postgres');
-    relay = await startRelay(new URL(database.url));
+    relay = await startRelay(new URL(database.url), 5432);
     const url = new URL(database.url);
     url.host = `127.0.0.1:${relay.port}`;
     server = await startTestServer('postgres', { env: { DATABASE_URL: url.toString() } });

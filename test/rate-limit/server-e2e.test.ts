@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { argon2Verifications } from '../../src/registry/secrets.js';
-import { postForm, seedMachineClient, startTestServer } from '../helpers/server.js';
+import { eventually, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
+import { startRelay } from '../helpers/tcp-relay.js';
 
 const limitsOn = (extra: Record<string, string> = {}) => ({ TOLLGATE_RATE_LIMITS: 'on', ...extra });
 
@@ -57,11 +58,17 @@ describe('rate limits at the real token endpoint', () => {
 });
 
 const redisUrl = process.env['TEST_REDIS_URL'];
+/**
+ * Every suite (and every concurrent run) on this machine comes from
+ * 127.0.0.1, and Redis shares per-address counters between them; fresh
+ * client ids keep per-client counters apart, these keep the address ones out of the way.
+ */
+const sharedAddressRoom = { TOLLGATE_RATE_LIMIT_IP: '100000/min', TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP: '100000/min' };
 
 describe('rate limits shared through Redis', { skip: redisUrl ? false : 'Redis suite skipped: TEST_REDIS_URL is not set' }, () => {
   test('two instances count one client\'s failures together', async () => {
     // A fresh client id per run keeps counters from earlier runs out of the way.
-    const env = limitsOn({ REDIS_URL: redisUrl!, TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '4/min' });
+    const env = limitsOn({ REDIS_URL: redisUrl!, ...sharedAddressRoom, TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '4/min' });
     const a = await startTestServer('sqlite', { env });
     const b = await startTestServer('sqlite', { env, sharing: a });
     try {
@@ -75,6 +82,45 @@ describe('rate limits shared through Redis', { skip: redisUrl ? false : 'Redis s
     } finally {
       await b.stop();
       await a.stop();
+    }
+  });
+});
+
+describe('Redis stops and comes back under two instances', { skip: redisUrl ? false : 'Redis suite skipped: TEST_REDIS_URL is not set' }, () => {
+  test('shared limits; Redis down → tokens still issued and limits counted per instance; Redis back → shared again', async () => {
+    const relay = await startRelay(new URL(redisUrl!), 6379);
+    const throughRelay = new URL(redisUrl!);
+    throughRelay.host = `127.0.0.1:${relay.port}`;
+    const env = limitsOn({ REDIS_URL: throughRelay.toString(), ...sharedAddressRoom, TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '3/min' });
+    const a = await startTestServer('sqlite', { env });
+    const b = await startTestServer('sqlite', { env, sharing: a });
+    const tenant = `t${randomBytes(3).toString('hex')}`;
+    const token = (server: TestServer, client: MachineClient) => postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, client);
+    const wrong = (client: MachineClient) => ({ ...client, clientSecret: 'wrong' });
+    /** Three failures spread over both instances: the fourth attempt is refused at either one only if they share counters. */
+    const sharesFailures = async () => {
+      const client = await seedMachineClient(a, { tenant });
+      for (const server of [a, b, a]) assert.equal((await token(server, wrong(client))).status, 401);
+      return (await token(b, wrong(client))).status === 429;
+    };
+    try {
+      assert.equal(await sharesFailures(), true, 'with Redis up the instances share one count');
+
+      await relay.cut();
+      const healthy = await seedMachineClient(a, { tenant });
+      assert.equal((await token(a, healthy)).status, 200, 'Redis down: tokens are still issued');
+      assert.equal((await token(b, healthy)).status, 200);
+      const attacked = await seedMachineClient(a, { tenant });
+      for (let i = 0; i < 3; i += 1) assert.equal((await token(a, wrong(attacked))).status, 401);
+      assert.equal((await token(a, wrong(attacked))).status, 429, 'Redis down: A still limits, in its own memory');
+      assert.equal((await token(b, wrong(attacked))).status, 401, 'B has not seen those failures');
+
+      await relay.restore();
+      await eventually(async () => assert.equal(await sharesFailures(), true, 'Redis back: shared again'), 10_000);
+    } finally {
+      await b.stop();
+      await a.stop();
+      await relay.cut();
     }
   });
 });

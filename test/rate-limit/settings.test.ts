@@ -30,6 +30,7 @@ describe('rate-limit settings from the environment', () => {
     assert.deepEqual(settings.perIp, { max: 300, durationMs: 60_000 });
     assert.deepEqual(settings.authFailures, { max: 10, durationMs: 60_000 });
     assert.deepEqual(settings.authFailuresPerIp, { max: 50, durationMs: 60_000 });
+    assert.equal(settings.whenRedisDown, 'memory');
     assert.ok(Object.isFrozen(settings));
   });
 
@@ -48,6 +49,7 @@ describe('rate-limit settings from the environment', () => {
 
   test('each bad value fails with its own variable named', () => {
     assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMITS: 'maybe' }), /TOLLGATE_RATE_LIMITS must be on or off/);
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_REDIS_DOWN: 'ignore' }), /TOLLGATE_RATE_LIMIT_REDIS_DOWN must be memory, open or closed/);
     assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_IP: 'lots' }), /TOLLGATE_RATE_LIMIT_IP/);
     assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '10' }), /TOLLGATE_RATE_LIMIT_AUTH_FAILURES/);
     assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP: '0/min' }), /TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP/);

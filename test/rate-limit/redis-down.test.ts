@@ -6,7 +6,7 @@ import { createRateLimits, type RateLimits } from '../../src/rate-limit/index.js
 import { rateLimitSettings } from '../../src/rate-limit/settings.js';
 import { closedRedisUrl, post, startApp } from './fixture.js';
 
-const settings = rateLimitSettings({ TOLLGATE_RATE_LIMIT_IP: '2/min', TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '2/min', TOLLGATE_TRUST_PROXY: '1' });
+const settings = rateLimitSettings({ ...settingsEnv(), TOLLGATE_RATE_LIMIT_REDIS_DOWN: 'open' });
 
 /** Sends more requests than both limits allow; every one must reach the stand-in provider quickly. */
 async function assertFailsOpen(limits: RateLimits, errors: unknown[]): Promise<void> {
@@ -75,7 +75,7 @@ async function stuckRedis(): Promise<{ url: string; close(): Promise<void> }> {
   };
 }
 
-describe('Redis unavailable: the limits fail open', () => {
+describe('Redis unavailable, TOLLGATE_RATE_LIMIT_REDIS_DOWN=open: the limits fail open', () => {
   test('nothing listens on the Redis port: requests pass at once and the error is reported', async () => {
     const errors: unknown[] = [];
     await assertFailsOpen(createRateLimits({ settings, redisUrl: await closedRedisUrl(), onError: (error) => errors.push(error) }), errors);
@@ -91,6 +91,49 @@ describe('Redis unavailable: the limits fail open', () => {
       assert.match(String(errors[0]), /timed out/i);
     } finally {
       await redis.close();
+    }
+  });
+});
+
+describe('Redis unavailable, default (memory): each instance limits on its own', () => {
+  test('limits still apply, counted in this process, and nothing waits for Redis', async () => {
+    const errors: unknown[] = [];
+    const limits = createRateLimits({ settings: rateLimitSettings(settingsEnv()), redisUrl: await closedRedisUrl(), onError: (error) => errors.push(error) });
+    const app = await startApp(limits.middleware);
+    const started = performance.now();
+    try {
+      const statuses: number[] = [];
+      for (let request = 0; request < 6; request += 1) statuses.push((await post(app, '/token', { ip: '203.0.113.9', clientId: 'c' })).status);
+      assert.deepEqual(statuses, [401, 401, 429, 429, 429, 429]);
+      assert.equal(app.providerCalls(), 2);
+      assert.ok(performance.now() - started < 1_000, 'six requests in under a second');
+      assert.ok(errors.length >= 1 && errors.length <= 2, 'the outage was reported, throttled');
+    } finally {
+      await app.close();
+      await limits.close();
+    }
+  });
+});
+
+describe('Redis unavailable, TOLLGATE_RATE_LIMIT_REDIS_DOWN=closed', () => {
+  test('requests to the limited endpoints get 503 with Retry-After, never reaching the provider', async () => {
+    const limits = createRateLimits({
+      settings: rateLimitSettings({ ...settingsEnv(), TOLLGATE_RATE_LIMIT_REDIS_DOWN: 'closed' }),
+      redisUrl: await closedRedisUrl(),
+      onError: () => undefined,
+    });
+    const app = await startApp(limits.middleware);
+    try {
+      for (let request = 0; request < 3; request += 1) {
+        const answer = await post(app, '/token', { ip: '203.0.113.10', clientId: 'c' });
+        assert.equal(answer.status, 503);
+        assert.equal(answer.headers.get('retry-after'), '1');
+        assert.equal((answer.body as Record<string, unknown>)['error'], 'temporarily_unavailable');
+      }
+      assert.equal(app.providerCalls(), 0);
+    } finally {
+      await app.close();
+      await limits.close();
     }
   });
 });
