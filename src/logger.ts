@@ -1,3 +1,4 @@
+import { destination, pino, stdTimeFunctions } from 'pino';
 import type { Config } from './config.js';
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
@@ -9,18 +10,47 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-const LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+/**
+ * Field names pino censors if one is ever logged. The first defence is the
+ * interface: fields are plain scalars chosen at each call site, so there is
+ * no way to pass a request, a header map or a body; this list is the second.
+ */
+export const REDACTED_FIELDS = [
+  'authorization',
+  'cookie',
+  'client_secret',
+  'clientSecret',
+  'secret',
+  'password',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'client_assertion',
+  'api_key',
+  'key',
+] as const;
 
 /**
- * JSON lines on stdout. Fields are plain scalars chosen at each call site:
- * there is no way to pass a request, a header map or a body, which is how no
- * secret, token or Authorization header ever reaches a log line.
+ * JSON lines (pino) on stdout, or to `write` (tests capture lines with it):
+ * `{"level":"info","time":"…","message":"request","requestId":"…",…}`.
  */
-export function createLogger(level: Config['logLevel'], write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
-  const threshold = LEVELS.indexOf(level);
-  const log = (at: (typeof LEVELS)[number]) => (message: string, fields?: LogFields) => {
-    if (LEVELS.indexOf(at) < threshold) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: at, message, ...fields })}\n`);
+export function createLogger(level: Config['logLevel'], write?: (line: string) => void): Logger {
+  const log = pino(
+    {
+      level,
+      base: undefined,
+      messageKey: 'message',
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...REDACTED_FIELDS], censor: '[redacted]' },
+    },
+    // Synchronous: the last lines before an exit (a failed start-up) are never lost.
+    write ? { write } : destination({ dest: 1, sync: true }),
+  );
+  const at = (method: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: LogFields) => {
+    if (fields) log[method](fields, message);
+    else log[method](message);
   };
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -18,6 +18,7 @@ import { benchResourceServer } from './resource-server.js';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const postgresUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'];
+const redisUrl = process.env['BENCH_REDIS_URL'] ?? process.env['TEST_REDIS_URL'];
 
 interface Result {
   scenario: string;
@@ -122,7 +123,12 @@ function print(title: string, results: Result[], ceiling: Result): void {
 const results: Result[] = [];
 const ceiling = await measure('bare oidc-provider (memory adapter)', 'bare');
 results.push(ceiling);
-results.push(await measure('tollgate sqlite, argon2 + cache', 'tollgate', { BENCH_DATABASE: 'sqlite' }));
+const policyOn = await measure('tollgate sqlite, argon2 + cache', 'tollgate', { BENCH_DATABASE: 'sqlite' });
+results.push(policyOn);
+const policyOff = await measure('  same, limits + audit off', 'tollgate', { BENCH_DATABASE: 'sqlite', TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' });
+results.push(policyOff);
+const policyRedis = redisUrl ? await measure('  same, limits in Redis', 'tollgate', { BENCH_DATABASE: 'sqlite', REDIS_URL: redisUrl }) : undefined;
+if (policyRedis) results.push(policyRedis);
 results.push(await measure('tollgate sqlite, argon2, cache off', 'tollgate', { BENCH_DATABASE: 'sqlite', TOLLGATE_CREDENTIAL_CACHE_TTL: '0' }));
 if (postgresUrl) {
   results.push(await withPostgresDatabase((url) => measure('tollgate postgres, argon2 + cache', 'tollgate', { BENCH_DATABASE: url })));
@@ -130,7 +136,9 @@ if (postgresUrl) {
 } else {
   console.log('(PostgreSQL scenarios skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
 }
-print('client_credentials issuance, ES256 JWT', results, ceiling);
+print('client_credentials issuance, ES256 JWT (limits + audit on unless noted)', results, ceiling);
+const cost = (on: Result) => `${(100 * (1 - on.requestsPerSecond / policyOff.requestsPerSecond)).toFixed(1)} %`;
+console.log(`cost of rate limits + token audit events: memory ${cost(policyOn)}${policyRedis ? `, Redis ${cost(policyRedis)}` : ' (Redis scenario skipped: set BENCH_REDIS_URL or TEST_REDIS_URL)'}`);
 
 const introspection: Result[] = [];
 introspection.push(await measure('api-key introspection, cache warm', 'tollgate', { BENCH_DATABASE: 'sqlite' }, 'api-key-introspection'));
