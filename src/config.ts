@@ -26,8 +26,17 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** TOLLGATE_RATE_LIMITS, TOLLGATE_RATE_LIMIT_IP, TOLLGATE_RATE_LIMIT_AUTH_FAILURES, TOLLGATE_TRUST_PROXY. */
   readonly rateLimits: RateLimitSettings;
+  /** TOLLGATE_METRICS, TOLLGATE_METRICS_TOKEN: Prometheus metrics at GET /metrics. */
+  readonly metrics: MetricsSettings;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly production: boolean;
+}
+
+export interface MetricsSettings {
+  /** False with `TOLLGATE_METRICS=off`: no /metrics and no collection. */
+  readonly enabled: boolean;
+  /** When set, scrapes must send `Authorization: Bearer <token>`. Never logged. */
+  readonly token: string | undefined;
 }
 
 /** The raw settings as they appear in the environment, after coercion. */
@@ -44,6 +53,8 @@ interface EnvSettings {
   TOLLGATE_JWKS_MAX_AGE: number;
   TOLLGATE_KEY_ROTATION_DAYS?: number;
   REDIS_URL?: string;
+  TOLLGATE_METRICS: 'on' | 'off' | 'true' | 'false';
+  TOLLGATE_METRICS_TOKEN?: string;
   LOG_LEVEL: Config['logLevel'];
   NODE_ENV?: string;
 }
@@ -67,6 +78,9 @@ const schema: JSONSchemaType<EnvSettings> = {
     TOLLGATE_JWKS_MAX_AGE: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
     TOLLGATE_KEY_ROTATION_DAYS: { type: 'number', nullable: true, exclusiveMinimum: 0, maximum: 3650 },
     REDIS_URL: { type: 'string', nullable: true, pattern: '^rediss?://' },
+    TOLLGATE_METRICS: { type: 'string', enum: ['on', 'off', 'true', 'false'], default: 'on' },
+    // Too short to guess by trying; no spaces or controls, so it fits an Authorization header as sent.
+    TOLLGATE_METRICS_TOKEN: { type: 'string', nullable: true, minLength: 16, pattern: '^[\\x21-\\x7e]+$' },
     LOG_LEVEL: { type: 'string', enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
     NODE_ENV: { type: 'string', nullable: true },
   },
@@ -151,6 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     keyRotationDays: settings.TOLLGATE_KEY_ROTATION_DAYS,
     redisUrl: settings.REDIS_URL,
     rateLimits,
+    metrics: Object.freeze({
+      enabled: settings.TOLLGATE_METRICS === 'on' || settings.TOLLGATE_METRICS === 'true',
+      token: settings.TOLLGATE_METRICS_TOKEN,
+    }),
     logLevel: settings.LOG_LEVEL,
     production,
   });
