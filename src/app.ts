@@ -19,6 +19,12 @@ export interface AppDependencies {
   readonly rateLimits?: Middleware;
   /** Resolves when the database answers; rejects otherwise. */
   readonly checkDatabase: () => Promise<void>;
+  /** Resolves when Redis answers; omitted when there is no Redis (REDIS_URL unset). */
+  readonly checkRedis?: () => Promise<void>;
+  /** Times requests and counts 429s (metrics/index.ts); mounted outermost. Omitted: metrics off. */
+  readonly requestMetrics?: Middleware;
+  /** Answers GET /metrics (metrics/index.ts); mounted before the rate limits. Omitted: no /metrics. */
+  readonly metricsEndpoint?: Middleware;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -75,7 +81,26 @@ const bodyLimit: Middleware = async (ctx, next) => {
   await next();
 };
 
-function health(checkDatabase: () => Promise<void>): Middleware {
+type ReadinessChecks = Readonly<Record<string, () => Promise<void>>>;
+
+/**
+ * /readyz asks every dependency a request needs, in parallel (a probe costs
+ * the slowest check, not their sum), and names the ones that failed. A down
+ * dependency answers 503 temporarily_unavailable with Retry-After, so a load
+ * balancer stops sending traffic until it is back.
+ */
+async function checkReadiness(checks: ReadinessChecks): Promise<string[]> {
+  const names = Object.keys(checks);
+  const results = await Promise.allSettled(names.map((name) => checks[name]!()));
+  const down = names.filter((_, index) => results[index]!.status === 'rejected');
+  if (down.length) {
+    const cause = results.find((result) => result.status === 'rejected')?.reason;
+    throw new TollgateError(503, 'temporarily_unavailable', `${down.join(' and ')} unavailable`, { cause });
+  }
+  return names;
+}
+
+function health(checks: ReadinessChecks): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'GET') return next();
     if (ctx.path === '/healthz') {
@@ -83,12 +108,7 @@ function health(checkDatabase: () => Promise<void>): Middleware {
       return undefined;
     }
     if (ctx.path === '/readyz') {
-      try {
-        await checkDatabase();
-        ctx.body = { status: 'ready' };
-      } catch (cause) {
-        throw new TollgateError(503, 'temporarily_unavailable', 'database unavailable', { cause });
-      }
+      ctx.body = { status: 'ready', checked: await checkReadiness(checks) };
       return undefined;
     }
     return next();
@@ -109,10 +129,13 @@ const notFound: Middleware = async () => {
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
   app.silent = true;
+  // Outside the error handler, so it sees the status every request ends with.
+  if (deps.requestMetrics) app.use(deps.requestMetrics);
   app.use(requestContext(deps.logger));
   app.use(securityHeaders(deps.config));
   app.use(bodyLimit);
-  app.use(health(deps.checkDatabase));
+  app.use(health({ database: deps.checkDatabase, ...(deps.checkRedis ? { redis: deps.checkRedis } : {}) }));
+  if (deps.metricsEndpoint) app.use(deps.metricsEndpoint);
   app.use(authorizationServerMetadata);
   if (deps.rateLimits) app.use(deps.rateLimits);
   app.use(deps.provider);

@@ -30,8 +30,17 @@ export interface Config {
   readonly auditTokenEvents: 'all' | 'refused' | 'off';
   /** Audit events older than this are deleted; undefined: kept forever (`TOLLGATE_AUDIT_RETENTION_DAYS=0`). */
   readonly auditRetentionDays: number | undefined;
+  /** TOLLGATE_METRICS, TOLLGATE_METRICS_TOKEN: Prometheus metrics at GET /metrics. */
+  readonly metrics: MetricsSettings;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly production: boolean;
+}
+
+export interface MetricsSettings {
+  /** False with `TOLLGATE_METRICS=off`: no /metrics and no collection. */
+  readonly enabled: boolean;
+  /** When set, scrapes must send `Authorization: Bearer <token>`. Never logged. */
+  readonly token: string | undefined;
 }
 
 /** The raw settings as they appear in the environment, after coercion. */
@@ -50,6 +59,8 @@ interface EnvSettings {
   REDIS_URL?: string;
   TOLLGATE_AUDIT_TOKEN_EVENTS: Config['auditTokenEvents'];
   TOLLGATE_AUDIT_RETENTION_DAYS: number;
+  TOLLGATE_METRICS: 'on' | 'off' | 'true' | 'false';
+  TOLLGATE_METRICS_TOKEN?: string;
   LOG_LEVEL: Config['logLevel'];
   NODE_ENV?: string;
 }
@@ -75,6 +86,9 @@ const schema: JSONSchemaType<EnvSettings> = {
     REDIS_URL: { type: 'string', nullable: true, pattern: '^rediss?://' },
     TOLLGATE_AUDIT_TOKEN_EVENTS: { type: 'string', enum: ['all', 'refused', 'off'], default: 'all' },
     TOLLGATE_AUDIT_RETENTION_DAYS: { type: 'number', minimum: 0, maximum: 36500, default: 90 },
+    TOLLGATE_METRICS: { type: 'string', enum: ['on', 'off', 'true', 'false'], default: 'on' },
+    // Too short to guess by trying; no spaces or controls, so it fits an Authorization header as sent.
+    TOLLGATE_METRICS_TOKEN: { type: 'string', nullable: true, minLength: 16, pattern: '^[\\x21-\\x7e]+$' },
     LOG_LEVEL: { type: 'string', enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
     NODE_ENV: { type: 'string', nullable: true },
   },
@@ -161,6 +175,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     rateLimits,
     auditTokenEvents: settings.TOLLGATE_AUDIT_TOKEN_EVENTS,
     auditRetentionDays: settings.TOLLGATE_AUDIT_RETENTION_DAYS > 0 ? settings.TOLLGATE_AUDIT_RETENTION_DAYS : undefined,
+    metrics: Object.freeze({
+      enabled: settings.TOLLGATE_METRICS === 'on' || settings.TOLLGATE_METRICS === 'true',
+      token: settings.TOLLGATE_METRICS_TOKEN,
+    }),
     logLevel: settings.LOG_LEVEL,
     production,
   });

@@ -17,9 +17,11 @@ import { announceKeyChange, subscribeToKeyChanges } from './key-change-channel.j
 import { startKeyMaintenance } from './key-maintenance.js';
 import { keyStoreOptions } from './key-policy.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics/index.js';
 import { createApiKeyIntrospector } from './provider/api-key-introspection.js';
 import { createRateLimits } from './rate-limit/index.js';
 import { ProviderHost } from './provider/provider-host.js';
+import { createRedisReadinessCheck } from './redis-readiness.js';
 import { VerifiedCredentialCache } from './registry/credential-cache.js';
 import { createRegistry, type Registry } from './registry/index.js';
 
@@ -85,6 +87,15 @@ export async function startTollgate(
       onFlushError: (error) => logger.warn('api key last-used update failed', { error: (error as Error)?.message }),
     });
     cleanups.push(() => apiKeys.verifier.stop());
+    const metrics = config.metrics.enabled
+      ? createMetrics({
+          knex: database.knex,
+          keys: keyStore,
+          token: config.metrics.token,
+          ...(options.clock ? { clock: options.clock } : {}),
+          onCollectError: (error) => logger.warn('metrics: signing keys not read', { error: (error as Error)?.message }),
+        })
+      : undefined;
     const providerHost = await ProviderHost.create(
       {
         config,
@@ -94,6 +105,7 @@ export async function startTollgate(
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
         onEndpointOutcome: fanOut(
           config.auditTokenEvents === 'off' ? undefined : auditTokenOutcomes((event) => auditBatches.add(event), config.auditTokenEvents),
+          metrics?.onEndpointOutcome,
         ),
       },
       keyStore,
@@ -133,6 +145,9 @@ export async function startTollgate(
     });
     cleanups.push(() => rateLimits.close());
 
+    const redisReadiness = config.redisUrl ? createRedisReadinessCheck(config.redisUrl) : undefined;
+    if (redisReadiness) cleanups.push(() => redisReadiness.close());
+
     const app = createApp({
       config,
       logger,
@@ -141,6 +156,8 @@ export async function startTollgate(
       checkDatabase: async () => {
         await database.knex.raw('select 1');
       },
+      ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}),
+      ...(metrics ? { requestMetrics: metrics.requestMetrics, metricsEndpoint: metrics.endpoint } : {}),
     });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {

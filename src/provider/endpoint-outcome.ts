@@ -48,7 +48,11 @@ export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustPr
   const body = ctx.body as { error?: unknown } | null | undefined;
   const error = status >= 400 && typeof body?.error === 'string' ? body.error : undefined;
   const client = oidc.client;
-  const tenantId = client?.metadata?.()['tenant_id'];
+  // oidc-provider loads the client before it checks the credentials, so a
+  // wrong secret still leaves `oidc.client` set; every failed check answers
+  // invalid_client. Only an authenticated client is attributed to a tenant.
+  const authenticated = client !== undefined && error !== 'invalid_client';
+  const tenantId = authenticated ? client.metadata?.()['tenant_id'] : undefined;
   const namedClientId = oidc.params?.['client_id'] ?? clientIdOf(ctx);
   const grantType = oidc.params?.['grant_type'];
   return {

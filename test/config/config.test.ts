@@ -45,4 +45,17 @@ describe('configuration from the environment', () => {
     const config = loadConfig({ TOLLGATE_SECRET: secret, TOLLGATE_SECRET_PREVIOUS: `${old}, ${'p'.repeat(40)}` }, generated);
     assert.deepEqual(config.secrets, [secret, old, 'p'.repeat(40)]);
   });
+  test('metrics are on by default; TOLLGATE_METRICS=off turns them off; a metrics token must be long and header-safe', () => {
+    assert.deepEqual(loadConfig({}, generated).metrics, { enabled: true, token: undefined });
+    assert.equal(loadConfig({ TOLLGATE_METRICS: 'off' }, generated).metrics.enabled, false);
+    const token = 't'.repeat(32);
+    assert.deepEqual(loadConfig({ TOLLGATE_METRICS_TOKEN: token }, generated).metrics, { enabled: true, token });
+    assert.throws(() => loadConfig({ TOLLGATE_METRICS: 'maybe' }, generated), (error: unknown) => error instanceof ConfigError && /TOLLGATE_METRICS /.test(error.message));
+    assert.throws(() => loadConfig({ TOLLGATE_METRICS_TOKEN: 'short' }, generated), /TOLLGATE_METRICS_TOKEN/);
+    const spaced = 'a token with spaces in it';
+    assert.throws(
+      () => loadConfig({ TOLLGATE_METRICS_TOKEN: spaced }, generated),
+      (error: unknown) => error instanceof ConfigError && /TOLLGATE_METRICS_TOKEN/.test(error.message) && !error.message.includes(spaced),
+    );
+  });
 });

@@ -184,7 +184,7 @@ describe('the host outside oidc-provider\'s routes', () => {
         assert.deepEqual(await response.json(), { error: 'not_found', error_description: 'no such endpoint' });
       }
       assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
-      assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready' });
+      assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready', checked: ['database'] });
       const response = await fetch(`${server.url}/healthz`);
       assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
       assert.equal(response.headers.get('x-frame-options'), 'DENY');
