@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, databaseVariants, type TestDatabase } from '../helpers/databases.js';
+import { ownPostgresUnavailable, startOwnPostgres } from '../helpers/own-postgres.js';
 import { startRelay } from '../helpers/tcp-relay.js';
 import { eventually, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
 
@@ -46,5 +47,39 @@ describe('a database outage', { skip: postgres.skip }, () => {
     await relay.restore();
     await eventually(async () => assert.equal((await tokenRequest()).status, 200), 10_000);
     assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+  });
+});
+
+const ownPostgresSkip = postgres.skip || ownPostgresUnavailable() || false;
+
+describe('PostgreSQL stopped and restarted under a running server', { skip: ownPostgresSkip }, () => {
+  test('503 with Retry-After within a second while it is down; tokens again once it is back, without a restart', async () => {
+    const own = await startOwnPostgres();
+    let server: TestServer | undefined;
+    try {
+      server = await startTestServer('postgres', { env: { DATABASE_URL: own.url } });
+      const machine = await seedMachineClient(server);
+      const tokenRequest = () => postForm(`${server!.url}/token`, { grant_type: 'client_credentials' }, machine);
+      assert.equal((await tokenRequest()).status, 200);
+
+      await own.stop();
+      const outage = await eventually(async () => {
+        const started = performance.now();
+        const response = await tokenRequest();
+        assert.equal(response.status, 503, JSON.stringify(response.body));
+        return { response, ms: performance.now() - started };
+      }, 5_000);
+      assert.equal(outage.response.body['error'], 'temporarily_unavailable');
+      assert.ok(Number(outage.response.headers.get('retry-after')) >= 1);
+      assert.ok(outage.ms < 1_000, `503 took ${outage.ms} ms`);
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+
+      await own.start();
+      await eventually(async () => assert.equal((await tokenRequest()).status, 200), 10_000);
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+    } finally {
+      await server?.stop();
+      await own.destroy();
+    }
   });
 });
