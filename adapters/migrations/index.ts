@@ -4,6 +4,7 @@ import { registry } from './002-registry.js';
 import { signingKeys } from './003-signing-keys.js';
 import { apiKeys } from './004-api-keys.js';
 import { auditEvents } from './005-audit-events.js';
+import { tokenQuotas } from './006-token-quotas.js';
 
 /**
  * Migrations are plain modules listed here (not files found at run time), so
@@ -16,7 +17,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents];
+const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],

@@ -10,6 +10,8 @@ export const TOLLGATE_CLIENT_METADATA = [
   'allowed_resources',
   'token_version',
   'ip_allowlist',
+  'token_quota',
+  'tenant_token_quota',
 ] as const;
 
 export interface TollgateClientMetadata {
@@ -21,6 +23,9 @@ export interface TollgateClientMetadata {
   allowed_resources: string[];
   token_version: number;
   ip_allowlist: string[] | null;
+  /** `<count>/<unit>` or null (see token-quota-hook.ts). */
+  token_quota: string | null;
+  tenant_token_quota: string | null;
 }
 
 /**
@@ -47,6 +52,8 @@ export function toProviderMetadata(client: Client): AdapterPayload {
     allowed_resources: client.resources,
     token_version: client.tokenVersion,
     ip_allowlist: client.ipAllowlist,
+    token_quota: client.tokenQuota,
+    tenant_token_quota: client.tenantTokenQuota,
   };
   return metadata as AdapterPayload;
 }
