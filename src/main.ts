@@ -74,11 +74,20 @@ export async function startTollgate(
       onFlushError: (error) => logger.warn('api key last-used update failed', { error: (error as Error)?.message }),
     });
     cleanups.push(() => apiKeys.verifier.stop());
+    // Before the provider: it charges token quotas through these counters.
+    const rateLimits = createRateLimits({
+      settings: config.rateLimits,
+      redisUrl: config.redisUrl,
+      onError: (error) => logger.warn('rate limits skipped: Redis unavailable, failing open', { error: (error as Error)?.message }),
+    });
+    cleanups.push(() => rateLimits.close());
+
     const providerHost = await ProviderHost.create(
       {
         config,
         registry,
         credentials,
+        tokenQuotas: rateLimits.tokenQuotas,
         createModelAdapter: createKnexAdapter(database.knex),
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
       },
@@ -109,13 +118,6 @@ export async function startTollgate(
       onError: (error) => logger.warn('expired-row sweep failed', { error: (error as Error)?.message }),
     });
     cleanups.push(() => sweeper.stop());
-
-    const rateLimits = createRateLimits({
-      settings: config.rateLimits,
-      redisUrl: config.redisUrl,
-      onError: (error) => logger.warn('rate limits skipped: Redis unavailable, failing open', { error: (error as Error)?.message }),
-    });
-    cleanups.push(() => rateLimits.close());
 
     const app = createApp({
       config,

@@ -7,11 +7,13 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { Config } from '../config.js';
+import type { TokenQuotas } from '../rate-limit/token-quotas.js';
 import type { VerifiedCredentialCache } from '../registry/credential-cache.js';
 import type { Registry } from '../registry/index.js';
 import { RegistryClientAdapter, TOLLGATE_CLIENT_METADATA, type TollgateClientMetadata } from './registry-client-adapter.js';
 import { createResourceServerInfo, defaultResource, PROVIDER_SCOPES } from './resource-policy.js';
 import { extraTokenClaims } from './token-claims.js';
+import { enforceTokenQuotas } from './token-quota-hook.js';
 import { isClientTokenCurrent } from './token-status.js';
 
 /** Only asymmetric signatures: a client secret can never become a signing key. */
@@ -25,6 +27,8 @@ export interface ProviderDependencies {
   readonly credentials: VerifiedCredentialCache;
   /** Private JWKs, the active (signing) key first. */
   readonly signingJwks: readonly JWK[];
+  /** Per-client and per-tenant token quotas; omitted when rate limits are off. */
+  readonly tokenQuotas?: TokenQuotas | undefined;
 }
 
 interface TokenWithResourceServer {
@@ -125,6 +129,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
     const client = this as unknown as TollgateClientMetadata & { clientSecret: string };
     return credentials.verify(['client', client.client_id, client.token_version], client.clientSecret, presented);
   };
+
+  if (deps.tokenQuotas) enforceTokenQuotas(provider, deps.tokenQuotas);
 
   return provider;
 }

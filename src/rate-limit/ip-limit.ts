@@ -5,7 +5,15 @@ import { BoundedMap } from './bounded-map.js';
 import { breakerFor } from './redis.js';
 import { clientIp, type TrustProxy } from './client-ip.js';
 import { formatLimitSpec, type LimitSpec } from './limit-spec.js';
-import { DEFAULT_PREFIX, isLimitedRequest, LIMITED_PATHS, respondRateLimited, subjects, type RateLimitErrorHandler } from './respond.js';
+import {
+  DEFAULT_PREFIX,
+  isLimitedRequest,
+  LIMITED_PATHS,
+  RATE_LIMIT_HEADERS as HEADERS,
+  respondRateLimited,
+  subjects,
+  type RateLimitErrorHandler,
+} from './respond.js';
 
 export interface IpRateLimitOptions {
   readonly limit: LimitSpec;
@@ -20,9 +28,6 @@ export interface IpRateLimitOptions {
   /** Most addresses the memory driver tracks at once (default 100 000). */
   readonly memoryCapacity?: number | undefined;
 }
-
-/** IETF draft-ietf-httpapi-ratelimit-headers names; `RateLimit-Reset` is delta-seconds there. */
-const HEADERS = { total: 'RateLimit-Limit', remaining: 'RateLimit-Remaining', reset: 'RateLimit-Reset' } as const;
 
 /**
  * Limits `POST /token`, `/token/introspection` and `/token/revocation` per
