@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { BoundedMap } from './bounded-map.js';
 import type { LimitSpec } from './limit-spec.js';
+import { memoryWindows, type WindowStoreOptions } from './memory-windows.js';
 import { breakerFor } from './redis.js';
-import type { LimitStanding, RateLimitErrorHandler } from './respond.js';
+import type { LimitStanding } from './respond.js';
 
 /** One fixed window a grant is charged to: its counter key and its limit. */
 export interface QuotaWindow {
@@ -41,14 +41,7 @@ export interface QuotaCounter {
   take(windows: readonly QuotaWindow[]): Promise<QuotaVerdict>;
 }
 
-export interface QuotaCounterOptions {
-  readonly redis?: Redis | undefined;
-  readonly onError: RateLimitErrorHandler;
-  /** Most windows the memory store tracks at once (default 100 000). */
-  readonly memoryCapacity?: number | undefined;
-  /** Memory store clock, for tests. */
-  readonly now?: (() => number) | undefined;
-}
+export type QuotaCounterOptions = WindowStoreOptions;
 
 /** What one check-and-increment found: whether it counted, the count after it, and ms left in the window. */
 interface TakeResult {
@@ -62,6 +55,11 @@ interface QuotaStore {
   giveBack(key: string): Promise<void>;
 }
 
+/**
+ * A quota counter over Redis (shared, atomic per key) or process memory.
+ *
+ * @example createQuotaCounter({ redis, onError }).take([{ key: 'tollgate:{client:abc}:token-quota', limit: { max: 1000, durationMs: 3_600_000 } }])
+ */
 export function createQuotaCounter(options: QuotaCounterOptions): QuotaCounter {
   const { onError } = options;
   const store = options.redis ? redisStore(options.redis) : memoryStore(options.memoryCapacity ?? 100_000, options.now ?? Date.now);
@@ -153,25 +151,17 @@ function redisStore(redis: Redis): QuotaStore {
 
 /** One process's windows; a single-threaded event loop makes each take atomic. */
 function memoryStore(capacity: number, now: () => number): QuotaStore {
-  const windows = new BoundedMap<string, { count: number; endsAt: number }>(capacity);
-  const live = (key: string) => {
-    const window = windows.get(key);
-    if (window && window.endsAt <= now()) {
-      windows.delete(key);
-      return undefined;
-    }
-    return window;
-  };
+  const windows = memoryWindows(capacity, now);
   return {
     async take(key, limit) {
-      let window = live(key);
+      let window = windows.live(key);
       if (window && window.count >= limit.max) return { taken: false, count: window.count, ttlMs: window.endsAt - now() };
       if (window) window.count += 1;
-      else windows.set(key, (window = { count: 1, endsAt: now() + limit.durationMs }));
+      else window = windows.start(key, limit.durationMs);
       return { taken: true, count: window.count, ttlMs: window.endsAt - now() };
     },
     async giveBack(key) {
-      const window = live(key);
+      const window = windows.live(key);
       if (window && window.count > 0) window.count -= 1;
     },
   };
