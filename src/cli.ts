@@ -13,19 +13,23 @@ import { apiKeyCommands } from './cli/api-keys.js';
 import { auditCommands } from './cli/audit.js';
 import { clientCommands } from './cli/clients.js';
 import { keyCommands } from './cli/keys.js';
+import { tenantCommands } from './cli/tenants.js';
 import { print, type Output } from './cli/output.js';
 
 const USAGE = `usage: tollgate <command> [options]   (every command accepts --json)
 
   serve                                   run the server (PORT, DATABASE_URL, ISSUER, TOLLGATE_SECRET)
   migrate                                 apply database migrations
-  tenants create <slug> --name <name>
+  tenants create <slug> --name <name> [--token-quota 10000/h]
   tenants list
+  tenants update <slug> --token-quota <count>/<unit>|none
   resources create <audience> --scopes "<s1> <s2>" [--name <n>] [--ttl <seconds>] [--format jwt|opaque]
   resources list
   clients create --name <n> --tenant <slug> --resource <uri> [--resource <uri>…] --scopes "<s1> <s2>"
                  [--roles "<r1> <r2>"] [--ip-allowlist "<cidr> …"] [--cors-origins "<origin> …"] [--secret-expires-in <seconds>]
+                 [--token-quota 1000/h]
   clients list [--tenant <slug>]
+  clients update <client_id> --token-quota <count>/<unit>|none   tokens per window (s, min, h, day)
   clients show|disable|enable|rotate-secret|revoke-tokens <client_id>
   keys list
   keys rotate [--alg ES256|EdDSA|RS256|PS256]   next → active, active → retiring, new next
@@ -50,6 +54,7 @@ const OPTIONS = {
   'ip-allowlist': { type: 'string' },
   'cors-origins': { type: 'string' },
   'secret-expires-in': { type: 'string' },
+  'token-quota': { type: 'string' },
   ttl: { type: 'string' },
   format: { type: 'string' },
   alg: { type: 'string' },
@@ -77,9 +82,7 @@ export interface CommandContext {
 type Handler = (context: CommandContext) => Promise<Output | undefined>;
 
 const commands: Record<string, Handler> = {
-  'tenants create': async ({ registry, args, values }) =>
-    registry.tenants.create({ slug: required(args[0], 'tenant slug'), name: values.name ?? required(args[0], 'name') }),
-  'tenants list': async ({ registry }) => registry.tenants.list(),
+  ...tenantCommands,
   'resources create': async ({ registry, args, values }) =>
     registry.resources.create({
       audience: required(args[0], 'audience'),

@@ -96,11 +96,22 @@ export async function startTollgate(
           onCollectError: (error) => logger.warn('metrics: signing keys not read', { error: (error as Error)?.message }),
         })
       : undefined;
+
+    // Before the provider: it charges token quotas through these counters.
+    const rateLimits = createRateLimits({
+      settings: config.rateLimits,
+      redisUrl: config.redisUrl,
+      onError: (error) =>
+        logger.warn('rate limits: Redis unavailable', { whenRedisDown: config.rateLimits.whenRedisDown, error: (error as Error)?.message }),
+    });
+    cleanups.push(() => rateLimits.close());
+
     const providerHost = await ProviderHost.create(
       {
         config,
         registry,
         credentials,
+        tokenQuotas: rateLimits.tokenQuotas,
         createModelAdapter: createKnexAdapter(database.knex),
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
         onEndpointOutcome: fanOut(
@@ -136,14 +147,6 @@ export async function startTollgate(
       onError: (error) => logger.warn('expired-row sweep failed', { error: (error as Error)?.message }),
     });
     cleanups.push(() => sweeper.stop());
-
-    const rateLimits = createRateLimits({
-      settings: config.rateLimits,
-      redisUrl: config.redisUrl,
-      onError: (error) =>
-        logger.warn('rate limits: Redis unavailable', { whenRedisDown: config.rateLimits.whenRedisDown, error: (error as Error)?.message }),
-    });
-    cleanups.push(() => rateLimits.close());
 
     const redisReadiness = config.redisUrl ? createRedisReadinessCheck(config.redisUrl) : undefined;
     if (redisReadiness) cleanups.push(() => redisReadiness.close());

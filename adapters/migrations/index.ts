@@ -4,6 +4,7 @@ import { registry } from './002-registry.js';
 import { signingKeys } from './003-signing-keys.js';
 import { apiKeys } from './004-api-keys.js';
 import { auditEvents } from './005-audit-events.js';
+import { tokenQuotas } from './006-token-quotas.js';
 import { clientCorsOrigins } from './007-client-cors-origins.js';
 
 /**
@@ -17,7 +18,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, clientCorsOrigins];
+const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],

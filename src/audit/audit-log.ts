@@ -11,6 +11,8 @@ export type AuditEventType =
   | 'client.enabled'
   | 'client.secret_rotated'
   | 'client.tokens_revoked'
+  | 'client.updated'
+  | 'tenant.updated'
   | 'api_key.created'
   | 'api_key.rotated'
   | 'api_key.revoked'

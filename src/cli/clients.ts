@@ -1,8 +1,9 @@
-import type { AuditEventType } from '../audit/audit-log.js';
+import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
 import type { CommandContext } from '../cli.js';
 import type { ClientView } from '../registry/clients.js';
 import { splitList } from '../registry/input.js';
-import { integer, required } from './args.js';
+import { invalidRequest } from '../errors.js';
+import { integer, quota, required } from './args.js';
 import type { Output } from './output.js';
 
 /** Every change an operator makes to a client lands in the audit log. */
@@ -10,9 +11,10 @@ async function audited<T extends { client: ClientView } | ClientView>(
   { audit }: CommandContext,
   type: AuditEventType,
   result: T,
+  detail?: AuditDetail,
 ): Promise<T> {
   const client: ClientView = 'client' in result ? result.client : (result as ClientView);
-  await audit.record({ type, actor: 'cli', tenantId: client.tenantId, subject: client.clientId });
+  await audit.record({ type, actor: 'cli', tenantId: client.tenantId, subject: client.clientId, ...(detail ? { detail } : {}) });
   return result;
 }
 
@@ -34,8 +36,15 @@ export const clientCommands: Record<string, (context: CommandContext) => Promise
       ...(values['ip-allowlist'] ? { ip_allowlist: splitList(values['ip-allowlist']) } : {}),
       ...(values['cors-origins'] ? { cors_origins: splitList(values['cors-origins']) } : {}),
       ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
+      ...(values['token-quota'] !== undefined ? { token_quota: quota(values['token-quota']) } : {}),
     });
     return withSecret(await audited(context, 'client.created', created));
+  },
+  'clients update': async (context) => {
+    const tokenQuota = quota(context.values['token-quota']);
+    if (tokenQuota === undefined) throw invalidRequest('nothing to update: give --token-quota <count>/<unit> or --token-quota none');
+    const updated = await context.registry.clients.update(required(context.args[0], 'client_id'), { token_quota: tokenQuota });
+    return audited(context, 'client.updated', updated, { token_quota: tokenQuota });
   },
   'clients list': async ({ registry, values }) => registry.clients.list(values.tenant ? { tenant: values.tenant } : {}),
   'clients show': async ({ registry, args }) => {

@@ -7,11 +7,13 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { Config } from '../config.js';
+import type { TokenQuotas } from '../rate-limit/token-quotas.js';
 import type { VerifiedCredentialCache } from '../registry/credential-cache.js';
 import type { Registry } from '../registry/index.js';
 import { RegistryClientAdapter, TOLLGATE_CLIENT_METADATA, type TollgateClientMetadata } from './registry-client-adapter.js';
 import { createResourceServerInfo, defaultResource, PROVIDER_SCOPES } from './resource-policy.js';
 import { extraTokenClaims } from './token-claims.js';
+import { enforceTokenQuotas } from './token-quota-hook.js';
 import { isClientTokenCurrent } from './token-status.js';
 import { ipAllowed } from './ip-allowlist.js';
 import { clientIp } from '../rate-limit/client-ip.js';
@@ -27,6 +29,8 @@ export interface ProviderDependencies {
   readonly credentials: VerifiedCredentialCache;
   /** Private JWKs, the active (signing) key first. */
   readonly signingJwks: readonly JWK[];
+  /** Per-client and per-tenant token quotas; omitted when rate limits are off. */
+  readonly tokenQuotas?: TokenQuotas | undefined;
 }
 
 interface TokenWithResourceServer {
@@ -140,6 +144,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
     }
     return credentials.verify(['client', client.client_id, client.token_version], client.clientSecret, presented);
   };
+
+  if (deps.tokenQuotas) enforceTokenQuotas(provider, deps.tokenQuotas);
 
   return provider;
 }

@@ -11,6 +11,8 @@ export const TOLLGATE_CLIENT_METADATA = [
   'token_version',
   'ip_allowlist',
   'cors_origins',
+  'token_quota',
+  'tenant_token_quota',
 ] as const;
 
 export interface TollgateClientMetadata {
@@ -23,6 +25,9 @@ export interface TollgateClientMetadata {
   token_version: number;
   ip_allowlist: string[] | null;
   cors_origins: string[];
+  /** `<count>/<unit>` or null (see token-quota-hook.ts). */
+  token_quota: string | null;
+  tenant_token_quota: string | null;
 }
 
 /**
@@ -50,6 +55,8 @@ export function toProviderMetadata(client: Client): AdapterPayload {
     token_version: client.tokenVersion,
     ip_allowlist: client.ipAllowlist,
     cors_origins: client.corsOrigins,
+    token_quota: client.tokenQuota,
+    tenant_token_quota: client.tenantTokenQuota,
   };
   return metadata as AdapterPayload;
 }

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { BoundedMap } from './bounded-map.js';
 import { breakerFor } from './redis.js';
 import type { LimitSpec } from './limit-spec.js';
-import { DEFAULT_PREFIX, subjects, type RateLimitErrorHandler } from './respond.js';
+import { memoryWindows, type WindowStoreOptions } from './memory-windows.js';
+import { DEFAULT_PREFIX, subjects } from './respond.js';
 import type { RedisDownPolicy } from './settings.js';
 
 /** Who made a client-authentication attempt: the client id it named (if any) and its address. */
@@ -31,20 +31,14 @@ export interface FailureCounter {
   recordFailure(attempt: AuthAttempt): Promise<void>;
 }
 
-export interface FailureCounterOptions {
+export interface FailureCounterOptions extends WindowStoreOptions {
   /** Failures per client id. */
   readonly limit: LimitSpec;
   /** Failures per address (default: `limit`); higher than `limit`, since many clients may share a NAT. */
   readonly ipLimit?: LimitSpec | undefined;
-  readonly redis?: Redis | undefined;
   readonly prefix?: string | undefined;
-  readonly onError: RateLimitErrorHandler;
   /** While Redis is unavailable: count in memory (default), count nothing, or report `unavailable`. */
   readonly whenRedisDown?: RedisDownPolicy | undefined;
-  /** Most subjects the memory store tracks at once (default 100 000). */
-  readonly memoryCapacity?: number | undefined;
-  /** Memory store clock, for tests. */
-  readonly now?: (() => number) | undefined;
 }
 
 /** One counter's state: failures in the current window and milliseconds until it ends. */
@@ -144,24 +138,16 @@ function redisStore(redis: Redis): CounterStore {
 }
 
 function memoryStore(capacity: number, now: () => number): CounterStore {
-  const windows = new BoundedMap<string, { count: number; endsAt: number }>(capacity);
-  const live = (key: string) => {
-    const window = windows.get(key);
-    if (window && window.endsAt <= now()) {
-      windows.delete(key);
-      return undefined;
-    }
-    return window;
-  };
+  const windows = memoryWindows(capacity, now);
   return {
     async read(key) {
-      const window = live(key);
+      const window = windows.live(key);
       return window ? { count: window.count, ttlMs: window.endsAt - now() } : { count: 0, ttlMs: 0 };
     },
     async increment(key, durationMs) {
-      const window = live(key);
+      const window = windows.live(key);
       if (window) window.count += 1;
-      else windows.set(key, { count: 1, endsAt: now() + durationMs });
+      else windows.start(key, durationMs);
     },
   };
 }

@@ -4,9 +4,11 @@ import type { Redis } from 'ioredis';
 import { createAuthFailureGuard } from './auth-failure-guard.js';
 import { createFailureCounter } from './failure-counter.js';
 import { createIpRateLimit } from './ip-limit.js';
+import { createQuotaCounter } from './quota-counter.js';
 import { createRateLimitRedis, throttleErrors } from './redis.js';
 import type { RateLimitErrorHandler } from './respond.js';
 import type { RateLimitSettings } from './settings.js';
+import { createTokenQuotas, type TokenQuotas } from './token-quotas.js';
 
 export { clientIdOf } from './client-id.js';
 export { clientIp, ipBucket, normaliseIp, parseTrustProxy, type TrustProxy } from './client-ip.js';
@@ -14,13 +16,17 @@ export { createAuthFailureGuard } from './auth-failure-guard.js';
 export { createFailureCounter, type AuthAttempt, type FailureCounter, type FailureVerdict } from './failure-counter.js';
 export { createIpRateLimit } from './ip-limit.js';
 export { formatLimitSpec, parseLimitSpec, type LimitSpec } from './limit-spec.js';
+export { createQuotaCounter, type QuotaCounter, type QuotaVerdict, type QuotaWindow } from './quota-counter.js';
 export { createRateLimitRedis, throttleErrors } from './redis.js';
 export { LIMITED_PATHS, respondRateLimited, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
 export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable, type RedisDownPolicy } from './settings.js';
+export { createTokenQuotas, type QuotaDecision, type QuotaSubject, type TokenQuotas } from './token-quotas.js';
 
 export interface RateLimits {
   /** Per-address limit, then the failed-authentication guard; pass-through when disabled. */
   readonly middleware: Middleware;
+  /** Token quotas for the provider to charge at issuance; undefined when disabled. */
+  readonly tokenQuotas: TokenQuotas | undefined;
   /** Closes the Redis connection this created, if any. */
   close(): Promise<void>;
 }
@@ -36,20 +42,22 @@ export interface RateLimitsOptions {
 }
 
 /**
- * Everything the host mounts in front of the provider: one middleware and
- * its cleanup. With a Redis URL the counters are shared across instances
+ * Everything the host mounts in front of the provider (one middleware), the
+ * token quotas the provider charges at issuance, and their cleanup. With a Redis URL the counters are shared across instances
  * and fail open when Redis is unavailable (see `createRateLimitRedis`).
  */
 export function createRateLimits(options: RateLimitsOptions): RateLimits {
   const { settings, prefix } = options;
-  if (!settings.enabled) return { middleware: (_ctx, next) => next(), close: async () => undefined };
+  if (!settings.enabled) return { middleware: (_ctx, next) => next(), tokenQuotas: undefined, close: async () => undefined };
   const onError = throttleErrors(options.onError);
   const redis: Redis | undefined = options.redisUrl ? createRateLimitRedis(options.redisUrl, onError) : undefined;
   const ipLimit = createIpRateLimit({ limit: settings.perIp, trustProxy: settings.trustProxy, redis, prefix, onError, whenRedisDown: settings.whenRedisDown });
   const counter = createFailureCounter({ limit: settings.authFailures, ipLimit: settings.authFailuresPerIp, whenRedisDown: settings.whenRedisDown, redis, prefix, onError });
   const guard = createAuthFailureGuard({ counter, trustProxy: settings.trustProxy });
+  const tokenQuotas = createTokenQuotas({ counter: createQuotaCounter({ redis, onError }), prefix, onError });
   return {
     middleware: compose([ipLimit, guard]) as Middleware,
+    tokenQuotas,
     async close() {
       redis?.disconnect();
     },

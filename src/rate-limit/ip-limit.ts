@@ -9,6 +9,7 @@ import {
   DEFAULT_PREFIX,
   isLimitedRequest,
   LIMITED_PATHS,
+  RATE_LIMIT_HEADERS as HEADERS,
   respondLimitsUnavailable,
   respondRateLimited,
   subjects,
@@ -31,9 +32,6 @@ export interface IpRateLimitOptions {
   /** Most addresses the memory driver tracks at once (default 100 000). */
   readonly memoryCapacity?: number | undefined;
 }
-
-/** IETF draft-ietf-httpapi-ratelimit-headers names; `RateLimit-Reset` is delta-seconds there. */
-const HEADERS = { total: 'RateLimit-Limit', remaining: 'RateLimit-Remaining', reset: 'RateLimit-Reset' } as const;
 
 /**
  * Limits `POST /token`, `/token/introspection` and `/token/revocation` per

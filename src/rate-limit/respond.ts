@@ -25,7 +25,36 @@ export const DEFAULT_PREFIX = 'tollgate';
 export const subjects = {
   ip: (ip: string) => `{ip:${ipBucket(ip)}}`,
   client: (clientId: string) => `{client:${encodeURIComponent(clientId)}}`,
+  tenant: (tenantId: string) => `{tenant:${encodeURIComponent(tenantId)}}`,
 } as const;
+
+/** IETF draft-ietf-httpapi-ratelimit-headers names; `RateLimit-Reset` is delta-seconds there. */
+export const RATE_LIMIT_HEADERS = { total: 'RateLimit-Limit', remaining: 'RateLimit-Remaining', reset: 'RateLimit-Reset' } as const;
+
+/** Where a limit stands for the request being answered. */
+export interface LimitStanding {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetSeconds: number;
+}
+
+/**
+ * Writes the `RateLimit-*` headers for `standing` unless a limit already
+ * reported on this response (the per-address one) leaves fewer requests:
+ * a client is best served by hearing about the limit it will meet first.
+ */
+export function reportLimitStanding(ctx: Pick<Context, 'set' | 'response'>, standing: LimitStanding): void {
+  const reported = ctx.response.get(RATE_LIMIT_HEADERS.remaining);
+  if (reported !== '' && Number(reported) <= standing.remaining) return;
+  setLimitHeaders(ctx, standing);
+}
+
+/** Writes the `RateLimit-*` headers for `standing`, replacing any already set. */
+export function setLimitHeaders(ctx: Pick<Context, 'set'>, standing: LimitStanding): void {
+  ctx.set(RATE_LIMIT_HEADERS.total, String(standing.limit));
+  ctx.set(RATE_LIMIT_HEADERS.remaining, String(Math.max(0, standing.remaining)));
+  ctx.set(RATE_LIMIT_HEADERS.reset, String(Math.max(0, Math.ceil(standing.resetSeconds))));
+}
 
 /** Which limit answered 429 (a metrics label; `ctx.state.rateLimitPolicy`). */
 export type RateLimitPolicy = 'ip' | 'auth_failures' | 'client_quota' | 'tenant_quota';
@@ -35,10 +64,19 @@ export type RateLimitPolicy = 'ip' | 'auth_failures' | 'client_quota' | 'tenant_
  * (RFC 9110 §10.2.3) in whole seconds, at least 1.
  */
 export function respondRateLimited(ctx: Context, retryAfterSeconds: number, description: string, policy: RateLimitPolicy): void {
-  ctx.state['rateLimitPolicy'] = policy;
   const { status, body } = errorBody(new TollgateError(429, 'rate_limited', description));
   ctx.status = status;
   ctx.body = body;
+  markRateLimited(ctx, retryAfterSeconds, policy);
+}
+
+/**
+ * The headers and policy label of a 429, for a limit whose body is written
+ * by someone else (the token quotas throw, and oidc-provider's error
+ * handler writes the same `{ error, error_description }` body).
+ */
+export function markRateLimited(ctx: Pick<Context, 'set' | 'state'>, retryAfterSeconds: number, policy: RateLimitPolicy): void {
+  ctx.state['rateLimitPolicy'] = policy;
   ctx.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
   ctx.set('Cache-Control', 'no-store');
 }

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
 import { invalidRequest, notFound } from '../errors.js';
-import { compileInput, isStorableText, parseList, ROLE, SCOPE_TOKEN } from './input.js';
+import { compileInput, isStorableText, LIMIT_SPEC, parseList, ROLE, SCOPE_TOKEN } from './input.js';
 import { generateSecret, hashSecret } from './secrets.js';
 import type { ResourceRepository } from './resources.js';
 import type { TenantRepository } from './tenants.js';
@@ -27,6 +27,13 @@ export interface Client {
   enabled: boolean;
   /** Bumped by `revoke-tokens`: tokens carrying an older version are no longer active. */
   tokenVersion: number;
+  /** Tokens this client may get, as `<count>/<unit>` (`1000/h`); null: no quota of its own. */
+  tokenQuota: string | null;
+  /**
+   * Its tenant's quota, read in the same query as the client, so the token
+   * path learns both from one cached lookup.
+   */
+  tenantTokenQuota: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -43,6 +50,12 @@ export interface CreateClientInput {
   ip_allowlist?: string[];
   cors_origins?: string[];
   secret_expires_in?: number;
+  token_quota?: string | null;
+}
+
+export interface UpdateClientInput {
+  /** A new quota, or null to remove it. */
+  token_quota?: string | null;
 }
 
 const createClientInput = compileInput<CreateClientInput>({
@@ -56,10 +69,18 @@ const createClientInput = compileInput<CreateClientInput>({
     ip_allowlist: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 100, nullable: true },
     cors_origins: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 300 }, uniqueItems: true, maxItems: 50, nullable: true },
     secret_expires_in: { type: 'integer', minimum: 60, nullable: true },
+    token_quota: LIMIT_SPEC,
   },
   required: ['name', 'tenant', 'resources', 'scopes'],
   additionalProperties: false,
 } satisfies JSONSchemaType<CreateClientInput>);
+
+const updateClientInput = compileInput<UpdateClientInput>({
+  type: 'object',
+  properties: { token_quota: LIMIT_SPEC },
+  required: [],
+  additionalProperties: false,
+} satisfies JSONSchemaType<UpdateClientInput>);
 
 interface ClientRow {
   client_id: string;
@@ -74,11 +95,15 @@ interface ClientRow {
   cors_origins: string | null;
   enabled: boolean | number;
   token_version: number;
+  token_quota: string | null;
   created_at: number;
   updated_at: number;
 }
 
-const toClient = (row: ClientRow & { tenant_slug: string }): Client => ({
+/** A client row joined with the tenant fields the token path needs. */
+type JoinedClientRow = ClientRow & { tenant_slug: string; tenant_token_quota: string | null };
+
+const toClient = (row: JoinedClientRow): Client => ({
   clientId: row.client_id,
   tenantId: row.tenant_id,
   tenantSlug: row.tenant_slug,
@@ -93,6 +118,8 @@ const toClient = (row: ClientRow & { tenant_slug: string }): Client => ({
   // SQLite returns booleans as 0/1.
   enabled: Boolean(row.enabled),
   tokenVersion: row.token_version,
+  tokenQuota: row.token_quota ?? null,
+  tenantTokenQuota: row.tenant_token_quota ?? null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -140,12 +167,14 @@ export class ClientRepository {
     options: { cacheTtlMs: number },
   ) {
     this.#cache = new TtlCache({ ttlMs: options.cacheTtlMs, maxEntries: 10_000 });
+    // Cached clients carry their tenant's quota; tenant changes are rare, so drop them all.
+    tenants.onChange(() => this.#cache.clear());
   }
 
   #select() {
     return this.knex('clients')
       .join('tenants', 'tenants.id', 'clients.tenant_id')
-      .select('clients.*', 'tenants.slug as tenant_slug');
+      .select('clients.*', 'tenants.slug as tenant_slug', 'tenants.token_quota as tenant_token_quota');
   }
 
   /** Creates a client; the returned secret is the only copy that will ever exist. */
@@ -179,17 +208,18 @@ export class ClientRepository {
       cors_origins: valid.cors_origins?.length ? JSON.stringify(valid.cors_origins) : null,
       enabled: true,
       token_version: 0,
+      token_quota: valid.token_quota ?? null,
       created_at: now,
       updated_at: now,
     };
     await this.knex('clients').insert(row);
-    return { client: clientView(toClient({ ...row, tenant_slug: tenant.slug })), clientSecret };
+    return { client: clientView(toClient({ ...row, tenant_slug: tenant.slug, tenant_token_quota: tenant.tokenQuota })), clientSecret };
   }
 
   async list(filter: { tenant?: string } = {}): Promise<ClientView[]> {
     const query = this.#select().orderBy('clients.created_at');
     if (filter.tenant) query.where((where) => where.where('tenants.slug', filter.tenant).orWhere('tenants.id', filter.tenant));
-    const rows: (ClientRow & { tenant_slug: string })[] = await query;
+    const rows: JoinedClientRow[] = await query;
     return rows.map((row) => clientView(toClient(row)));
   }
 
@@ -201,7 +231,7 @@ export class ClientRepository {
   find(clientId: string): Promise<Client | undefined> {
     if (!isStorableText(clientId)) return Promise.resolve(undefined);
     return this.#cache.get(clientId, async () => {
-      const row: (ClientRow & { tenant_slug: string }) | undefined = await this.#select()
+      const row: JoinedClientRow | undefined = await this.#select()
         .where('clients.client_id', clientId)
         .first();
       return row && toClient(row);
@@ -212,6 +242,12 @@ export class ClientRepository {
     const client = await this.find(clientId);
     if (!client) throw notFound(`client ${clientId} does not exist`);
     return client;
+  }
+
+  /** Changes the fields given; other processes see it within the cache TTL. */
+  async update(clientId: string, input: UpdateClientInput): Promise<ClientView> {
+    await this.#update(clientId, { ...updateClientInput(input) });
+    return clientView(await this.get(clientId));
   }
 
   async setEnabled(clientId: string, enabled: boolean): Promise<ClientView> {

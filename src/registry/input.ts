@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import { invalidRequest } from '../errors.js';
+import { parseLimitSpec } from '../rate-limit/limit-spec.js';
 
 /**
  * Operator input (CLI today, admin API later) is validated by AJV schemas that
@@ -7,6 +8,25 @@ import { invalidRequest } from '../errors.js';
  * typo or a mass-assignment attempt surfaces as a 400 naming the field.
  */
 const ajv = new Ajv({ allErrors: false, useDefaults: true, removeAdditional: false });
+
+/**
+ * `<count>/<unit>` as the rate limits read it (`1000/h`), checked by the same
+ * parser the token path uses, so nothing stored can fail to parse there.
+ */
+ajv.addFormat('limit-spec', {
+  type: 'string',
+  validate: (value: string) => {
+    try {
+      parseLimitSpec(value, 'limit');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+});
+
+/** Schema for a quota field: a limit spec, or null to remove the quota. */
+export const LIMIT_SPEC = { type: 'string', format: 'limit-spec', maxLength: 32, nullable: true } as const;
 
 /** RFC 6749 §3.3 scope-token characters. */
 export const SCOPE_TOKEN = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$';
@@ -19,6 +39,9 @@ function describe(error: ErrorObject): string {
     return `${field ? `${field}.` : ''}${String(error.params['additionalProperty'])} is not a recognised field`;
   }
   if (error.keyword === 'required') return `${String(error.params['missingProperty'])} is required`;
+  if (error.keyword === 'format' && error.params['format'] === 'limit-spec') {
+    return `${field} must look like 1000/h, 300/min or 50000/day (a positive count per s, min, h or day, at most 7 days)`;
+  }
   return `${field || 'input'} ${error.message ?? 'is invalid'}`;
 }
 

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
-import { conflict } from '../errors.js';
-import { compileInput, SLUG } from './input.js';
+import { conflict, notFound } from '../errors.js';
+import { compileInput, LIMIT_SPEC, SLUG } from './input.js';
 
 export interface Tenant {
   id: string;
   slug: string;
   name: string;
+  /** Tokens all of the tenant's clients together may get, as `<count>/<unit>`; null: no quota. */
+  tokenQuota: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -15,6 +17,12 @@ export interface Tenant {
 export interface CreateTenantInput {
   slug: string;
   name: string;
+  token_quota?: string | null;
+}
+
+export interface UpdateTenantInput {
+  /** A new quota, or null to remove it. */
+  token_quota?: string | null;
 }
 
 const createTenantInput = compileInput<CreateTenantInput>({
@@ -22,15 +30,24 @@ const createTenantInput = compileInput<CreateTenantInput>({
   properties: {
     slug: { type: 'string', pattern: SLUG },
     name: { type: 'string', minLength: 1, maxLength: 200 },
+    token_quota: LIMIT_SPEC,
   },
   required: ['slug', 'name'],
   additionalProperties: false,
 } satisfies JSONSchemaType<CreateTenantInput>);
 
+const updateTenantInput = compileInput<UpdateTenantInput>({
+  type: 'object',
+  properties: { token_quota: LIMIT_SPEC },
+  required: [],
+  additionalProperties: false,
+} satisfies JSONSchemaType<UpdateTenantInput>);
+
 interface TenantRow {
   id: string;
   slug: string;
   name: string;
+  token_quota: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -39,20 +56,44 @@ const toTenant = (row: TenantRow): Tenant => ({
   id: row.id,
   slug: row.slug,
   name: row.name,
+  tokenQuota: row.token_quota ?? null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
 
 export class TenantRepository {
+  readonly #changeListeners: ((tenantId: string) => void)[] = [];
+
   constructor(private readonly knex: Knex) {}
 
+  /**
+   * Tells `listener` whenever this process changes a tenant, so caches of
+   * rows joined with it (clients carry their tenant's quota) drop them at
+   * once rather than after their TTL.
+   */
+  onChange(listener: (tenantId: string) => void): void {
+    this.#changeListeners.push(listener);
+  }
+
   async create(input: CreateTenantInput): Promise<Tenant> {
-    const { slug, name } = createTenantInput(input);
+    const { slug, name, token_quota } = createTenantInput(input);
     if (await this.findBySlug(slug)) throw conflict(`tenant ${slug} already exists`);
     const now = Date.now();
-    const row: TenantRow = { id: randomUUID(), slug, name, created_at: now, updated_at: now };
+    const row: TenantRow = { id: randomUUID(), slug, name, token_quota: token_quota ?? null, created_at: now, updated_at: now };
     await this.knex('tenants').insert(row);
     return toTenant(row);
+  }
+
+  /** Changes the fields given; `reference` is a slug or an id. */
+  async update(reference: string, input: UpdateTenantInput): Promise<Tenant> {
+    const changes = updateTenantInput(input);
+    const tenant = await this.findBySlugOrId(reference);
+    if (!tenant) throw notFound(`tenant ${reference} does not exist`);
+    await this.knex('tenants')
+      .where({ id: tenant.id })
+      .update({ ...changes, updated_at: Date.now() });
+    this.#changeListeners.forEach((listener) => listener(tenant.id));
+    return (await this.findBySlugOrId(tenant.id))!;
   }
 
   async list(): Promise<Tenant[]> {

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { cliFor } from '../helpers/cli.js';
 import { databaseVariants } from '../helpers/databases.js';
 import { eventually, postForm, startTestServer, type TestServer } from '../helpers/server.js';
-
-const run = promisify(execFile);
-const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 for (const variant of databaseVariants) {
   describe(`the tollgate CLI against a running server (${variant.kind})`, { skip: variant.skip }, () => {
@@ -17,23 +12,7 @@ for (const variant of databaseVariants) {
       server = await startTestServer(variant.kind);
     });
     after(() => server?.stop());
-
-    /** Runs `tollgate …` with the server's environment, as an operator would. */
-    async function tollgate(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-      try {
-        const { stdout, stderr } = await run(process.execPath, [cliPath, ...args], { env: { ...process.env, ...server.env } });
-        return { stdout, stderr, code: 0 };
-      } catch (error) {
-        const failed = error as { stdout: string; stderr: string; code: number };
-        return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-      }
-    }
-
-    const json = async (...args: string[]) => {
-      const result = await tollgate(...args, '--json');
-      assert.equal(result.code, 0, result.stderr);
-      return JSON.parse(result.stdout) as Record<string, unknown> & Record<string, unknown>[];
-    };
+    const { tollgate, json } = cliFor(() => server);
 
     test('the README walk-through: tenant, resource, client, then a token from the running server', async () => {
       await json('tenants', 'create', 'acme', '--name', 'Acme Corp');

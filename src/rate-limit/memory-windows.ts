@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import { BoundedMap } from './bounded-map.js';
+import type { RateLimitErrorHandler } from './respond.js';
+
+/** Where a fixed-window counter keeps its windows, as its callers choose it. */
+export interface WindowStoreOptions {
+  /** Shared by every instance when given; otherwise each process counts in memory. */
+  readonly redis?: Redis | undefined;
+  readonly onError: RateLimitErrorHandler;
+  /** Most windows the memory store tracks at once (default 100 000). */
+  readonly memoryCapacity?: number | undefined;
+  /** Memory store clock, for tests. */
+  readonly now?: (() => number) | undefined;
+}
+
+/** One window in memory: its count so far and when it ends (epoch ms). */
+export interface MemoryWindow {
+  count: number;
+  readonly endsAt: number;
+}
+
+export interface MemoryWindows {
+  /** The window of `key` if it has not ended; an ended one is dropped. */
+  live(key: string): MemoryWindow | undefined;
+  /** Starts a window of `durationMs` for `key` holding one count. */
+  start(key: string, durationMs: number): MemoryWindow;
+}
+
+/**
+ * Fixed windows in process memory, bounded (see BoundedMap): the memory
+ * side of the failure counter and of the token quotas.
+ */
+export function memoryWindows(capacity: number, now: () => number): MemoryWindows {
+  const windows = new BoundedMap<string, MemoryWindow>(capacity);
+  return {
+    live(key) {
+      const window = windows.get(key);
+      if (window && window.endsAt <= now()) {
+        windows.delete(key);
+        return undefined;
+      }
+      return window;
+    },
+    start(key, durationMs) {
+      const window = { count: 1, endsAt: now() + durationMs };
+      windows.set(key, window);
+      return window;
+    },
+  };
+}
