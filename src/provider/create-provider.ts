@@ -142,7 +142,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
       if (ctx) ctx.state['refusalReason'] = 'ip_not_allowed';
       return false;
     }
-    return credentials.verify(['client', client.client_id, client.token_version], client.clientSecret, presented);
+    // Standard metadata is camelCased on the model (`clientId`); Tollgate's extras keep their names.
+    const { clientId } = this as unknown as { clientId: string };
+    return credentials.verify(['client', clientId, client.token_version], client.clientSecret, presented);
   };
 
   if (deps.tokenQuotas) enforceTokenQuotas(provider, deps.tokenQuotas);

@@ -43,8 +43,9 @@ export interface RateLimitsOptions {
 
 /**
  * Everything the host mounts in front of the provider (one middleware), the
- * token quotas the provider charges at issuance, and their cleanup. With a Redis URL the counters are shared across instances
- * and fail open when Redis is unavailable (see `createRateLimitRedis`).
+ * token quotas the provider charges at issuance, and their cleanup. With a
+ * Redis URL the counters are shared across instances; while Redis is
+ * unavailable they follow `settings.whenRedisDown` (see `createRateLimitRedis`).
  */
 export function createRateLimits(options: RateLimitsOptions): RateLimits {
   const { settings, prefix } = options;
@@ -54,7 +55,7 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
   const ipLimit = createIpRateLimit({ limit: settings.perIp, trustProxy: settings.trustProxy, redis, prefix, onError, whenRedisDown: settings.whenRedisDown });
   const counter = createFailureCounter({ limit: settings.authFailures, ipLimit: settings.authFailuresPerIp, whenRedisDown: settings.whenRedisDown, redis, prefix, onError });
   const guard = createAuthFailureGuard({ counter, trustProxy: settings.trustProxy });
-  const tokenQuotas = createTokenQuotas({ counter: createQuotaCounter({ redis, onError }), prefix, onError });
+  const tokenQuotas = createTokenQuotas({ counter: createQuotaCounter({ redis, onError, whenRedisDown: settings.whenRedisDown }), prefix, onError });
   return {
     middleware: compose([ipLimit, guard]) as Middleware,
     tokenQuotas,

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { LimitSpec } from './limit-spec.js';
 import { memoryWindows, type WindowStoreOptions } from './memory-windows.js';
 import { breakerFor } from './redis.js';
+import type { RedisDownPolicy } from './settings.js';
 import type { LimitStanding } from './respond.js';
 
 /** One fixed window a grant is charged to: its counter key and its limit. */
@@ -33,15 +34,19 @@ export type QuotaVerdict =
  * that moment an earlier window may look fuller than it is and refuse a
  * concurrent request; it never lets one more through than its limit.
  *
- * Neither method throws: if Redis fails, the windows not yet charged are
- * skipped (the grant goes through), `onError` is told, and Redis is skipped
- * for a moment (fail open; see `breakerFor`).
+ * Never throws: if Redis fails, `onError` is told, Redis is skipped for a
+ * moment (see `breakerFor`), and meanwhile the quota is counted in this
+ * process's memory (each instance then allows the whole quota on its own),
+ * or, with `whenRedisDown: 'open'`, not at all.
  */
 export interface QuotaCounter {
   take(windows: readonly QuotaWindow[]): Promise<QuotaVerdict>;
 }
 
-export type QuotaCounterOptions = WindowStoreOptions;
+export interface QuotaCounterOptions extends WindowStoreOptions {
+  /** While Redis is unavailable: count in this process (`memory`, also for `closed`) or skip quotas (`open`). */
+  readonly whenRedisDown?: RedisDownPolicy | undefined;
+}
 
 /** What one check-and-increment found: whether it counted, the count after it, and ms left in the window. */
 interface TakeResult {
@@ -62,43 +67,55 @@ interface QuotaStore {
  */
 export function createQuotaCounter(options: QuotaCounterOptions): QuotaCounter {
   const { onError } = options;
-  const store = options.redis ? redisStore(options.redis) : memoryStore(options.memoryCapacity ?? 100_000, options.now ?? Date.now);
+  const memory = memoryStore(options.memoryCapacity ?? 100_000, options.now ?? Date.now);
+  const redis = options.redis ? redisStore(options.redis) : undefined;
   const breaker = options.redis ? breakerFor(options.redis) : undefined;
-  const failed = (error: unknown) => {
-    breaker?.trip();
-    onError(error);
-  };
-  const giveBack = async (keys: readonly string[]) => {
+  const whenRedisDown = options.whenRedisDown ?? 'memory';
+  const giveBack = async (store: QuotaStore, keys: readonly string[]) => {
     try {
       await Promise.all(keys.map((key) => store.giveBack(key)));
     } catch (error) {
-      failed(error);
+      breaker?.trip();
+      onError(error);
     }
   };
 
+  /** Charges every window on one store, all or nothing; throws only if the store fails (charges so far given back). */
+  async function takeOn(store: QuotaStore, windows: readonly QuotaWindow[]): Promise<QuotaVerdict> {
+    const charged: string[] = [];
+    const standings: (LimitStanding | undefined)[] = windows.map(() => undefined);
+    for (const [index, { key, limit }] of windows.entries()) {
+      let result: TakeResult;
+      try {
+        // One key per call keeps every command inside one Cluster slot.
+        result = await store.take(key, limit);
+      } catch (error) {
+        await giveBack(store, charged);
+        throw error;
+      }
+      const resetSeconds = Math.ceil((result.ttlMs > 0 ? result.ttlMs : limit.durationMs) / 1000);
+      if (!result.taken) {
+        await giveBack(store, charged);
+        return { granted: false, refusedBy: index, standing: { limit: limit.max, remaining: 0, resetSeconds: Math.max(1, resetSeconds) } };
+      }
+      charged.push(key);
+      standings[index] = { limit: limit.max, remaining: Math.max(0, limit.max - result.count), resetSeconds };
+    }
+    return { granted: true, standings, release: () => giveBack(store, charged) };
+  }
+
   return {
     async take(windows) {
-      const charged: string[] = [];
-      const standings: (LimitStanding | undefined)[] = windows.map(() => undefined);
-      for (const [index, { key, limit }] of windows.entries()) {
-        if (breaker?.isOpen()) break;
-        let result: TakeResult;
+      if (redis && !breaker?.isOpen()) {
         try {
-          // One key per call keeps every command inside one Cluster slot.
-          result = await store.take(key, limit);
+          return await takeOn(redis, windows);
         } catch (error) {
-          failed(error);
-          break;
+          breaker?.trip();
+          onError(error);
         }
-        const resetSeconds = Math.ceil((result.ttlMs > 0 ? result.ttlMs : limit.durationMs) / 1000);
-        if (!result.taken) {
-          await giveBack(charged);
-          return { granted: false, refusedBy: index, standing: { limit: limit.max, remaining: 0, resetSeconds: Math.max(1, resetSeconds) } };
-        }
-        charged.push(key);
-        standings[index] = { limit: limit.max, remaining: Math.max(0, limit.max - result.count), resetSeconds };
       }
-      return { granted: true, standings, release: () => giveBack(charged) };
+      if (redis && whenRedisDown === 'open') return { granted: true, standings: windows.map(() => undefined), release: async () => undefined };
+      return takeOn(memory, windows);
     },
   };
 }

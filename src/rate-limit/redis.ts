@@ -1,14 +1,14 @@
 import { Redis } from 'ioredis';
 import type { RateLimitErrorHandler } from './respond.js';
 
-/** How long a limiter waits for Redis before letting the request through. */
+/** How long a limiter waits for Redis before falling back (TOLLGATE_RATE_LIMIT_REDIS_DOWN). */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 250;
 
 /**
- * A Redis connection for rate-limit counters that fails fast. Limits fail
- * open: while Redis is down or slow, requests pass unlimited rather than
- * turning into 500s or hanging, because availability of token issuance
- * matters more than the limit, and argon2 still makes every guess costly.
+ * A Redis connection for rate-limit counters that fails fast: while Redis
+ * is down or slow, the limits fall back (to this process's memory by
+ * default) rather than turning requests into 500s or hanging them, because
+ * availability of token issuance matters more than exact shared counts.
  * So commands are never queued while disconnected (`enableOfflineQueue:
  * false` rejects at once), never retried, and time out after
  * `commandTimeoutMs`; the connection itself keeps reconnecting in the
@@ -68,7 +68,7 @@ export function breakerFor(redis: Redis): RedisBreaker {
 
 /**
  * Reports the first error, then at most one per `intervalMs`: while Redis is
- * down every request fails open, and one log line per request would bury
+ * down every request falls back, and one log line per request would bury
  * everything else.
  */
 export function throttleErrors(onError: RateLimitErrorHandler, intervalMs = 30_000, now: () => number = Date.now): RateLimitErrorHandler {

@@ -128,19 +128,32 @@ describe('quota counter in Redis', { skip: REDIS_SKIP }, () => {
 });
 
 describe('quota counter when Redis is down', () => {
-  test('fails open: grants, and says why once', async () => {
+  test('default: counts in this process\'s memory meanwhile, and says why once', async () => {
     const errors: unknown[] = [];
     const redis = createRateLimitRedis(await closedRedisUrl(), () => undefined);
     try {
       const counter = createQuotaCounter({ redis, onError: (error) => errors.push(error) });
-      const window = { key: 'tollgate-test:{client:down}:token-quota', limit: { max: 1, durationMs: HOUR } };
+      const window = { key: 'tollgate-test:{client:down}:token-quota', limit: { max: 2, durationMs: HOUR } };
+      const granted: boolean[] = [];
+      for (let i = 0; i < 3; i += 1) granted.push((await counter.take([window])).granted);
+      assert.deepEqual(granted, [true, true, false]);
+      // The first failure opens the breaker; later takes skip Redis without asking it.
+      assert.equal(errors.length, 1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  test('whenRedisDown open: grants without counting', async () => {
+    const redis = createRateLimitRedis(await closedRedisUrl(), () => undefined);
+    try {
+      const counter = createQuotaCounter({ redis, onError: () => undefined, whenRedisDown: 'open' });
+      const window = { key: 'tollgate-test:{client:open}:token-quota', limit: { max: 1, durationMs: HOUR } };
       for (let i = 0; i < 3; i += 1) {
         const verdict = await counter.take([window]);
         assert.ok(verdict.granted);
         assert.deepEqual(verdict.standings, [undefined]);
       }
-      // The first failure opens the breaker; later takes skip Redis without asking it.
-      assert.equal(errors.length, 1);
     } finally {
       redis.disconnect();
     }
