@@ -8,6 +8,7 @@ import { createRegistry, type Registry } from './registry/index.js';
 import { splitList } from './registry/input.js';
 import { KeyStoreError } from '../keys/key-store.js';
 import { AuditLog } from './audit/audit-log.js';
+import { snapshot } from './audit/changes.js';
 import { integer, required } from './cli/args.js';
 import { apiKeyCommands } from './cli/api-keys.js';
 import { auditCommands } from './cli/audit.js';
@@ -81,16 +82,21 @@ export interface CommandContext {
 /** Returns what to print, or undefined when the command printed as it went (`audit tail`). */
 type Handler = (context: CommandContext) => Promise<Output | undefined>;
 
+const RESOURCE_FIELDS = ['audience', 'name', 'scopes', 'accessTokenTtl', 'tokenFormat'] as const;
+
 const commands: Record<string, Handler> = {
   ...tenantCommands,
-  'resources create': async ({ registry, args, values }) =>
-    registry.resources.create({
+  'resources create': async ({ registry, audit, args, values }) => {
+    const resource = await registry.resources.create({
       audience: required(args[0], 'audience'),
       scopes: splitList(values.scopes),
       ...(values.name ? { name: values.name } : {}),
       ...(values.ttl ? { access_token_ttl: integer(values.ttl, '--ttl')! } : {}),
       ...(values.format ? { token_format: values.format as 'jwt' | 'opaque' } : {}),
-    }),
+    });
+    await audit.record({ type: 'resource.created', actor: 'cli', subject: resource.audience, detail: snapshot(resource, RESOURCE_FIELDS) });
+    return resource;
+  },
   'resources list': async ({ registry }) => registry.resources.list(),
   ...clientCommands,
   ...auditCommands,

@@ -1,4 +1,5 @@
 import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
+import { changeDetail, snapshot } from '../audit/changes.js';
 import type { CommandContext } from '../cli.js';
 import type { ClientView } from '../registry/clients.js';
 import { splitList } from '../registry/input.js';
@@ -16,6 +17,22 @@ async function audited<T extends { client: ClientView } | ClientView>(
   const client: ClientView = 'client' in result ? result.client : (result as ClientView);
   await audit.record({ type, actor: 'cli', tenantId: client.tenantId, subject: client.clientId, ...(detail ? { detail } : {}) });
   return result;
+}
+
+/** What the audit log keeps of a client: never its secret or hash. */
+const AUDITED_FIELDS = ['name', 'scopes', 'roles', 'resources', 'ipAllowlist', 'corsOrigins', 'tokenQuota', 'enabled', 'tokenVersion'] as const;
+
+/** Runs a change and records it with the fields it changed, before and after. */
+async function changed(
+  context: CommandContext,
+  type: AuditEventType,
+  clientId: string,
+  change: () => Promise<ClientView | { client: ClientView; clientSecret: string }>,
+) {
+  const before = await context.registry.clients.get(clientId);
+  const result = await change();
+  const after = 'client' in result ? result.client : result;
+  return audited(context, type, result, changeDetail(before, after, AUDITED_FIELDS));
 }
 
 const withSecret = ({ client, clientSecret }: { client: ClientView; clientSecret: string }) => ({
@@ -38,25 +55,31 @@ export const clientCommands: Record<string, (context: CommandContext) => Promise
       ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
       ...(values['token-quota'] !== undefined ? { token_quota: quota(values['token-quota']) } : {}),
     });
-    return withSecret(await audited(context, 'client.created', created));
+    return withSecret(await audited(context, 'client.created', created, snapshot(created.client, AUDITED_FIELDS)));
   },
   'clients update': async (context) => {
     const tokenQuota = quota(context.values['token-quota']);
     if (tokenQuota === undefined) throw invalidRequest('nothing to update: give --token-quota <count>/<unit> or --token-quota none');
-    const updated = await context.registry.clients.update(required(context.args[0], 'client_id'), { token_quota: tokenQuota });
-    return audited(context, 'client.updated', updated, { token_quota: tokenQuota });
+    const clientId = required(context.args[0], 'client_id');
+    return changed(context, 'client.updated', clientId, () => context.registry.clients.update(clientId, { token_quota: tokenQuota }));
   },
   'clients list': async ({ registry, values }) => registry.clients.list(values.tenant ? { tenant: values.tenant } : {}),
   'clients show': async ({ registry, args }) => {
     const { secretHash: _hidden, ...view } = await registry.clients.get(required(args[0], 'client_id'));
     return view;
   },
-  'clients disable': async (context) =>
-    audited(context, 'client.disabled', await context.registry.clients.setEnabled(required(context.args[0], 'client_id'), false)),
-  'clients enable': async (context) =>
-    audited(context, 'client.enabled', await context.registry.clients.setEnabled(required(context.args[0], 'client_id'), true)),
+  'clients disable': async (context) => {
+    const clientId = required(context.args[0], 'client_id');
+    return changed(context, 'client.disabled', clientId, () => context.registry.clients.setEnabled(clientId, false));
+  },
+  'clients enable': async (context) => {
+    const clientId = required(context.args[0], 'client_id');
+    return changed(context, 'client.enabled', clientId, () => context.registry.clients.setEnabled(clientId, true));
+  },
   'clients rotate-secret': async (context) =>
     withSecret(await audited(context, 'client.secret_rotated', await context.registry.clients.rotateSecret(required(context.args[0], 'client_id')))),
-  'clients revoke-tokens': async (context) =>
-    audited(context, 'client.tokens_revoked', await context.registry.clients.revokeTokens(required(context.args[0], 'client_id'))),
+  'clients revoke-tokens': async (context) => {
+    const clientId = required(context.args[0], 'client_id');
+    return changed(context, 'client.tokens_revoked', clientId, () => context.registry.clients.revokeTokens(clientId));
+  },
 };
