@@ -88,10 +88,32 @@ async function startTollgateTarget(port: number): Promise<BenchTarget> {
   return { url: running.url, clientId: client.clientId, clientSecret, audience: AUDIENCE, apiKey: key };
 }
 
+// BENCH_PROFILE_DIR: write a V8 CPU profile of each Tollgate target (open in Chrome DevTools).
+const profileDir = process.env['BENCH_PROFILE_DIR'];
+const profiler = profileDir ? await startProfiler() : undefined;
+
+async function startProfiler() {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async save(): Promise<void> {
+      const { profile } = await session.post('Profiler.stop');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(join(profileDir!, `bench-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    },
+  };
+}
+
 const [kind = 'tollgate', portArg = '0'] = process.argv.slice(2);
 const target = kind === 'bare' ? await startBare(Number(portArg)) : await startTollgateTarget(Number(portArg));
 process.send?.({ type: 'ready', target });
 process.on('message', (message) => {
-  if (message === 'stats') process.send?.({ type: 'stats', rss: process.memoryUsage().rss });
-  if (message === 'exit') process.exit(0);
+  if (message === 'stats') {
+    const cpu = process.cpuUsage();
+    process.send?.({ type: 'stats', rss: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system });
+  }
+  if (message === 'exit') void (profiler?.save() ?? Promise.resolve()).finally(() => process.exit(0));
 });

@@ -3,7 +3,8 @@
  * oidc-provider measured in the same run on the same machine, printed as
  * absolute figures and as a ratio. Prints numbers only; asserts nothing.
  *
- * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) tune a run;
+ * BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 16) and
+ * BENCH_ROUNDS (default 3, for the limits + audit on/off comparison) tune a run;
  * PostgreSQL is included when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -28,6 +29,8 @@ interface Result {
   errors: number;
   non2xx: number;
   rssMiB: number;
+  /** Server CPU time (user + system) per request: steadier than req/s on a shared VM. */
+  cpuMicrosPerRequest: number;
 }
 
 async function startTarget(kind: 'bare' | 'tollgate', env: Record<string, string>): Promise<{ child: ChildProcess; target: BenchTarget }> {
@@ -46,11 +49,19 @@ async function startTarget(kind: 'bare' | 'tollgate', env: Record<string, string
   return { child, target };
 }
 
-async function rssOf(child: ChildProcess): Promise<number> {
+interface ServerStats {
+  rss: number;
+  cpuMicros: number;
+}
+
+async function statsOf(child: ChildProcess): Promise<ServerStats> {
   return new Promise((resolve) => {
-    child.on('message', (message: { type: string; rss?: number }) => {
-      if (message.type === 'stats') resolve(message.rss ?? 0);
-    });
+    const onMessage = (message: { type: string; rss?: number; cpuMicros?: number }) => {
+      if (message.type !== 'stats') return;
+      child.off('message', onMessage);
+      resolve({ rss: message.rss ?? 0, cpuMicros: message.cpuMicros ?? 0 });
+    };
+    child.on('message', onMessage);
     child.send('stats');
   });
 }
@@ -75,7 +86,9 @@ async function measure(scenario: string, kind: 'bare' | 'tollgate', env: Record<
     };
     // Warm-up: JIT, connection pools, and (for Tollgate) the credential cache.
     await autocannon({ url: `${target.url}${path}`, ...request, connections: 4, duration: 2 });
+    const before = await statsOf(child);
     const result = await autocannon({ url: `${target.url}${path}`, ...request, connections: CONNECTIONS, duration: SECONDS });
+    const after = await statsOf(child);
     return {
       scenario,
       requestsPerSecond: Math.round(result.requests.average),
@@ -83,10 +96,14 @@ async function measure(scenario: string, kind: 'bare' | 'tollgate', env: Record<
       p99: result.latency.p99,
       errors: result.errors,
       non2xx: result.non2xx,
-      rssMiB: Math.round((await rssOf(child)) / 1024 / 1024),
+      rssMiB: Math.round(after.rss / 1024 / 1024),
+      cpuMicrosPerRequest: Math.round((after.cpuMicros - before.cpuMicros) / Math.max(1, result.requests.total)),
     };
   } finally {
+    // Let it exit by itself (a BENCH_PROFILE_DIR profile is written on exit), then make sure.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.send('exit');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
     child.kill();
   }
 }
@@ -111,11 +128,11 @@ async function withPostgresDatabase<T>(run: (url: string) => Promise<T>): Promis
 
 function print(title: string, results: Result[], ceiling: Result): void {
   console.log(`\n${title}, ${CONNECTIONS} connections, ${SECONDS} s each (node ${process.version})\n`);
-  console.log(`${'scenario'.padEnd(40)}    req/s   p50 ms   p99 ms   errors  rss MiB  vs ${ceiling.scenario.split(' ')[0]}`);
+  console.log(`${'scenario'.padEnd(52)}    req/s   p50 ms   p99 ms   errors  rss MiB  cpu µs/req  vs ${ceiling.scenario.split(' ')[0]}`);
   for (const result of results) {
     const ratio = (result.requestsPerSecond / ceiling.requestsPerSecond).toFixed(2);
     console.log(
-      `${result.scenario.padEnd(40)} ${String(result.requestsPerSecond).padStart(7)} ${String(result.p50).padStart(8)} ${String(result.p99).padStart(8)} ${String(result.errors + result.non2xx).padStart(8)} ${String(result.rssMiB).padStart(8)}  ${ratio}`,
+      `${result.scenario.padEnd(52)} ${String(result.requestsPerSecond).padStart(7)} ${String(result.p50).padStart(8)} ${String(result.p99).padStart(8)} ${String(result.errors + result.non2xx).padStart(8)} ${String(result.rssMiB).padStart(8)} ${String(result.cpuMicrosPerRequest).padStart(11)}  ${ratio}`,
     );
   }
 }
@@ -123,12 +140,24 @@ function print(title: string, results: Result[], ceiling: Result): void {
 const results: Result[] = [];
 const ceiling = await measure('bare oidc-provider (memory adapter)', 'bare');
 results.push(ceiling);
-const policyOn = await measure('tollgate sqlite, argon2 + cache', 'tollgate', { BENCH_DATABASE: 'sqlite' });
-results.push(policyOn);
-const policyOff = await measure('  same, limits + audit off', 'tollgate', { BENCH_DATABASE: 'sqlite', TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' });
-results.push(policyOff);
-const policyRedis = redisUrl ? await measure('  same, limits in Redis', 'tollgate', { BENCH_DATABASE: 'sqlite', REDIS_URL: redisUrl }) : undefined;
-if (policyRedis) results.push(policyRedis);
+// On a shared 2-core VM one run of each varies by more than the cost being
+// measured, so on/off are interleaved over BENCH_ROUNDS rounds and the median kept.
+const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
+const policyRuns: Record<'on' | 'off' | 'redis', Result[]> = { on: [], off: [], redis: [] };
+for (let round = 0; round < rounds; round += 1) {
+  policyRuns.on.push(await measure('tollgate sqlite, argon2 + cache', 'tollgate', { BENCH_DATABASE: 'sqlite' }));
+  policyRuns.off.push(await measure('  same, limits + audit off', 'tollgate', { BENCH_DATABASE: 'sqlite', TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' }));
+  if (redisUrl) policyRuns.redis.push(await measure('  same, limits in Redis', 'tollgate', { BENCH_DATABASE: 'sqlite', REDIS_URL: redisUrl }));
+}
+const median = (runs: Result[]): Result => {
+  const sorted = [...runs].sort((a, b) => a.cpuMicrosPerRequest - b.cpuMicrosPerRequest);
+  const middle = sorted[Math.floor(sorted.length / 2)]!;
+  return { ...middle, scenario: `${middle.scenario}${runs.length > 1 ? ` (median of ${runs.length})` : ''}` };
+};
+const policyOn = median(policyRuns.on);
+const policyOff = median(policyRuns.off);
+const policyRedis = policyRuns.redis.length ? median(policyRuns.redis) : undefined;
+results.push(policyOn, policyOff, ...(policyRedis ? [policyRedis] : []));
 results.push(await measure('tollgate sqlite, argon2, cache off', 'tollgate', { BENCH_DATABASE: 'sqlite', TOLLGATE_CREDENTIAL_CACHE_TTL: '0' }));
 if (postgresUrl) {
   results.push(await withPostgresDatabase((url) => measure('tollgate postgres, argon2 + cache', 'tollgate', { BENCH_DATABASE: url })));
@@ -137,8 +166,14 @@ if (postgresUrl) {
   console.log('(PostgreSQL scenarios skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
 }
 print('client_credentials issuance, ES256 JWT (limits + audit on unless noted)', results, ceiling);
-const cost = (on: Result) => `${(100 * (1 - on.requestsPerSecond / policyOff.requestsPerSecond)).toFixed(1)} %`;
+const cost = (on: Result) =>
+  `${(100 * (1 - on.requestsPerSecond / policyOff.requestsPerSecond)).toFixed(1)} % req/s, ${(100 * (on.cpuMicrosPerRequest / policyOff.cpuMicrosPerRequest - 1)).toFixed(1)} % CPU per request`;
+const roundsOf = (runs: Result[]) => runs.map((r) => `${r.requestsPerSecond}/s ${r.cpuMicrosPerRequest} µs`).join(', ');
+console.log(`rounds: on ${roundsOf(policyRuns.on)}; off ${roundsOf(policyRuns.off)}${policyRedis ? `; redis ${roundsOf(policyRuns.redis)}` : ''}`);
 console.log(`cost of rate limits + token audit events: memory ${cost(policyOn)}${policyRedis ? `, Redis ${cost(policyRedis)}` : ' (Redis scenario skipped: set BENCH_REDIS_URL or TEST_REDIS_URL)'}`);
+
+// BENCH_ONLY=issuance stops here (the scenarios above are the ones tuning work changes).
+if (process.env['BENCH_ONLY'] === 'issuance') process.exit(0);
 
 const introspection: Result[] = [];
 introspection.push(await measure('api-key introspection, cache warm', 'tollgate', { BENCH_DATABASE: 'sqlite' }, 'api-key-introspection'));

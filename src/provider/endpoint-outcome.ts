@@ -36,7 +36,8 @@ export type EndpointOutcomeListener = (outcome: EndpointOutcome) => void;
 
 interface OidcView {
   route?: string;
-  client?: { clientId?: string; metadata?: () => Record<string, unknown> };
+  /** Standard metadata is camelCased on the model; Tollgate's extras (`tenant_id`) keep their names. */
+  client?: { clientId?: string; tenant_id?: unknown };
   params?: Record<string, unknown>;
 }
 
@@ -52,8 +53,9 @@ export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustPr
   // wrong secret still leaves `oidc.client` set; every failed check answers
   // invalid_client. Only an authenticated client is attributed to a tenant.
   const authenticated = client !== undefined && error !== 'invalid_client';
-  const tenantId = authenticated ? client.metadata?.()['tenant_id'] : undefined;
-  const namedClientId = oidc.params?.['client_id'] ?? clientIdOf(ctx);
+  // A property read, not `client.metadata()`: that rebuilds every field in snake_case, per request.
+  const tenantId = authenticated ? client.tenant_id : undefined;
+  const namedClientId = client ? undefined : (oidc.params?.['client_id'] ?? clientIdOf(ctx));
   const grantType = oidc.params?.['grant_type'];
   return {
     endpoint: oidc.route as ClientEndpoint,
