@@ -22,6 +22,10 @@ export function createRateLimitRedis(
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // Commands issued in the same tick (the per-address limit and the two
+    // failure counters of a request, and those of concurrent requests)
+    // share one write: fewer syscalls and round trips per token.
+    enableAutoPipelining: true,
     commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     connectTimeout: 1_000,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
