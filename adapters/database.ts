@@ -31,7 +31,11 @@ function knexLog(log: DatabaseLog | undefined) {
   };
 }
 
-/** `sqlite:./data/x.sqlite`, `sqlite::memory:` or `postgres://…` → a Knex instance. */
+/**
+ * `sqlite:./data/x.sqlite`, `sqlite::memory:`, `postgres://…`, or
+ * `cockroachdb://…` (knex's CockroachDB client over the pg driver; same SQL
+ * as PostgreSQL minus table locks, see lockSigningKeys) → a Knex instance.
+ */
 export function openDatabase(url: string, options: { log?: DatabaseLog } = {}): Database {
   const log = knexLog(options.log);
   if (url.startsWith('sqlite:')) {
@@ -59,9 +63,10 @@ export function openDatabase(url: string, options: { log?: DatabaseLog } = {}): 
     });
     return { knex: instance, kind: 'sqlite', close: () => instance.destroy() };
   }
+  const cockroach = url.startsWith('cockroachdb://');
   const instance = knex({
-    client: 'pg',
-    connection: url,
+    client: cockroach ? 'cockroachdb' : 'pg',
+    connection: cockroach ? `postgres://${url.slice('cockroachdb://'.length)}` : url,
     log,
     pool: { min: 0, max: 10, idleTimeoutMillis: 30_000 },
     acquireConnectionTimeout: 5_000,
@@ -73,4 +78,27 @@ export function openDatabase(url: string, options: { log?: DatabaseLog } = {}): 
 export async function migrate(database: Database): Promise<string[]> {
   const [, applied] = (await database.knex.migrate.latest({ migrationSource })) as [number, string[]];
   return applied;
+}
+
+/** SQLSTATEs that mean "the transaction lost a race; run it again": serialization failure, deadlock. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/**
+ * Runs `work` in a transaction, again (up to `attempts` times, with a short
+ * random back-off) when the database aborts it as a lost race. PostgreSQL
+ * does this for deadlocks; CockroachDB, SERIALIZABLE by default and without
+ * table locks, does it whenever two transactions conflict, and expects the
+ * client to retry. `work` must be safe to run again: everything it wrote was
+ * rolled back.
+ */
+export async function inTransaction<T>(knexInstance: Knex, work: (trx: Knex.Transaction) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await knexInstance.transaction(work);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= attempts || typeof code !== 'string' || !RETRYABLE.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Knex } from 'knex';
+import { inTransaction } from '../adapters/database.js';
 import {
   KeyStoreError,
   PUBLISHED_STATES,
@@ -245,7 +246,7 @@ export class KeyStore {
   }
 
   async #transition<T>(work: (t: Transition) => Promise<T>): Promise<T> {
-    return this.#knex.transaction(async (trx) => {
+    return inTransaction(this.#knex, async (trx) => {
       await lockSigningKeys(trx);
       // Read the clock once the lock is held: the time of the change itself.
       return work({ trx, now: this.#clock(), retireAfterMs: this.#retireAfterMs });

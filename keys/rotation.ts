@@ -145,7 +145,14 @@ export async function generateSigningKey(alg: SigningAlgorithm, sealer: Sealer):
  * when its read snapshot turns stale at its first real write.
  */
 export async function lockSigningKeys(trx: Knex.Transaction): Promise<void> {
-  if (trx.client.dialect === 'postgresql') {
+  // knex's CockroachDB client reports dialect 'postgresql'; its driverName tells them apart.
+  if (trx.client.driverName === 'cockroachdb') {
+    // No LOCK TABLE in CockroachDB: lock the rows instead. A transition that
+    // inserts concurrently still conflicts under SERIALIZABLE, is aborted
+    // with 40001 and retried by inTransaction; the compare-and-set updates
+    // and the partial unique indexes keep a lost race from doing harm.
+    await trx.raw(`SELECT kid FROM ${SIGNING_KEYS_TABLE} FOR UPDATE`);
+  } else if (trx.client.dialect === 'postgresql') {
     await trx.raw(`LOCK TABLE ${SIGNING_KEYS_TABLE} IN SHARE ROW EXCLUSIVE MODE`);
   } else {
     await trx.raw(`UPDATE ${SIGNING_KEYS_TABLE} SET kid = kid WHERE 0 = 1`);

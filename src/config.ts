@@ -1,4 +1,5 @@
 import { Ajv, type JSONSchemaType } from 'ajv';
+import { clusterTarget } from './redis-client.js';
 import { rateLimitSettings, type RateLimitSettings } from './rate-limit/settings.js';
 
 /**
@@ -22,7 +23,10 @@ export interface Config {
   readonly jwksMaxAgeSeconds: number;
   /** Rotate the signing key once the active key is this old; undefined: only by hand. */
   readonly keyRotationDays: number | undefined;
-  /** Optional: cross-instance nudges (key changes) and shared rate limits. */
+  /**
+   * Optional: cross-instance nudges (key changes) and shared rate limits.
+   * REDIS_URL, or REDIS_CLUSTER_NODES as a `redis-cluster://h1:p1,h2:p2` target (see redis-client.ts).
+   */
   readonly redisUrl: string | undefined;
   /** TOLLGATE_RATE_LIMITS, TOLLGATE_RATE_LIMIT_IP, TOLLGATE_RATE_LIMIT_AUTH_FAILURES, TOLLGATE_TRUST_PROXY. */
   readonly rateLimits: RateLimitSettings;
@@ -57,6 +61,7 @@ interface EnvSettings {
   TOLLGATE_JWKS_MAX_AGE: number;
   TOLLGATE_KEY_ROTATION_DAYS?: number;
   REDIS_URL?: string;
+  REDIS_CLUSTER_NODES?: string;
   TOLLGATE_AUDIT_TOKEN_EVENTS: Config['auditTokenEvents'];
   TOLLGATE_AUDIT_RETENTION_DAYS: number;
   TOLLGATE_METRICS: 'on' | 'off' | 'true' | 'false';
@@ -73,7 +78,7 @@ const schema: JSONSchemaType<EnvSettings> = {
     ISSUER: { type: 'string', nullable: true, pattern: '^https?://[^?#]+$' },
     DATABASE_URL: {
       type: 'string',
-      pattern: '^(sqlite:|postgres://|postgresql://)',
+      pattern: '^(sqlite:|postgres://|postgresql://|cockroachdb://)',
       default: 'sqlite:./data/tollgate.sqlite',
     },
     TOLLGATE_DATA_DIR: { type: 'string', minLength: 1, default: './data' },
@@ -84,6 +89,8 @@ const schema: JSONSchemaType<EnvSettings> = {
     TOLLGATE_JWKS_MAX_AGE: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
     TOLLGATE_KEY_ROTATION_DAYS: { type: 'number', nullable: true, exclusiveMinimum: 0, maximum: 3650 },
     REDIS_URL: { type: 'string', nullable: true, pattern: '^rediss?://' },
+    // host:port[,host:port…]: seed nodes of a Redis Cluster (used instead of REDIS_URL).
+    REDIS_CLUSTER_NODES: { type: 'string', nullable: true, pattern: '^[^,:\\s]+:\\d+(,[^,:\\s]+:\\d+)*$' },
     TOLLGATE_AUDIT_TOKEN_EVENTS: { type: 'string', enum: ['all', 'refused', 'off'], default: 'all' },
     TOLLGATE_AUDIT_RETENTION_DAYS: { type: 'number', minimum: 0, maximum: 36500, default: 90 },
     TOLLGATE_METRICS: { type: 'string', enum: ['on', 'off', 'true', 'false'], default: 'on' },
@@ -152,6 +159,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     if (old.length < 32) throw new ConfigError('TOLLGATE_SECRET_PREVIOUS entries must be at least 32 characters');
   }
 
+  if (settings.REDIS_URL && settings.REDIS_CLUSTER_NODES) {
+    throw new ConfigError('set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
+
   let rateLimits: RateLimitSettings;
   try {
     rateLimits = rateLimitSettings(env);
@@ -171,7 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     credentialCacheTtlSeconds: settings.TOLLGATE_CREDENTIAL_CACHE_TTL,
     jwksMaxAgeSeconds: settings.TOLLGATE_JWKS_MAX_AGE,
     keyRotationDays: settings.TOLLGATE_KEY_ROTATION_DAYS,
-    redisUrl: settings.REDIS_URL,
+    redisUrl: settings.REDIS_CLUSTER_NODES ? clusterTarget(settings.REDIS_CLUSTER_NODES) : settings.REDIS_URL,
     rateLimits,
     auditTokenEvents: settings.TOLLGATE_AUDIT_TOKEN_EVENTS,
     auditRetentionDays: settings.TOLLGATE_AUDIT_RETENTION_DAYS > 0 ? settings.TOLLGATE_AUDIT_RETENTION_DAYS : undefined,

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { connectRedis } from './redis-client.js';
 import type { Logger } from './logger.js';
 
 /** The Redis channel a key change is announced on. */
@@ -11,7 +11,7 @@ export const KEY_CHANGE_CHANNEL = 'tollgate:signing-keys-changed';
  * errors are logged, never thrown into a request.
  */
 export function subscribeToKeyChanges(redisUrl: string, onChange: () => void, logger: Logger): { close(): Promise<void> } {
-  const subscriber = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
+  const subscriber = connectRedis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
   subscriber.on('error', (error: Error) => logger.warn('redis key-change subscription error', { error: error.message }));
   subscriber.subscribe(KEY_CHANGE_CHANNEL).catch((error: Error) => logger.warn('redis subscribe failed', { error: error.message }));
   subscriber.on('message', (channel: string) => {
@@ -26,7 +26,7 @@ export function subscribeToKeyChanges(redisUrl: string, onChange: () => void, lo
 
 /** Announces a key change (best effort, bounded to ~1 s): the key table stays the source of truth. */
 export async function announceKeyChange(redisUrl: string): Promise<boolean> {
-  const publisher = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, enableOfflineQueue: false, retryStrategy: () => null });
+  const publisher = connectRedis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, enableOfflineQueue: false, retryStrategy: () => null });
   publisher.on('error', () => undefined);
   try {
     await publisher.connect();

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { connectRedis } from './redis-client.js';
 
 /** Readiness probes run every few seconds and must answer well inside their own timeout (often 1 s). */
 export const DEFAULT_REDIS_PING_TIMEOUT_MS = 500;
@@ -20,7 +20,7 @@ export interface RedisReadinessCheck {
  */
 export function createRedisReadinessCheck(url: string, options: { timeoutMs?: number } = {}): RedisReadinessCheck {
   const timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_PING_TIMEOUT_MS;
-  const redis = new Redis(url, {
+  const redis = connectRedis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: timeoutMs,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { inTransaction } from '../../adapters/database.js';
 import { conflict, invalidRequest, notFound, type TollgateError } from '../errors.js';
 import { isStorableText } from '../registry/input.js';
 import { hashSecret } from '../registry/secrets.js';
@@ -174,7 +175,7 @@ export class ApiKeyRepository {
       lifetime,
     );
     const overlapEnd = record.createdAt + overlap * 1000;
-    await this.knex.transaction(async (transaction) => {
+    await inTransaction(this.knex, async (transaction) => {
       await transaction('api_keys').insert(toRow(record));
       // Conditional on the state checked above, so two rotations at once
       // cannot both succeed and fork the key into two replacements.

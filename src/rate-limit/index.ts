@@ -1,6 +1,6 @@
 import compose from 'koa-compose';
 import type { Middleware } from 'koa';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-client.js';
 import { createAuthFailureGuard } from './auth-failure-guard.js';
 import { createFailureCounter } from './failure-counter.js';
 import { createIpRateLimit } from './ip-limit.js';

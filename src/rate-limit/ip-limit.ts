@@ -1,6 +1,7 @@
 import ratelimit from 'koa-ratelimit';
 import type { Context, Middleware } from 'koa';
-import type { Redis } from 'ioredis';
+import type { Redis as IoRedis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-client.js';
 import { BoundedMap } from './bounded-map.js';
 import { breakerFor } from './redis.js';
 import { clientIp, type TrustProxy } from './client-ip.js';
@@ -60,7 +61,9 @@ export function createIpRateLimit(options: IpRateLimitOptions): Middleware {
     headers: HEADERS,
   };
   const memoryLimiter = ratelimit({ ...common, driver: 'memory', db: new BoundedMap(options.memoryCapacity ?? 100_000) });
-  const redisLimiter = redis ? ratelimit({ ...common, driver: 'redis', db: redis }) : undefined;
+  // Typed for a single Redis; its driver only calls defineCommand and the
+  // script, which a Cluster has too (the script touches one key).
+  const redisLimiter = redis ? ratelimit({ ...common, driver: 'redis', db: redis as IoRedis }) : undefined;
   const breaker = redis ? breakerFor(redis) : undefined;
 
   /** Runs one limiter: resolves true once the request went through, false when it was limited; throws if the limiter failed. */

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisConnection as Redis } from '../redis-client.js';
 import type { RateLimitErrorHandler } from './respond.js';
 
 /** How long a limiter waits for Redis before falling back (TOLLGATE_RATE_LIMIT_REDIS_DOWN). */
@@ -19,7 +19,7 @@ export function createRateLimitRedis(
   onError: RateLimitErrorHandler,
   options: { commandTimeoutMs?: number } = {},
 ): Redis {
-  const redis = new Redis(url, {
+  const redis = connectRedis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     // Commands issued in the same tick (the per-address limit and the two

@@ -75,7 +75,8 @@ export async function post(
 
 /** A Redis client for one suite, with a key prefix no other run uses, that removes its keys when closed. */
 export async function connectTestRedis(onError: (error: unknown) => void = () => undefined): Promise<{ redis: Redis; prefix: string; close(): Promise<void> }> {
-  const redis = createRateLimitRedis(REDIS_URL!, onError);
+  // REDIS_URL is a single node here, never a cluster.
+  const redis = createRateLimitRedis(REDIS_URL!, onError) as Redis;
   // Commands fail fast until the connection is ready (no offline queue).
   if (redis.status !== 'ready') await once(redis, 'ready');
   const prefix = `tollgate-test-${randomUUID()}`;
