@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { API, postForm, seedMachineClient, startTestServer } from '../helpers/server.js';
 
-describe('logs never carry secrets, tokens, keys or Authorization headers', () => {
+describe('logs, audit rows and metrics never carry secrets, tokens, keys or Authorization headers', () => {
   test('a full flow at debug level, successes and failures', async () => {
     const logLines: string[] = [];
     const server = await startTestServer('sqlite', { logLines });
@@ -28,12 +28,17 @@ describe('logs never carry secrets, tokens, keys or Authorization headers', () =
         assert.equal((await postForm(`${server.url}/token/introspection`, { token: presented }, machine)).status, 200);
       }
       await server.audit.settled();
-      const auditRows = JSON.stringify(await server.database.knex('audit_events').select('*'));
+      await server.auditBatches.flush();
+      const rows = await server.database.knex('audit_events').select('*');
+      assert.ok(rows.some((row: { type: string }) => row.type === 'token.issued'), 'token events are among the rows checked');
+      const auditRows = JSON.stringify(rows);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(metrics, /tollgate_tokens_issued_total/);
 
       const basic = Buffer.from(`${machine.clientId}:${machine.clientSecret}`).toString('base64');
       secrets.push(basic);
       assert.ok(logLines.length >= 7, `expected request logs, got ${logLines.length}`);
-      for (const text of [logLines.join('\n'), auditRows]) {
+      for (const text of [logLines.join('\n'), auditRows, metrics]) {
         for (const secret of secrets) assert.ok(!text.includes(secret), 'a secret value reached the logs or the audit table');
         assert.doesNotMatch(text, /authorization|basic |bearer |tg_live_/i);
       }
