@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { subscribeToKeyChanges, announceKeyChange } from '../../src/key-change-channel.js';
 import { clusterTarget } from '../../src/redis-client.js';
-import { ownRedisClusterUnavailable, startOwnRedisCluster, type OwnRedisCluster } from '../helpers/own-redis-cluster.js';
+import { ownRedisUnavailable, startOwnRedisCluster, type OwnRedisCluster } from '../helpers/own-redis.js';
 import { eventually, postForm, seedMachineClient, silentLogger, startTestServer, type TestServer } from '../helpers/server.js';
 
-const skip = !process.env['TEST_REDIS_URL'] ? 'Redis suite skipped: TEST_REDIS_URL is not set' : (ownRedisClusterUnavailable() ?? false);
+const skip = !process.env['TEST_REDIS_URL'] ? 'Redis suite skipped: TEST_REDIS_URL is not set' : (ownRedisUnavailable() ?? false);
 
 describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', { skip }, () => {
   let cluster: OwnRedisCluster;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { argon2Verifications } from '../../src/registry/secrets.js';
 import { eventually, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
-import { startRelay } from '../helpers/tcp-relay.js';
+import { ownRedisUnavailable, startOwnRedis } from '../helpers/own-redis.js';
 
 const limitsOn = (extra: Record<string, string> = {}) => ({ TOLLGATE_RATE_LIMITS: 'on', ...extra });
 
@@ -86,12 +86,11 @@ describe('rate limits shared through Redis', { skip: redisUrl ? false : 'Redis s
   });
 });
 
-describe('Redis stops and comes back under two instances', { skip: redisUrl ? false : 'Redis suite skipped: TEST_REDIS_URL is not set' }, () => {
+describe('Redis stops and comes back under two instances', { skip: redisUrl ? ownRedisUnavailable() ?? false : 'Redis suite skipped: TEST_REDIS_URL is not set' }, () => {
   test('shared limits; Redis down → tokens still issued and limits counted per instance; Redis back → shared again', async () => {
-    const relay = await startRelay(new URL(redisUrl!), 6379);
-    const throughRelay = new URL(redisUrl!);
-    throughRelay.host = `127.0.0.1:${relay.port}`;
-    const env = limitsOn({ REDIS_URL: throughRelay.toString(), ...sharedAddressRoom, TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '3/min' });
+    // A redis-server of this test's own, so stopping it touches no other suite.
+    const own = await startOwnRedis();
+    const env = limitsOn({ REDIS_URL: own.url, ...sharedAddressRoom, TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '3/min' });
     const a = await startTestServer('sqlite', { env });
     const b = await startTestServer('sqlite', { env, sharing: a });
     const tenant = `t${randomBytes(3).toString('hex')}`;
@@ -106,7 +105,7 @@ describe('Redis stops and comes back under two instances', { skip: redisUrl ? fa
     try {
       assert.equal(await sharesFailures(), true, 'with Redis up the instances share one count');
 
-      await relay.cut();
+      await own.stop();
       const healthy = await seedMachineClient(a, { tenant });
       assert.equal((await token(a, healthy)).status, 200, 'Redis down: tokens are still issued');
       assert.equal((await token(b, healthy)).status, 200);
@@ -115,12 +114,12 @@ describe('Redis stops and comes back under two instances', { skip: redisUrl ? fa
       assert.equal((await token(a, wrong(attacked))).status, 429, 'Redis down: A still limits, in its own memory');
       assert.equal((await token(b, wrong(attacked))).status, 401, 'B has not seen those failures');
 
-      await relay.restore();
+      await own.start();
       await eventually(async () => assert.equal(await sharesFailures(), true, 'Redis back: shared again'), 10_000);
     } finally {
       await b.stop();
       await a.stop();
-      await relay.cut();
+      await own.destroy();
     }
   });
 });

@@ -8,6 +8,52 @@ import { freePort } from './server.js';
 
 const run = promisify(execFile);
 
+/** One redis-server on 127.0.0.1 that a test owns: stopped and started again on the same port at will. */
+export interface OwnRedis {
+  readonly url: string;
+  /** SHUTDOWN NOSAVE: the server is gone, its port refuses connections. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+async function startRedisServer(port: number, dir: string, extra: string[] = []): Promise<void> {
+  await run('redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--dir', dir,
+    '--save', '', '--appendonly', 'no', '--logfile', join(dir, `${port}.log`), ...extra,
+  ]);
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const pong = await run('redis-cli', ['-p', String(port), 'ping']).catch(() => undefined);
+    if (pong?.stdout.trim() === 'PONG') return;
+    await delay(50);
+  }
+  throw new Error(`redis-server on port ${port} did not start`);
+}
+
+export async function startOwnRedis(): Promise<OwnRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-'));
+  const port = await freePort();
+  let running = false;
+  const start = async () => {
+    await startRedisServer(port, dir);
+    running = true;
+  };
+  const stop = async () => {
+    await run('redis-cli', ['-p', String(port), 'shutdown', 'nosave']).catch(() => undefined);
+    running = false;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    start,
+    stop,
+    async destroy() {
+      if (running) await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** A three-master Redis Cluster on 127.0.0.1 that one test owns. */
 export interface OwnRedisCluster {
   /** `host:port,host:port,host:port`, as REDIS_CLUSTER_NODES takes it. */
@@ -15,8 +61,8 @@ export interface OwnRedisCluster {
   destroy(): Promise<void>;
 }
 
-/** Why this machine cannot start a Redis Cluster for a test, or undefined when it can. */
-export function ownRedisClusterUnavailable(): string | undefined {
+/** Why this machine cannot start a Redis (or a Redis Cluster) for a test, or undefined when it can. */
+export function ownRedisUnavailable(): string | undefined {
   for (const binary of ['redis-server', 'redis-cli']) {
     if (spawnSync(binary, ['--version']).status !== 0) return `${binary} is not installed`;
   }
@@ -36,18 +82,7 @@ export async function startOwnRedisCluster(): Promise<OwnRedisCluster> {
   };
   try {
     for (const port of ports) {
-      await run('redis-server', [
-        '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--dir', dir,
-        '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-        '--save', '', '--appendonly', 'no', '--logfile', join(dir, `${port}.log`),
-      ]);
-    }
-    for (const port of ports) {
-      for (let attempt = 0; attempt < 50; attempt += 1) {
-        const pong = await run('redis-cli', ['-p', String(port), 'ping']).catch(() => undefined);
-        if (pong?.stdout.trim() === 'PONG') break;
-        await delay(50);
-      }
+      await startRedisServer(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`]);
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes']);
     for (let attempt = 0; attempt < 100; attempt += 1) {
