@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { createRegistry } from '../../src/registry/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { eventually, freePort, seedMachineClient, type MachineClient } from '../helpers/server.js';
 import { logEntries, postOnNewConnection, spawnServe, waitUntilReady, type ServeProcess } from '../helpers/serve-process.js';
-import { REDIS_URL, SCALE_OUT_SKIP } from './fixture.js';
+import { deploymentEnv, SCALE_OUT_SKIP } from './fixture.js';
 
 const isAlive = (pid: number) => {
   try {
@@ -58,17 +57,7 @@ describe('serve --workers 2 on PostgreSQL', { skip: SCALE_OUT_SKIP }, () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tollgate-cluster-'));
     const port = await freePort();
     serve = spawnServe(
-      {
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        ISSUER: `http://127.0.0.1:${port}`,
-        DATABASE_URL: database.url,
-        REDIS_URL: REDIS_URL!,
-        TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
-        TOLLGATE_DATA_DIR: dataDir,
-        TOLLGATE_RATE_LIMITS: 'off',
-        LOG_LEVEL: 'info',
-      },
+      { ...deploymentEnv(database.url, dataDir, port), PORT: String(port), TOLLGATE_RATE_LIMITS: 'off', LOG_LEVEL: 'info' },
       ['--workers', '2'],
     );
     await waitUntilReady(serve);

@@ -11,7 +11,7 @@ import { cliFor } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { eventually, freePort, postForm, seedMachineClient, type MachineClient } from '../helpers/server.js';
 import { spawnServe, waitUntilReady, type ServeProcess } from '../helpers/serve-process.js';
-import { REDIS_URL, SCALE_OUT_SKIP } from './fixture.js';
+import { deploymentEnv, SCALE_OUT_SKIP } from './fixture.js';
 
 
 const OPAQUE_API = 'https://opaque.acme.test';
@@ -32,13 +32,7 @@ describe('two serve processes on one PostgreSQL and one Redis', { skip: SCALE_OU
     dataDir = mkdtempSync(join(tmpdir(), 'tollgate-scale-'));
     const [portA, portB] = [await freePort(), await freePort()];
     env = {
-      HOST: '127.0.0.1',
-      // One deployment behind one load balancer: one issuer for both.
-      ISSUER: `http://127.0.0.1:${portA}`,
-      DATABASE_URL: database.url,
-      REDIS_URL: REDIS_URL!,
-      TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
-      TOLLGATE_DATA_DIR: dataDir,
+      ...deploymentEnv(database.url, dataDir, portA),
       // A next key may sign 2 s after it was published (1 s cache + 1 s margin).
       TOLLGATE_JWKS_MAX_AGE: '1',
       TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '3/min',
