@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
-/** `node dist/src/cli.js serve …` as an operator starts it: its own OS process (and process group). */
+/** `node dist/src/cli.js serve …` as an operator starts it, in an OS process of its own. */
 export interface ServeProcess {
   readonly url: string;
   readonly pid: number;
@@ -13,7 +13,7 @@ export interface ServeProcess {
   readonly lines: string[];
   /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
   readonly exited: Promise<number | null>;
-  /** SIGTERM, then after `graceMs` SIGKILL to the whole process group; resolves with the exit code. */
+  /** SIGTERM, then after `graceMs` SIGKILL (cluster workers exit when their primary goes); resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
 }
 
@@ -21,9 +21,8 @@ export interface ServeProcess {
 export function spawnServe(env: Record<string, string>, args: readonly string[] = []): ServeProcess {
   const child: ChildProcess = spawn(process.execPath, [cliPath, 'serve', ...args], {
     env: { ...process.env, ...env },
+    // In the test's process group: interrupting the test run stops it too.
     stdio: ['ignore', 'pipe', 'pipe'],
-    // A group of its own, so a forced stop reaches cluster workers too.
-    detached: true,
   });
   const lines: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -36,31 +35,19 @@ export function spawnServe(env: Record<string, string>, args: readonly string[] 
     });
   }
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      // already gone
-    }
-  };
   return {
     url: `http://${env['HOST'] ?? '127.0.0.1'}:${env['PORT']}`,
     pid: child.pid!,
     lines,
     exited,
     async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        killGroup('SIGKILL');
-        return exited;
-      }
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       try {
         return await exited;
       } finally {
         clearTimeout(timer);
-        // Workers of a primary that had to be killed leave with it.
-        killGroup('SIGKILL');
       }
     },
   };
@@ -87,12 +74,15 @@ export async function waitUntilReady(serve: ServeProcess, withinMs = 30_000): Pr
 
 /**
  * A form POST on a connection of its own (`Connection: close`), so that a
- * cluster's round-robin hands each request to the next worker.
+ * cluster's round-robin hands each request to the next worker. Fails after
+ * `timeoutMs`: a connection node:cluster hands to a worker in the instant it
+ * dies is never answered, and a test must not wait for it forever.
  */
 export function postOnNewConnection(
   url: string,
   form: Record<string, string>,
   auth: { clientId: string; clientSecret: string },
+  timeoutMs = 5_000,
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Record<string, unknown> }> {
   const body = new URLSearchParams(form).toString();
   const basic = Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`).toString('base64');
@@ -102,6 +92,7 @@ export function postOnNewConnection(
       {
         method: 'POST',
         agent: false,
+        timeout: timeoutMs,
         headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}`, connection: 'close', 'content-length': Buffer.byteLength(body) },
       },
       (response) => {
@@ -112,6 +103,7 @@ export function postOnNewConnection(
         response.on('error', reject);
       },
     );
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
     outgoing.on('error', reject);
     outgoing.end(body);
   });
