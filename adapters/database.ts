@@ -74,10 +74,26 @@ export function openDatabase(url: string, options: { log?: DatabaseLog } = {}): 
   return { knex: instance, kind: 'postgres', close: () => instance.destroy() };
 }
 
-/** Runs every pending migration; safe to call from several processes at once (knex's migration lock). */
+/** Any fixed number: every Tollgate process takes this PostgreSQL advisory lock around its migrations. */
+const MIGRATION_LOCK_KEY = 7_011_647;
+
+/**
+ * Runs every pending migration; safe to call from several processes at once
+ * (replicas starting together). knex's own lock lives in a table knex creates
+ * first, and on a fresh PostgreSQL database two processes creating it at once
+ * collide (`duplicate key … pg_type`), so there the whole step waits on an
+ * advisory lock, held by a transaction that releases it however the step ends.
+ */
 export async function migrate(database: Database): Promise<string[]> {
-  const [, applied] = (await database.knex.migrate.latest({ migrationSource })) as [number, string[]];
-  return applied;
+  const latest = async () => {
+    const [, applied] = (await database.knex.migrate.latest({ migrationSource })) as [number, string[]];
+    return applied;
+  };
+  if (database.kind !== 'postgres') return latest();
+  return database.knex.transaction(async (lock) => {
+    await lock.raw('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
+    return latest();
+  });
 }
 
 /** SQLSTATEs that mean "the transaction lost a race; run it again": serialization failure, deadlock. */

@@ -19,7 +19,7 @@ import { print, type Output } from './cli/output.js';
 
 const USAGE = `usage: tollgate <command> [options]   (every command accepts --json)
 
-  serve                                   run the server (PORT, DATABASE_URL, ISSUER, TOLLGATE_SECRET)
+  serve [--workers N]                     run the server (PORT, DATABASE_URL, ISSUER, TOLLGATE_SECRET); N > 1 needs PostgreSQL
   migrate                                 apply database migrations
   tenants create <slug> --name <name> [--token-quota 10000/h]
   tenants list
@@ -66,6 +66,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   client: { type: 'string' },
   follow: { type: 'boolean', short: 'f' },
+  workers: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -107,16 +108,11 @@ const commands: Record<string, Handler> = {
 async function serve(config: Config): Promise<void> {
   // Loaded only here: oidc-provider is not needed (nor its Node-version
   // warning wanted) for registry commands.
+  const { closeOnSignals, serveCluster } = await import('./cluster.js');
+  if (config.workers > 1) return serveCluster(config);
   const { startTollgate } = await import('./main.js');
   const running = await startTollgate(config);
-  const shutdown = () => {
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  closeOnSignals(() => running.close());
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -126,7 +122,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return group || values.help ? 0 : 2;
   }
-  const config = loadConfig(process.env, fileSecretSource);
+  // --workers is TOLLGATE_WORKERS given on the command line: validated by the same schema.
+  const config = loadConfig(values.workers === undefined ? process.env : { ...process.env, TOLLGATE_WORKERS: values.workers }, fileSecretSource);
   if (group === 'serve') {
     await serve(config);
     return -1;

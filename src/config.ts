@@ -38,6 +38,8 @@ export interface Config {
   readonly metrics: MetricsSettings;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly production: boolean;
+  /** `serve` processes sharing the port (TOLLGATE_WORKERS, `--workers`); 1: no cluster. */
+  readonly workers: number;
 }
 
 export interface MetricsSettings {
@@ -68,6 +70,7 @@ interface EnvSettings {
   TOLLGATE_METRICS_TOKEN?: string;
   LOG_LEVEL: Config['logLevel'];
   NODE_ENV?: string;
+  TOLLGATE_WORKERS: number;
 }
 
 const schema: JSONSchemaType<EnvSettings> = {
@@ -98,6 +101,7 @@ const schema: JSONSchemaType<EnvSettings> = {
     TOLLGATE_METRICS_TOKEN: { type: 'string', nullable: true, minLength: 16, pattern: '^[\\x21-\\x7e]+$' },
     LOG_LEVEL: { type: 'string', enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
     NODE_ENV: { type: 'string', nullable: true },
+    TOLLGATE_WORKERS: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
   },
   required: [],
   additionalProperties: true,
@@ -140,6 +144,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
   const issuer = (settings.ISSUER ?? `http://localhost:${settings.PORT}`).replace(/\/$/, '');
   if (production && !issuer.startsWith('https://')) {
     throw new ConfigError('ISSUER must be an https:// URL when NODE_ENV=production');
+  }
+
+  // SQLite is one file locked by one process: a second worker would queue
+  // behind the first for every write (or fail with SQLITE_BUSY).
+  if (settings.TOLLGATE_WORKERS > 1 && settings.DATABASE_URL.startsWith('sqlite:')) {
+    throw new ConfigError(
+      `TOLLGATE_WORKERS (--workers) is ${settings.TOLLGATE_WORKERS} but DATABASE_URL is SQLite, which serves one process: use PostgreSQL (DATABASE_URL=postgres://…) or one worker`,
+    );
   }
 
   let secret = settings.TOLLGATE_SECRET;
@@ -192,5 +204,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     }),
     logLevel: settings.LOG_LEVEL,
     production,
+    workers: settings.TOLLGATE_WORKERS,
   });
 }

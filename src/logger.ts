@@ -34,12 +34,14 @@ export const REDACTED_FIELDS = [
 /**
  * JSON lines (pino) on stdout, or to `write` (tests capture lines with it):
  * `{"level":"info","time":"…","message":"request","requestId":"…",…}`.
+ * `fields` go on every line: in cluster mode the worker id, so lines from
+ * processes sharing one stdout can be told apart.
  */
-export function createLogger(level: Config['logLevel'], write?: (line: string) => void): Logger {
+export function createLogger(level: Config['logLevel'], write?: (line: string) => void, fields?: LogFields): Logger {
   const log = pino(
     {
       level,
-      base: undefined,
+      base: fields ?? undefined,
       messageKey: 'message',
       timestamp: stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

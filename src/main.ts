@@ -1,10 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openDatabase, migrate, type Database } from '../adapters/database.js';
+import { openDatabase, type Database } from '../adapters/database.js';
 import { createKnexAdapter } from '../adapters/knex-adapter.js';
 import { startSweeper } from '../adapters/sweeper.js';
-import { KeyStore } from '../keys/key-store.js';
-import { createSealer } from '../keys/seal.js';
+import type { KeyStore } from '../keys/key-store.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createApiKeys, type ApiKeys } from './api-keys/index.js';
@@ -15,10 +14,10 @@ import { auditTokenOutcomes } from './audit/token-events.js';
 import { fanOut } from './provider/endpoint-outcome.js';
 import { announceKeyChange, subscribeToKeyChanges } from './key-change-channel.js';
 import { startKeyMaintenance } from './key-maintenance.js';
-import { keyStoreOptions } from './key-policy.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics/index.js';
 import { createApiKeyIntrospector } from './provider/api-key-introspection.js';
+import { prepareStorage } from './prepare-storage.js';
 import { createRateLimits } from './rate-limit/index.js';
 import { ProviderHost } from './provider/provider-host.js';
 import { createRedisReadinessCheck } from './redis-readiness.js';
@@ -60,14 +59,7 @@ export async function startTollgate(
   const database = openDatabase(config.databaseUrl, { log: (level, message) => logger[level]('database', { detail: message }) });
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
   try {
-    const applied = await migrate(database);
-    if (applied.length) logger.info('migrations applied', { count: applied.length });
-
-    const keyStore = new KeyStore(database.knex, createSealer(config.secrets), {
-      ...keyStoreOptions(config),
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
-    await keyStore.initialize();
+    const keyStore = await prepareStorage(database, config, logger, options.clock);
 
     const registry = createRegistry(database.knex);
     const audit = new AuditLog(database.knex, {

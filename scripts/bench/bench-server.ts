@@ -1,21 +1,29 @@
 /**
  * A benchmark target in its own process (so the load generator does not share
- * its event loop): `tollgate` (the real host, seeded with one client) or
- * `bare` (oidc-provider alone, memory adapter, plain-text static client, same
- * ES256 JWT access tokens): the ceiling Tollgate is measured against.
+ * its event loop): `tollgate` (the real host, seeded with one client), `serve`
+ * (`tollgate serve` as operators run it, in a child process, with
+ * BENCH_WORKERS workers; PostgreSQL) or `bare` (oidc-provider alone, memory
+ * adapter, plain-text static client, same ES256 JWT access tokens): the
+ * ceiling Tollgate is measured against.
  * Talks to the parent over IPC: sends `{ url, clientId, clientSecret, audience }`
- * when ready, answers 'stats' with its memory use.
+ * when ready, answers 'stats' with its memory use and CPU time.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
+import { openDatabase } from '../../adapters/database.js';
 import { loadConfig } from '../../src/config.js';
 import { fileSecretSource } from '../../src/dev-secret.js';
 import { createLogger } from '../../src/logger.js';
 import { startTollgate } from '../../src/main.js';
+import { createRegistry, type Registry } from '../../src/registry/index.js';
+import { processTreeStats } from './process-tree.js';
 
 const AUDIENCE = 'https://api.bench.test';
 
@@ -59,36 +67,72 @@ async function startBare(port: number): Promise<BenchTarget> {
   return { url: issuer, clientId: 'bench', clientSecret, audience: AUDIENCE };
 }
 
-async function startTollgateTarget(port: number): Promise<BenchTarget> {
+/** The environment a Tollgate target runs with, on top of the bench's own. */
+function tollgateEnv(port: number): Record<string, string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
   // BENCH_DATABASE: 'sqlite' (a fresh file, as `npm start` uses) or a postgres:// URL.
   const database = process.env['BENCH_DATABASE'] ?? 'sqlite';
-  const config = loadConfig(
-    {
-      ...process.env,
-      DATABASE_URL: database === 'sqlite' ? `sqlite:${join(dataDir, 'tollgate.sqlite')}` : database,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ISSUER: `http://127.0.0.1:${port}`,
-      TOLLGATE_DATA_DIR: dataDir,
-      TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
-      LOG_LEVEL: 'silent',
-      // Limits stay on, so their cost is measured, but this one load
-      // generator on 127.0.0.1 must not be throttled. A one-second window:
-      // koa-ratelimit's Redis driver keeps one sorted-set entry per request
-      // in the window, and a minute of load from one address (~80 000
-      // entries) would measure a set no real client builds.
-      TOLLGATE_RATE_LIMIT_IP: '1000000/s',
-    },
-    fileSecretSource,
-  );
-  const running = await startTollgate(config, { logger: createLogger('silent') });
-  const { registry } = running;
+  return {
+    DATABASE_URL: database === 'sqlite' ? `sqlite:${join(dataDir, 'tollgate.sqlite')}` : database,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    TOLLGATE_DATA_DIR: dataDir,
+    TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'silent',
+    // Limits stay on, so their cost is measured, but this one load
+    // generator on 127.0.0.1 must not be throttled. A one-second window:
+    // koa-ratelimit's Redis driver keeps one sorted-set entry per request
+    // in the window, and a minute of load from one address (~80 000
+    // entries) would measure a set no real client builds.
+    TOLLGATE_RATE_LIMIT_IP: '1000000/s',
+  };
+}
+
+async function seedBenchClient(registry: Registry): Promise<{ clientId: string; clientSecret: string }> {
   await registry.tenants.create({ slug: 'bench', name: 'Bench' });
   await registry.resources.create({ audience: AUDIENCE, scopes: ['read'] });
   const { client, clientSecret } = await registry.clients.create({ name: 'bench', tenant: 'bench', resources: [AUDIENCE], scopes: ['read'], roles: ['bench'] });
+  return { clientId: client.clientId, clientSecret };
+}
+
+async function startTollgateTarget(port: number): Promise<BenchTarget> {
+  const config = loadConfig({ ...process.env, ...tollgateEnv(port) }, fileSecretSource);
+  const running = await startTollgate(config, { logger: createLogger('silent') });
+  const client = await seedBenchClient(running.registry);
   const { key } = await running.apiKeys.keys.create({ tenant: 'bench', name: 'bench', scopes: ['read'] });
-  return { url: running.url, clientId: client.clientId, clientSecret, audience: AUDIENCE, apiKey: key };
+  return { url: running.url, ...client, audience: AUDIENCE, apiKey: key };
+}
+
+/** `tollgate serve` with TOLLGATE_WORKERS=BENCH_WORKERS in a child process; stats cover the primary and its workers. */
+let serveProcess: ChildProcess | undefined;
+
+async function startServeTarget(port: number): Promise<BenchTarget> {
+  const env = tollgateEnv(port);
+  serveProcess = spawn(process.execPath, [fileURLToPath(new URL('../../src/cli.js', import.meta.url)), 'serve'], {
+    env: { ...process.env, ...env, TOLLGATE_WORKERS: process.env['BENCH_WORKERS'] ?? '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (!(await fetch(`${url}/readyz`).then((response) => response.ok, () => false))) {
+    if (serveProcess.exitCode !== null || Date.now() > deadline) throw new Error(`tollgate serve did not become ready (exit code ${serveProcess.exitCode})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // The primary migrated before forking; the registry writes go straight to the database.
+  const database = openDatabase(env['DATABASE_URL']!);
+  try {
+    return { url, ...(await seedBenchClient(createRegistry(database.knex))), audience: AUDIENCE };
+  } finally {
+    await database.close();
+  }
+}
+
+async function stopServeTarget(): Promise<void> {
+  if (!serveProcess || serveProcess.exitCode !== null) return;
+  serveProcess.kill('SIGTERM');
+  await Promise.race([once(serveProcess, 'exit'), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  serveProcess.kill('SIGKILL');
 }
 
 // BENCH_PROFILE_DIR: write a V8 CPU profile of each Tollgate target (open in Chrome DevTools).
@@ -111,12 +155,14 @@ async function startProfiler() {
 }
 
 const [kind = 'tollgate', portArg = '0'] = process.argv.slice(2);
-const target = kind === 'bare' ? await startBare(Number(portArg)) : await startTollgateTarget(Number(portArg));
+const starters: Record<string, (port: number) => Promise<BenchTarget>> = { bare: startBare, tollgate: startTollgateTarget, serve: startServeTarget };
+const target = await starters[kind]!(Number(portArg));
 process.send?.({ type: 'ready', target });
 process.on('message', (message) => {
   if (message === 'stats') {
     const cpu = process.cpuUsage();
-    process.send?.({ type: 'stats', rss: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system });
+    const stats = serveProcess?.pid ? processTreeStats(serveProcess.pid) : { rss: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system };
+    process.send?.({ type: 'stats', ...stats });
   }
-  if (message === 'exit') void (profiler?.save() ?? Promise.resolve()).finally(() => process.exit(0));
+  if (message === 'exit') void Promise.all([profiler?.save(), stopServeTarget()]).finally(() => process.exit(0));
 });

@@ -5,7 +5,8 @@
  *
  * BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 16) and
  * BENCH_ROUNDS (default 3, for the limits + audit on/off comparison) tune a run;
- * PostgreSQL is included when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set.
+ * PostgreSQL is included when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set,
+ * with `tollgate serve` at 1 and at 2 workers (cluster mode).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,9 @@ interface Result {
   cpuMicrosPerRequest: number;
 }
 
-async function startTarget(kind: 'bare' | 'tollgate', env: Record<string, string>): Promise<{ child: ChildProcess; target: BenchTarget }> {
+type TargetKind = 'bare' | 'tollgate' | 'serve';
+
+async function startTarget(kind: TargetKind, env: Record<string, string>): Promise<{ child: ChildProcess; target: BenchTarget }> {
   const port = await freePort();
   const child = fork(fileURLToPath(new URL('./bench-server.js', import.meta.url)), [kind, String(port)], {
     env: { ...process.env, ...env },
@@ -74,7 +77,7 @@ function formFor(endpoint: Endpoint, target: BenchTarget): { path: string; form:
   return { path: '/token/introspection', form: { token: target.apiKey!, token_type_hint: 'api_key' } };
 }
 
-async function measure(scenario: string, kind: 'bare' | 'tollgate', env: Record<string, string> = {}, endpoint: Endpoint = 'token'): Promise<Result> {
+async function measure(scenario: string, kind: TargetKind, env: Record<string, string> = {}, endpoint: Endpoint = 'token'): Promise<Result> {
   const { child, target } = await startTarget(kind, env);
   try {
     const basic = Buffer.from(`${encodeURIComponent(target.clientId)}:${encodeURIComponent(target.clientSecret)}`).toString('base64');
@@ -162,6 +165,13 @@ results.push(await measure('tollgate sqlite, argon2, cache off', 'tollgate', { B
 if (postgresUrl) {
   results.push(await withPostgresDatabase((url) => measure('tollgate postgres, argon2 + cache', 'tollgate', { BENCH_DATABASE: url })));
   results.push(await withPostgresDatabase((url) => measure('tollgate postgres, argon2, cache off', 'tollgate', { BENCH_DATABASE: url, TOLLGATE_CREDENTIAL_CACHE_TTL: '0' })));
+  // `tollgate serve` itself, one process vs a cluster of two on the same port
+  // (CPU and memory summed over the primary and its workers). On a 2-core
+  // machine the load generator competes with the workers for the cores.
+  for (const workers of ['1', '2']) {
+    const scenario = `tollgate serve postgres, ${workers} worker${workers === '1' ? '' : 's'}`;
+    results.push(await withPostgresDatabase((url) => measure(scenario, 'serve', { BENCH_DATABASE: url, BENCH_WORKERS: workers })));
+  }
 } else {
   console.log('(PostgreSQL scenarios skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
 }

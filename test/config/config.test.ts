@@ -58,4 +58,16 @@ describe('configuration from the environment', () => {
       (error: unknown) => error instanceof ConfigError && /TOLLGATE_METRICS_TOKEN/.test(error.message) && !error.message.includes(spaced),
     );
   });
+
+  test('TOLLGATE_WORKERS: 1 by default, a whole number up to 64, and more than one needs PostgreSQL', () => {
+    assert.equal(loadConfig({}, generated).workers, 1);
+    assert.equal(loadConfig({ TOLLGATE_WORKERS: '4', DATABASE_URL: 'postgres://db/tollgate' }, generated).workers, 4);
+    for (const bad of ['0', 'two', '1.5', '65']) {
+      assert.throws(() => loadConfig({ TOLLGATE_WORKERS: bad, DATABASE_URL: 'postgres://db/tollgate' }, generated), /TOLLGATE_WORKERS/);
+    }
+    assert.throws(
+      () => loadConfig({ TOLLGATE_WORKERS: '2' }, generated),
+      (error: unknown) => error instanceof ConfigError && /TOLLGATE_WORKERS .* SQLite.*PostgreSQL/.test(error.message) && !error.message.includes('\n'),
+    );
+  });
 });

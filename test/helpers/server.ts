@@ -85,7 +85,7 @@ export const REPORTS_API = 'https://reports.acme.test';
 
 /** Tenant `acme`, resource servers, and one client, through the registry. */
 export async function seedMachineClient(
-  server: RunningTollgate,
+  server: Pick<RunningTollgate, 'registry'>,
   options: { resources?: string[]; scopes?: string[]; roles?: string[]; tenant?: string; ipAllowlist?: string[]; corsOrigins?: string[] } = {},
 ): Promise<MachineClient> {
   const { registry } = server;
