@@ -90,6 +90,20 @@ export async function migrate(database: Database): Promise<string[]> {
     return applied;
   };
   if (database.kind !== 'postgres') return latest();
+  if ((database.knex.client as { driverName?: string }).driverName === 'cockroachdb') {
+    // CockroachDB has no advisory locks: a process that loses the race to
+    // create knex's tables (duplicate key, or a serialization failure) tries
+    // again, and then finds the migration lock table in place.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await latest();
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= 5 || (code !== '23505' && code !== '40001')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  }
   return database.knex.transaction(async (lock) => {
     await lock.raw('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
     return latest();
