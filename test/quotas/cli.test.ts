@@ -56,9 +56,15 @@ for (const variant of databaseVariants) {
       await eventually(async () => assert.equal((await issue(credentials)).status, 200));
 
       const events = await json('audit', 'list', '--type', 'tenant.updated');
-      assert.deepEqual(events.map((event) => event['detail']), [{ token_quota: null }, { token_quota: '1/min' }]);
+      assert.deepEqual(events.map((event) => event['detail']), [
+        { 'tokenQuota.before': '1/min', 'tokenQuota.after': null },
+        { 'tokenQuota.before': '10000/h', 'tokenQuota.after': '1/min' },
+      ]);
       const clientEvents = await json('audit', 'list', '--type', 'client.updated');
-      assert.deepEqual(clientEvents.map((event) => [event['subject'], event['detail']]), [[clientId, { token_quota: null }], [clientId, { token_quota: '3/h' }]]);
+      assert.deepEqual(clientEvents.map((event) => [event['subject'], event['detail']]), [
+        [clientId, { 'tokenQuota.before': '3/h', 'tokenQuota.after': null }],
+        [clientId, { 'tokenQuota.before': '2/h', 'tokenQuota.after': '3/h' }],
+      ]);
     });
 
     test('a bad quota or a missing one is one clear line and a non-zero exit', async () => {
