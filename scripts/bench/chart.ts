@@ -22,7 +22,7 @@ const x = (ratio: number) => LABEL_WIDTH + (Math.min(ratio, MAX_RATIO) / MAX_RAT
 
 export function renderChart(run: BenchRun): string {
   const parts: string[] = [];
-  let y = 50;
+  let y = 70;
   for (const group of run.groups) {
     parts.push(`<text x="10" y="${y}" class="group">${escape(group.title)}</text>`);
     y += 10;
@@ -39,9 +39,9 @@ export function renderChart(run: BenchRun): string {
   }
   const height = y;
   const gridLines = [0.5, 1].map(
-    (ratio) => `<line x1="${x(ratio)}" y1="30" x2="${x(ratio)}" y2="${height - 20}" class="grid"/><text x="${x(ratio)}" y="${height - 6}" class="axis">${ratio.toFixed(1)}×</text>`,
+    (ratio) => `<line x1="${x(ratio)}" y1="50" x2="${x(ratio)}" y2="${height - 20}" class="grid"/><text x="${x(ratio)}" y="${height - 6}" class="axis">${ratio.toFixed(1)}×</text>`,
   );
-  const target = `<line x1="${x(TARGET_RATIO)}" y1="30" x2="${x(TARGET_RATIO)}" y2="${height - 20}" class="target"/><text x="${x(TARGET_RATIO)}" y="${height - 6}" class="axis">target ${TARGET_RATIO}×</text>`;
+  const target = `<line x1="${x(TARGET_RATIO)}" y1="50" x2="${x(TARGET_RATIO)}" y2="${height - 20}" class="target"/><text x="${x(TARGET_RATIO) - 4}" y="${height - 6}" class="axis target-label">target ${TARGET_RATIO}×</text>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" font-size="12">
 <style>
   .title { font-size: 15px; font-weight: 600; }
@@ -53,9 +53,11 @@ export function renderChart(run: BenchRun): string {
   .ceiling { fill: #9ca3af; }
   .grid { stroke: #ddd; }
   .target { stroke: #dc2626; stroke-dasharray: 4 3; }
+  .target-label { text-anchor: end; fill: #dc2626; }
 </style>
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="10" y="22" class="title">${escape(`Tollgate benchmarks ${run.date}: req/s vs the ceiling in the same run (node ${run.node}, ${run.cores} cores, ${run.seconds} s × ${run.connections} connections)`)}</text>
+<text x="10" y="22" class="title">${escape(`Tollgate benchmarks, ${run.date}`)}</text>
+<text x="10" y="40" class="value">${escape(`req/s as a share of the ceiling measured in the same run · node ${run.node} · ${run.cores} cores · ${run.seconds} s × ${run.connections} connections`)}</text>
 ${gridLines.join('\n')}
 ${target}
 ${parts.join('\n')}

@@ -1,11 +1,14 @@
 /**
  * Rewrites the README's benchmark table (between `<!-- bench:start -->` and
  * `<!-- bench:end -->`) from the newest `bench/results/*.json`:
- * `npm run bench:readme`, or `npm run bench -- --readme` after a run.
+ * `npm run bench -- --readme` after a run, or `npm run bench:readme`, which
+ * also redraws `bench/results/latest.svg` from that file.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readLatestRun, type BenchRun } from './results.js';
+import { renderChart } from './chart.js';
+import { readLatestRun, RESULTS_DIR, type BenchRun } from './results.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url.replace('/dist/', '/')));
 const START = '<!-- bench:start -->';
@@ -48,6 +51,8 @@ export function updateReadme(run: BenchRun = readLatestRun()): void {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  updateReadme();
-  console.log('README.md benchmark table updated from the newest bench/results/*.json');
+  const run = readLatestRun();
+  updateReadme(run);
+  writeFileSync(join(RESULTS_DIR, 'latest.svg'), renderChart(run));
+  console.log(`README.md benchmark table and bench/results/latest.svg updated from bench/results/${run.date}.json`);
 }
