@@ -64,21 +64,25 @@ function requestContext(logger: Logger): Middleware {
   };
 }
 
+// The pass-through middlewares below return `next()` instead of being async
+// functions that await it: every promise on the token path also pays
+// oidc-provider's AsyncLocalStorage hooks, and these add nothing after next.
+
 function securityHeaders(config: Config): Middleware {
   const https = config.issuer.startsWith('https://');
-  return async (ctx, next) => {
+  return (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');
     if (https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    await next();
+    return next();
   };
 }
 
-const bodyLimit: Middleware = async (ctx, next) => {
+const bodyLimit: Middleware = (ctx, next) => {
   const length = Number(ctx.get('content-length') || 0);
   if (length > MAX_BODY_BYTES) throw new TollgateError(413, 'request_too_large', `request body must not exceed ${MAX_BODY_BYTES} bytes`);
-  await next();
+  return next();
 };
 
 type ReadinessChecks = Readonly<Record<string, () => Promise<void>>>;
@@ -101,24 +105,25 @@ async function checkReadiness(checks: ReadinessChecks): Promise<string[]> {
 }
 
 function health(checks: ReadinessChecks): Middleware {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     if (ctx.method !== 'GET') return next();
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
-      return undefined;
+      return Promise.resolve();
     }
     if (ctx.path === '/readyz') {
-      ctx.body = { status: 'ready', checked: await checkReadiness(checks) };
-      return undefined;
+      return checkReadiness(checks).then((checked) => {
+        ctx.body = { status: 'ready', checked };
+      });
     }
     return next();
   };
 }
 
 /** RFC 8414 metadata is the same document as OpenID discovery. */
-const authorizationServerMetadata: Middleware = async (ctx, next) => {
+const authorizationServerMetadata: Middleware = (ctx, next) => {
   if (ctx.path === '/.well-known/oauth-authorization-server') ctx.path = '/.well-known/openid-configuration';
-  await next();
+  return next();
 };
 
 /** Reached only when no endpoint matched: a JSON 404 like every other error. */

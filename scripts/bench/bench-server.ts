@@ -1,12 +1,14 @@
 /**
  * A benchmark target in its own process (so the load generator does not share
- * its event loop): `tollgate` (the real host, seeded with one client), `serve`
- * (`tollgate serve` as operators run it, in a child process, with
- * BENCH_WORKERS workers; PostgreSQL) or `bare` (oidc-provider alone, memory
- * adapter, plain-text static client, same ES256 JWT access tokens): the
- * ceiling Tollgate is measured against.
- * Talks to the parent over IPC: sends `{ url, clientId, clientSecret, audience }`
- * when ready, answers 'stats' with its memory use and CPU time.
+ * its event loop): `tollgate` (the real host, seeded with one client),
+ * `serve` (`tollgate serve` as operators run it, in a child process, with
+ * BENCH_WORKERS workers; PostgreSQL) or `bare` (oidc-provider alone, memory adapter, plain-text static client, same
+ * ES256 JWT access tokens): the ceiling Tollgate is measured against.
+ * Both offer a JWT audience and an opaque-token audience.
+ * Talks to the parent over IPC: sends `{ url, clientId, clientSecret, audience, … }`
+ * when ready, answers 'stats' with its memory use and CPU time, 'profile' by
+ * starting a CPU profile (BENCH_PROFILE_DIR), and `{ type: 'exit' }` by
+ * saving that profile and exiting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,14 +26,20 @@ import { createLogger } from '../../src/logger.js';
 import { startTollgate } from '../../src/main.js';
 import { createRegistry, type Registry } from '../../src/registry/index.js';
 import { processTreeStats } from './process-tree.js';
+import { seedOidcModels } from './seed-models.js';
 
 const AUDIENCE = 'https://api.bench.test';
+/** A resource server whose access tokens are opaque (stored in oidc_models, introspected). */
+const OPAQUE_AUDIENCE = 'https://opaque.bench.test';
 
 export interface BenchTarget {
   url: string;
   clientId: string;
   clientSecret: string;
   audience: string;
+  opaqueAudience: string;
+  /** Tollgate with BENCH_SEED_ROWS: how long growing oidc_models took. */
+  seededInMs?: number;
   /** Tollgate only: an API key of the same tenant, for introspection. */
   apiKey?: string;
 }
@@ -59,12 +67,16 @@ async function startBare(port: number): Promise<BenchTarget> {
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => AUDIENCE,
-        getResourceServerInfo: async () => ({ scope: 'read', audience: AUDIENCE, accessTokenFormat: 'jwt', accessTokenTTL: 900, jwt: { sign: { alg: 'ES256' } } }),
+        getResourceServerInfo: async (_ctx, audience) =>
+          audience === OPAQUE_AUDIENCE
+            ? { scope: 'read', audience, accessTokenFormat: 'opaque', accessTokenTTL: 900 }
+            : { scope: 'read', audience: AUDIENCE, accessTokenFormat: 'jwt', accessTokenTTL: 900, jwt: { sign: { alg: 'ES256' } } },
       },
+      introspection: { enabled: true },
     },
   });
   await new Promise<void>((resolve) => provider.listen(port, '127.0.0.1', resolve));
-  return { url: issuer, clientId: 'bench', clientSecret, audience: AUDIENCE };
+  return { url: issuer, clientId: 'bench', clientSecret, audience: AUDIENCE, opaqueAudience: OPAQUE_AUDIENCE };
 }
 
 /** The environment a Tollgate target runs with, on top of the bench's own. */
@@ -89,19 +101,39 @@ function tollgateEnv(port: number): Record<string, string> {
   };
 }
 
+/** The bench tenant, its two resource servers (JWT and opaque) and one client. */
 async function seedBenchClient(registry: Registry): Promise<{ clientId: string; clientSecret: string }> {
   await registry.tenants.create({ slug: 'bench', name: 'Bench' });
   await registry.resources.create({ audience: AUDIENCE, scopes: ['read'] });
-  const { client, clientSecret } = await registry.clients.create({ name: 'bench', tenant: 'bench', resources: [AUDIENCE], scopes: ['read'], roles: ['bench'] });
+  await registry.resources.create({ audience: OPAQUE_AUDIENCE, scopes: ['read'], token_format: 'opaque' });
+  const { client, clientSecret } = await registry.clients.create({
+    name: 'bench',
+    tenant: 'bench',
+    resources: [AUDIENCE, OPAQUE_AUDIENCE],
+    scopes: ['read'],
+    roles: ['bench'],
+  });
   return { clientId: client.clientId, clientSecret };
 }
 
 async function startTollgateTarget(port: number): Promise<BenchTarget> {
   const config = loadConfig({ ...process.env, ...tollgateEnv(port) }, fileSecretSource);
   const running = await startTollgate(config, { logger: createLogger('silent') });
-  const client = await seedBenchClient(running.registry);
+  const { clientId, clientSecret } = await seedBenchClient(running.registry);
   const { key } = await running.apiKeys.keys.create({ tenant: 'bench', name: 'bench', scopes: ['read'] });
-  return { url: running.url, ...client, audience: AUDIENCE, apiKey: key };
+  // BENCH_SEED_ROWS: grow oidc_models first (the table opaque tokens live in).
+  const seedRows = Number(process.env['BENCH_SEED_ROWS'] ?? 0);
+  const seedStarted = performance.now();
+  if (seedRows > 0) await seedOidcModels(running.database.knex, seedRows);
+  return {
+    url: running.url,
+    clientId,
+    clientSecret,
+    audience: AUDIENCE,
+    opaqueAudience: OPAQUE_AUDIENCE,
+    apiKey: key,
+    ...(seedRows > 0 ? { seededInMs: Math.round(performance.now() - seedStarted) } : {}),
+  };
 }
 
 /** `tollgate serve` with TOLLGATE_WORKERS=BENCH_WORKERS in a child process; stats cover the primary and its workers. */
@@ -122,7 +154,7 @@ async function startServeTarget(port: number): Promise<BenchTarget> {
   // The primary migrated before forking; the registry writes go straight to the database.
   const database = openDatabase(env['DATABASE_URL']!);
   try {
-    return { url, ...(await seedBenchClient(createRegistry(database.knex))), audience: AUDIENCE };
+    return { url, ...(await seedBenchClient(createRegistry(database.knex))), audience: AUDIENCE, opaqueAudience: OPAQUE_AUDIENCE };
   } finally {
     await database.close();
   }
@@ -135,34 +167,42 @@ async function stopServeTarget(): Promise<void> {
   serveProcess.kill('SIGKILL');
 }
 
-// BENCH_PROFILE_DIR: write a V8 CPU profile of each Tollgate target (open in Chrome DevTools).
-const profileDir = process.env['BENCH_PROFILE_DIR'];
-const profiler = profileDir ? await startProfiler() : undefined;
-
-async function startProfiler() {
+/**
+ * BENCH_PROFILE_DIR: a V8 CPU profile of the measured window only (not start-up
+ * or warm-up), saved with the number of requests it served so
+ * profile-summary.ts can print µs per request.
+ */
+async function startProfiler(directory: string) {
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
-  return {
-    async save(): Promise<void> {
-      const { profile } = await session.post('Profiler.stop');
-      const { writeFileSync } = await import('node:fs');
-      writeFileSync(join(profileDir!, `bench-${process.pid}.cpuprofile`), JSON.stringify(profile));
-    },
+  return async (label: { scenario: string; requests: number }): Promise<void> => {
+    const { profile } = await session.post('Profiler.stop');
+    const { writeFileSync } = await import('node:fs');
+    const name = `${label.scenario.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}-${process.pid}`;
+    writeFileSync(join(directory, `${name}.cpuprofile`), JSON.stringify({ ...profile, bench: label }));
   };
 }
+
+type ParentMessage = 'stats' | 'profile' | { type: 'exit'; scenario: string; requests: number };
 
 const [kind = 'tollgate', portArg = '0'] = process.argv.slice(2);
 const starters: Record<string, (port: number) => Promise<BenchTarget>> = { bare: startBare, tollgate: startTollgateTarget, serve: startServeTarget };
 const target = await starters[kind]!(Number(portArg));
+const profileDir = process.env['BENCH_PROFILE_DIR'];
+let saveProfile: ((label: { scenario: string; requests: number }) => Promise<void>) | undefined;
 process.send?.({ type: 'ready', target });
-process.on('message', (message) => {
+process.on('message', (message: ParentMessage) => {
   if (message === 'stats') {
     const cpu = process.cpuUsage();
     const stats = serveProcess?.pid ? processTreeStats(serveProcess.pid) : { rss: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system };
     process.send?.({ type: 'stats', ...stats });
+  } else if (message === 'profile') {
+    if (profileDir) void startProfiler(profileDir).then((save) => (saveProfile = save)).finally(() => process.send?.({ type: 'profiling' }));
+    else process.send?.({ type: 'profiling' });
+  } else if (message.type === 'exit') {
+    void Promise.all([saveProfile?.(message), stopServeTarget()]).finally(() => process.exit(0));
   }
-  if (message === 'exit') void Promise.all([profiler?.save(), stopServeTarget()]).finally(() => process.exit(0));
 });

@@ -67,7 +67,7 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
  * entry is the client.)
  */
 export function clientIp(ctx: RequestAddresses, trustProxy: TrustProxy): string {
-  let current = normaliseIp(ctx.req.socket.remoteAddress ?? '') ?? 'unknown';
+  let current = socketAddress(ctx.req.socket);
   if (trustProxy.kind === 'none') return current;
   const forwarded = ctx.get('x-forwarded-for').split(',').reverse();
   for (let hop = 0; hop < forwarded.length; hop += 1) {
@@ -78,6 +78,21 @@ export function clientIp(ctx: RequestAddresses, trustProxy: TrustProxy): string 
     current = next;
   }
   return current;
+}
+
+// A keep-alive connection sends many requests from one address, and the
+// limits, the failure guard, the IP allow-list and the audit each ask for it:
+// normalise it once per socket.
+const socketAddresses = new WeakMap<object, string>();
+
+function socketAddress(socket: RequestAddresses['req']['socket']): string {
+  let address = socketAddresses.get(socket);
+  if (address === undefined) {
+    address = normaliseIp(socket.remoteAddress ?? '') ?? 'unknown';
+    // Before the socket connects (or after it closed) there is no address yet: do not remember that.
+    if (socket.remoteAddress !== undefined) socketAddresses.set(socket, address);
+  }
+  return address;
 }
 
 function isTrusted(list: BlockList, address: string): boolean {

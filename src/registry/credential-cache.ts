@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { hashSecret, verifySecret } from './secrets.js';
 
 /**
@@ -13,14 +13,15 @@ import { hashSecret, verifySecret } from './secrets.js';
  * always pays the full argon2 cost. Memory is bounded (oldest entry evicted).
  */
 export class VerifiedCredentialCache {
-  readonly #hmacKey: Buffer;
+  // A KeyObject, not a Buffer: createHmac would import a Buffer key again on every request.
+  readonly #hmacKey: KeyObject;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #clock: () => number;
   readonly #entries = new Map<string, number>();
 
   constructor(secret: string, options: { ttlSeconds: number; maxEntries?: number; clock?: () => number }) {
-    this.#hmacKey = Buffer.from(hkdfSync('sha256', secret, '', 'tollgate/credential-cache/v1', 32));
+    this.#hmacKey = createSecretKey(Buffer.from(hkdfSync('sha256', secret, '', 'tollgate/credential-cache/v1', 32)));
     this.#ttlMs = options.ttlSeconds * 1000;
     this.#maxEntries = options.maxEntries ?? 50_000;
     this.#clock = options.clock ?? Date.now;
