@@ -9,7 +9,7 @@ import { splitList } from './registry/input.js';
 import { KeyStoreError } from '../keys/key-store.js';
 import { AuditLog } from './audit/audit-log.js';
 import { snapshot } from './audit/changes.js';
-import { integer, required } from './cli/args.js';
+import { dashPositionalsLast, integer, required } from './cli/args.js';
 import { apiKeyCommands } from './cli/api-keys.js';
 import { auditCommands } from './cli/audit.js';
 import { clientCommands } from './cli/clients.js';
@@ -116,7 +116,7 @@ async function serve(config: Config): Promise<void> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: dashPositionalsLast(argv, OPTIONS), options: OPTIONS, allowPositionals: true, strict: true });
   const [group, action, ...args] = positionals;
   if (values.help || !group) {
     console.log(USAGE);
