@@ -54,27 +54,26 @@ export function startSweeper(knex: Knex, options: SweeperOptions): Sweeper {
   let running: Promise<number> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  async function deleteBatches(): Promise<number> {
-    const now = epochSeconds(clock);
+  /**
+   * Deletes the rows of `table` whose `column` is below `before`, `batchSize`
+   * keys per statement, until a batch comes back short or the sweeper stops.
+   * A row-value IN over a limited subquery is the one batched DELETE that
+   * SQLite (without its LIMIT-on-DELETE build option) and PostgreSQL share.
+   */
+  async function deleteOlder(table: string, keys: string[], column: string, before: number): Promise<number> {
     let total = 0;
     for (;;) {
-      // A row-value IN over a limited subquery is the one batched DELETE that
-      // SQLite (without its LIMIT-on-DELETE build option) and PostgreSQL share.
-      const expired = knex(OIDC_MODELS_TABLE).select('model', 'id').where('expires_at', '<', now).limit(batchSize);
-      const deleted = await knex(OIDC_MODELS_TABLE).whereIn(['model', 'id'], expired).delete();
+      const batch = knex(table).select(...keys).where(column, '<', before).limit(batchSize);
+      const deleted = await (keys.length === 1 ? knex(table).whereIn(keys[0]!, batch) : knex(table).whereIn(keys, batch)).delete();
       total += deleted;
-      if (deleted < batchSize || stopped) break;
+      if (deleted < batchSize || stopped) return total;
     }
-    if (options.auditRetentionMs !== undefined) {
-      // The audit log is append-only for callers; only its retention deletes.
-      const cutoff = clock() - options.auditRetentionMs;
-      for (;;) {
-        const old = knex('audit_events').select('id').where('at', '<', cutoff).limit(batchSize);
-        const deleted = await knex('audit_events').whereIn('id', old).delete();
-        total += deleted;
-        if (deleted < batchSize || stopped) break;
-      }
-    }
+  }
+
+  async function deleteBatches(): Promise<number> {
+    let total = await deleteOlder(OIDC_MODELS_TABLE, ['model', 'id'], 'expires_at', epochSeconds(clock));
+    // The audit log is append-only for callers; only its retention deletes.
+    if (options.auditRetentionMs !== undefined) total += await deleteOlder('audit_events', ['id'], 'at', clock() - options.auditRetentionMs);
     return total;
   }
 

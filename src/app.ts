@@ -3,6 +3,7 @@ import Koa, { type Middleware } from 'koa';
 import type { Config } from './config.js';
 import { errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
 import type { Logger } from './logger.js';
+import { oidcOf } from './provider/oidc-view.js';
 
 /**
  * oidc-provider's own body parser stops at 56 KiB and answers 400; refusing
@@ -58,7 +59,7 @@ function requestContext(logger: Logger): Middleware {
         path: ctx.path,
         status: ctx.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
-        client_id: (ctx as unknown as { oidc?: { client?: { clientId?: string } } }).oidc?.client?.clientId,
+        client_id: oidcOf(ctx)?.client?.clientId,
       });
     }
   };

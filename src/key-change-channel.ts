@@ -1,4 +1,4 @@
-import { connectRedis } from './redis-client.js';
+import { connectFailFast, connectRedis } from './redis-client.js';
 import type { Logger } from './logger.js';
 
 /** The Redis channel a key change is announced on. */
@@ -26,7 +26,7 @@ export function subscribeToKeyChanges(redisUrl: string, onChange: () => void, lo
 
 /** Announces a key change (best effort, bounded to ~1 s): the key table stays the source of truth. */
 export async function announceKeyChange(redisUrl: string): Promise<boolean> {
-  const publisher = connectRedis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, enableOfflineQueue: false, retryStrategy: () => null });
+  const publisher = connectFailFast(redisUrl, { connectTimeoutMs: 1_000, reconnect: false, lazyConnect: true });
   publisher.on('error', () => undefined);
   try {
     await publisher.connect();

@@ -45,7 +45,33 @@ export function connectRedis(target: string, options: RedisOptions = {}): RedisC
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
     ...(enableAutoPipelining !== undefined ? { enableAutoPipelining } : {}),
     ...(lazyConnect !== undefined ? { lazyConnect } : {}),
-    clusterRetryStrategy: retryStrategy ?? ((attempt: number) => Math.min(attempt * 200, 2_000)),
+    clusterRetryStrategy: retryStrategy ?? reconnectBackOff,
     redisOptions: nodeOptions,
+  });
+}
+
+/** Reconnect after 200 ms, 400 ms, … at most every 2 s: Redis comes back by itself. */
+export const reconnectBackOff = (attempt: number): number => Math.min(attempt * 200, 2_000);
+
+/**
+ * A connection for work that must never wait on Redis (rate limits,
+ * readiness probes, key-change announcements): commands are never queued
+ * while disconnected (`enableOfflineQueue: false` rejects at once), never
+ * retried, and time out after `commandTimeoutMs`. With `reconnect` (the
+ * default) the connection keeps reconnecting in the background; without it
+ * a failed connection stays failed (one-shot publishers).
+ */
+export function connectFailFast(
+  target: string,
+  options: { commandTimeoutMs?: number; connectTimeoutMs: number; reconnect?: boolean; autoPipelining?: boolean; lazyConnect?: boolean },
+): RedisConnection {
+  return connectRedis(target, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: options.connectTimeoutMs,
+    ...(options.commandTimeoutMs !== undefined ? { commandTimeout: options.commandTimeoutMs } : {}),
+    ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
+    ...(options.lazyConnect ? { lazyConnect: true } : {}),
+    retryStrategy: options.reconnect === false ? () => null : reconnectBackOff,
   });
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { connectRedis } from './redis-client.js';
+import { connectFailFast } from './redis-client.js';
 
 /** Readiness probes run every few seconds and must answer well inside their own timeout (often 1 s). */
 export const DEFAULT_REDIS_PING_TIMEOUT_MS = 500;
@@ -12,21 +12,14 @@ export interface RedisReadinessCheck {
 
 /**
  * A dedicated connection for /readyz, so a probe never waits behind rate-limit
- * traffic and never shares its failure handling. It fails fast: no offline
- * queue (a PING while disconnected rejects at once), no retries, a command
- * timeout; the connection keeps reconnecting in the background, so readiness
- * comes back by itself. A probe that finds it between connections waits for
+ * traffic and never shares its failure handling. It fails fast
+ * (`connectFailFast`: a PING while disconnected rejects at once) and keeps
+ * reconnecting in the background, so readiness comes back by itself. A probe that finds it between connections waits for
  * it up to the same timeout, so a server just started is not reported down.
  */
 export function createRedisReadinessCheck(url: string, options: { timeoutMs?: number } = {}): RedisReadinessCheck {
   const timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_PING_TIMEOUT_MS;
-  const redis = connectRedis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-  });
+  const redis = connectFailFast(url, { connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
   // Without a listener ioredis prints every reconnect failure to stderr; /readyz reports the outage.
   redis.on('error', () => undefined);
   return {

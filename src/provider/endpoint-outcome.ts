@@ -1,5 +1,6 @@
 import type { ParameterizedContext } from 'koa';
 import { clientIdOf } from '../rate-limit/client-id.js';
+import { oidcOf } from './oidc-view.js';
 import { clientIp, type TrustProxy } from '../rate-limit/client-ip.js';
 
 /** The endpoints that authenticate clients, as oidc-provider names their routes. */
@@ -34,16 +35,10 @@ export interface EndpointOutcome {
 
 export type EndpointOutcomeListener = (outcome: EndpointOutcome) => void;
 
-interface OidcView {
-  route?: string;
-  /** Standard metadata is camelCased on the model; Tollgate's extras (`tenant_id`) keep their names. */
-  client?: { clientId?: string; tenant_id?: unknown };
-  params?: Record<string, unknown>;
-}
 
 /** The outcome of a request the provider just answered, or undefined for other endpoints. */
 export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustProxy, at: number): EndpointOutcome | undefined {
-  const oidc = (ctx as unknown as { oidc?: OidcView }).oidc;
+  const oidc = oidcOf(ctx);
   if (!oidc?.route || !CLIENT_ENDPOINTS.has(oidc.route)) return undefined;
   const status = ctx.status;
   const body = ctx.body as { error?: unknown } | null | undefined;

@@ -8,6 +8,7 @@ import { createProvider, SIGNING_ALGORITHMS, type ProviderDependencies } from '.
 import type { ApiKeyIntrospector } from './api-key-introspection.js';
 import { createJwtIntrospector, type IntrospectionResponse } from './jwt-introspection.js';
 import { endpointOutcomeOf, type EndpointOutcomeListener } from './endpoint-outcome.js';
+import { oidcOf } from './oidc-view.js';
 
 export type HostDependencies = Omit<ProviderDependencies, 'signingJwks'> & {
   /** Answers introspection for API keys, which the provider does not know. */
@@ -32,14 +33,6 @@ interface Mounted {
   readonly introspectJwt: (token: string) => Promise<IntrospectionResponse>;
 }
 
-interface OidcView {
-  route?: string;
-  client?: unknown;
-  entities?: Record<string, unknown>;
-  params?: Record<string, unknown>;
-}
-
-const oidcOf = (ctx: ParameterizedContext): OidcView | undefined => (ctx as unknown as { oidc?: OidcView }).oidc;
 const errorOf = (ctx: ParameterizedContext): unknown => (ctx.body as { error?: unknown } | null | undefined)?.error;
 
 /**

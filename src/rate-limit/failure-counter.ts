@@ -1,5 +1,5 @@
 import type { RedisConnection as Redis } from '../redis-client.js';
-import { breakerFor } from './redis.js';
+import { redisFirst, type RedisAnswer } from './redis.js';
 import type { LimitSpec } from './limit-spec.js';
 import { memoryWindows, type WindowStoreOptions } from './memory-windows.js';
 import { DEFAULT_PREFIX, subjects } from './respond.js';
@@ -59,33 +59,25 @@ export function createFailureCounter(options: FailureCounterOptions): FailureCou
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const memory = memoryStore(options.memoryCapacity ?? 100_000, options.now ?? Date.now);
   const redis = options.redis ? redisStore(options.redis) : undefined;
-  const breaker = options.redis ? breakerFor(options.redis) : undefined;
-  const whenRedisDown = options.whenRedisDown ?? 'memory';
+  const viaRedis = redisFirst(options.redis, onError, options.whenRedisDown);
   const countersOf = ({ clientId, ip }: AuthAttempt) => [
     { key: `${prefix}:${subjects.ip(ip)}:auth-failures`, limit: ipLimit },
     ...(clientId ? [{ key: `${prefix}:${subjects.client(clientId)}:auth-failures`, limit }] : []),
   ];
 
-  /** Runs `use` on Redis, or on the fallback while Redis is down; undefined when the policy counts nothing. */
-  async function withStore<T>(use: (store: CounterStore) => Promise<T>): Promise<T | undefined> {
-    if (redis && !breaker?.isOpen()) {
-      try {
-        return await use(redis);
-      } catch (error) {
-        breaker?.trip();
-        onError(error);
-      }
-    }
-    if (redis && whenRedisDown !== 'memory') return undefined;
-    return use(memory);
+  /** Runs `use` on Redis, or on memory when that is the fallback; otherwise the fallback (`open`, `closed`). */
+  async function withStore<T>(use: (store: CounterStore) => Promise<T>): Promise<RedisAnswer<T>> {
+    const answer = await viaRedis(() => use(redis!));
+    return 'fallback' in answer && answer.fallback === 'memory' ? { value: await use(memory) } : answer;
   }
 
   return {
     async check(attempt) {
       const counters = countersOf(attempt);
       // One key per call keeps every command inside one Cluster slot.
-      const states = await withStore((store) => Promise.all(counters.map(({ key }) => store.read(key))));
-      if (!states) return whenRedisDown === 'closed' ? { limited: false, unavailable: true } : { limited: false };
+      const answer = await withStore((store) => Promise.all(counters.map(({ key }) => store.read(key))));
+      if ('fallback' in answer) return answer.fallback === 'closed' ? { limited: false, unavailable: true } : { limited: false };
+      const states = answer.value;
       const waits = counters.flatMap(({ limit: spec }, index) => {
         const state = states[index]!;
         return state.count >= spec.max ? [state.ttlMs > 0 ? state.ttlMs : spec.durationMs] : [];

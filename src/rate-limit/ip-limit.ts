@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import type { Redis as IoRedis } from 'ioredis';
 import type { RedisConnection as Redis } from '../redis-client.js';
 import { BoundedMap } from './bounded-map.js';
-import { breakerFor } from './redis.js';
+import { redisFirst } from './redis.js';
 import { clientIp, type TrustProxy } from './client-ip.js';
 import { formatLimitSpec, type LimitSpec } from './limit-spec.js';
 import {
@@ -48,7 +48,6 @@ export interface IpRateLimitOptions {
  */
 export function createIpRateLimit(options: IpRateLimitOptions): Middleware {
   const { limit, trustProxy, redis, onError } = options;
-  const whenRedisDown = options.whenRedisDown ?? 'memory';
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const paths = options.paths ?? LIMITED_PATHS;
   const description = `too many requests from this address (limit ${formatLimitSpec(limit)}), retry later`;
@@ -64,52 +63,39 @@ export function createIpRateLimit(options: IpRateLimitOptions): Middleware {
   // Typed for a single Redis; its driver only calls defineCommand and the
   // script, which a Cluster has too (the script touches one key).
   const redisLimiter = redis ? ratelimit({ ...common, driver: 'redis', db: redis as IoRedis }) : undefined;
-  const breaker = redis ? breakerFor(redis) : undefined;
-
-  /** Runs one limiter: resolves true once the request went through, false when it was limited; throws if the limiter failed. */
-  const limitWith = async (limiter: Middleware, ctx: Context, next: () => Promise<unknown>): Promise<boolean> => {
-    let admitted = false;
-    try {
-      await limiter(ctx, async () => {
-        admitted = true;
-        resetAsDelta(ctx);
-        await next();
-      });
-    } catch (error) {
-      if (admitted) throw error;
-      throw new LimiterFailed(error);
-    }
-    if (!admitted) respondRateLimited(ctx, resetAsDelta(ctx), description, 'ip');
-    return admitted;
-  };
+  const viaRedis = redisFirst(redis, onError, options.whenRedisDown);
 
   return async (ctx, next) => {
     if (!isLimitedRequest(ctx, paths)) return next();
-    if (redisLimiter && !breaker?.isOpen()) {
-      try {
-        await limitWith(redisLimiter, ctx, next);
-        return undefined;
-      } catch (error) {
-        if (!(error instanceof LimiterFailed)) throw error;
-        breaker?.trip();
-        onError(error.cause);
-      }
-    }
-    if (redis && whenRedisDown === 'open') return next();
-    if (redis && whenRedisDown === 'closed') {
+    const answer = await viaRedis(() => admits(redisLimiter!, ctx));
+    if ('fallback' in answer && answer.fallback === 'open') return next();
+    if ('fallback' in answer && answer.fallback === 'closed') {
       respondLimitsUnavailable(ctx);
       return undefined;
     }
-    await limitWith(memoryLimiter, ctx, next);
-    return undefined;
+    const admitted = 'value' in answer ? answer.value : await admits(memoryLimiter, ctx);
+    const resetSeconds = resetAsDelta(ctx);
+    if (!admitted) {
+      respondRateLimited(ctx, resetSeconds, description, 'ip');
+      return undefined;
+    }
+    return next();
   };
 }
 
-/** The limiter itself failed (Redis down or slow), as opposed to what runs after it. */
-class LimiterFailed extends Error {
-  constructor(cause: unknown) {
-    super('rate limiter failed', { cause });
-  }
+/**
+ * Asks a koa-ratelimit limiter only whether this request is within the
+ * limit (it sets the `RateLimit-*` headers as it does). koa-ratelimit calls
+ * `next` as its last step, so handing it a `next` that only records
+ * admission keeps the rest of the request outside it: a failure there is the
+ * limiter's (Redis), never the provider's.
+ */
+async function admits(limiter: Middleware, ctx: Context): Promise<boolean> {
+  let admitted = false;
+  await limiter(ctx, async () => {
+    admitted = true;
+  });
+  return admitted;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { RedisConnection as Redis } from '../redis-client.js';
 import type { LimitSpec } from './limit-spec.js';
 import { memoryWindows, type WindowStoreOptions } from './memory-windows.js';
-import { breakerFor } from './redis.js';
+import { breakerFor, redisFirst } from './redis.js';
 import type { RedisDownPolicy } from './settings.js';
 import type { LimitStanding } from './respond.js';
 
@@ -69,8 +69,9 @@ export function createQuotaCounter(options: QuotaCounterOptions): QuotaCounter {
   const { onError } = options;
   const memory = memoryStore(options.memoryCapacity ?? 100_000, options.now ?? Date.now);
   const redis = options.redis ? redisStore(options.redis) : undefined;
+  const viaRedis = redisFirst(options.redis, onError, options.whenRedisDown);
   const breaker = options.redis ? breakerFor(options.redis) : undefined;
-  const whenRedisDown = options.whenRedisDown ?? 'memory';
+  // A give-back that fails leaves the window a unit fuller until it ends: reported, never thrown.
   const giveBack = async (store: QuotaStore, keys: readonly string[]) => {
     try {
       await Promise.all(keys.map((key) => store.giveBack(key)));
@@ -106,15 +107,9 @@ export function createQuotaCounter(options: QuotaCounterOptions): QuotaCounter {
 
   return {
     async take(windows) {
-      if (redis && !breaker?.isOpen()) {
-        try {
-          return await takeOn(redis, windows);
-        } catch (error) {
-          breaker?.trip();
-          onError(error);
-        }
-      }
-      if (redis && whenRedisDown === 'open') return { granted: true, standings: windows.map(() => undefined), release: async () => undefined };
+      const answer = await viaRedis(() => takeOn(redis!, windows));
+      if ('value' in answer) return answer.value;
+      if (answer.fallback === 'open') return { granted: true, standings: windows.map(() => undefined), release: async () => undefined };
       return takeOn(memory, windows);
     },
   };

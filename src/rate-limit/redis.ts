@@ -1,5 +1,6 @@
-import { connectRedis, type RedisConnection as Redis } from '../redis-client.js';
+import { connectFailFast, type RedisConnection as Redis } from '../redis-client.js';
 import type { RateLimitErrorHandler } from './respond.js';
+import type { RedisDownPolicy } from './settings.js';
 
 /** How long a limiter waits for Redis before falling back (TOLLGATE_RATE_LIMIT_REDIS_DOWN). */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 250;
@@ -8,27 +9,22 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 250;
  * A Redis connection for rate-limit counters that fails fast: while Redis
  * is down or slow, the limits fall back (to this process's memory by
  * default) rather than turning requests into 500s or hanging them, because
- * availability of token issuance matters more than exact shared counts.
- * So commands are never queued while disconnected (`enableOfflineQueue:
- * false` rejects at once), never retried, and time out after
- * `commandTimeoutMs`; the connection itself keeps reconnecting in the
- * background so limits come back by themselves.
+ * availability of token issuance matters more than exact shared counts
+ * (see `connectFailFast`); it keeps reconnecting, so limits come back by
+ * themselves.
  */
 export function createRateLimitRedis(
   url: string,
   onError: RateLimitErrorHandler,
   options: { commandTimeoutMs?: number } = {},
 ): Redis {
-  const redis = connectRedis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
+  const redis = connectFailFast(url, {
+    commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    connectTimeoutMs: 1_000,
     // Commands issued in the same tick (the per-address limit and the two
     // failure counters of a request, and those of concurrent requests)
     // share one write: fewer syscalls and round trips per token.
-    enableAutoPipelining: true,
-    commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-    connectTimeout: 1_000,
-    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    autoPipelining: true,
   });
   // Without a listener ioredis prints every reconnect failure to stderr.
   redis.on('error', onError);
@@ -82,5 +78,36 @@ export function throttleErrors(onError: RateLimitErrorHandler, intervalMs = 30_0
     if (at - lastReported < intervalMs) return;
     lastReported = at;
     onError(error);
+  };
+}
+
+/** What a counter asked Redis, or, when it could not, what to do instead: count in `memory`, let the request through (`open`), or refuse it (`closed`). */
+export type RedisAnswer<T> = { readonly value: T } | { readonly fallback: RedisDownPolicy };
+
+/**
+ * The one place the limits decide between Redis and their fallback: runs
+ * `viaRedis` unless there is no Redis (then `memory`: counting in process
+ * memory is the design without one) or its breaker is open; a failure trips
+ * the breaker and goes to `onError`. Either way a skipped Redis answers
+ * with `whenRedisDown`. `viaRedis` must only talk to Redis: whatever it
+ * throws is taken for a Redis failure.
+ */
+export function redisFirst(
+  redis: Redis | undefined,
+  onError: RateLimitErrorHandler,
+  whenRedisDown: RedisDownPolicy = 'memory',
+): <T>(viaRedis: () => Promise<T>) => Promise<RedisAnswer<T>> {
+  if (!redis) return async () => ({ fallback: 'memory' });
+  const breaker = breakerFor(redis);
+  return async (viaRedis) => {
+    if (!breaker.isOpen()) {
+      try {
+        return { value: await viaRedis() };
+      } catch (error) {
+        breaker.trip();
+        onError(error);
+      }
+    }
+    return { fallback: whenRedisDown };
   };
 }

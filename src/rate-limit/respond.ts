@@ -77,7 +77,12 @@ export function respondRateLimited(ctx: Context, retryAfterSeconds: number, desc
  */
 export function markRateLimited(ctx: Pick<Context, 'set' | 'state'>, retryAfterSeconds: number, policy: RateLimitPolicy): void {
   ctx.state['rateLimitPolicy'] = policy;
-  ctx.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+  retryLater(ctx, retryAfterSeconds);
+}
+
+/** `Retry-After` (RFC 9110 §10.2.3) in whole seconds, at least 1; the refusal is never cached. */
+function retryLater(ctx: Pick<Context, 'set'>, seconds: number): void {
+  ctx.set('Retry-After', String(Math.max(1, Math.ceil(seconds))));
   ctx.set('Cache-Control', 'no-store');
 }
 
@@ -90,6 +95,5 @@ export function respondLimitsUnavailable(ctx: Context): void {
   const { status, body } = errorBody(new TollgateError(503, 'temporarily_unavailable', 'rate limits are unavailable, retry later'));
   ctx.status = status;
   ctx.body = body;
-  ctx.set('Retry-After', '1');
-  ctx.set('Cache-Control', 'no-store');
+  retryLater(ctx, 1);
 }

@@ -56,15 +56,21 @@ const NOTHING_COUNTED: QuotaDecision = Object.freeze({ granted: true, standing: 
 export function createTokenQuotas(options: TokenQuotasOptions): TokenQuotas {
   const { counter, onError } = options;
   const prefix = options.prefix ?? DEFAULT_PREFIX;
+  // Quotas are a handful of operator-set specs: parse each once, not per token.
+  const parsed = new Map<string, LimitSpec | undefined>();
   const limitOf = (spec: string | null | undefined, owner: string): LimitSpec | undefined => {
     if (!spec) return undefined;
+    if (parsed.has(spec)) return parsed.get(spec);
+    let limit: LimitSpec | undefined;
     try {
-      return parseLimitSpec(spec, `token quota of ${owner}`);
+      limit = parseLimitSpec(spec, `token quota of ${owner}`);
     } catch (error) {
       // The registry validates quotas on write; only a hand-edited row gets here.
       onError(error);
-      return undefined;
     }
+    if (parsed.size >= 1_000) parsed.clear();
+    parsed.set(spec, limit);
+    return limit;
   };
 
   return {
