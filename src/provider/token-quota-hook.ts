@@ -33,7 +33,8 @@ export function enforceTokenQuotas(provider: Provider, quotas: TokenQuotas): voi
   prototype.save = async function saveWithinQuota(this: InstanceType<Provider['ClientCredentials']>) {
     // Standard metadata is camelCased on the model (`clientId`); Tollgate's extras keep their names.
     const client = this.client as unknown as (Partial<TollgateClientMetadata> & { clientId?: string }) | undefined;
-    if (!client?.clientId) return save.call(this);
+    // Most clients have no quota: no charge, and no extra promise on the token path.
+    if (!client?.clientId || (!client.token_quota && !client.tenant_token_quota)) return save.call(this);
     const decision = await quotas.charge({
       clientId: client.clientId,
       clientQuota: client.token_quota,

@@ -26,7 +26,8 @@ export function createAuthFailureGuard(options: AuthFailureGuardOptions): Middle
   return async (ctx, next) => {
     if (!isLimitedRequest(ctx, paths)) return next();
     const attempt = { clientId: clientIdOf(ctx), ip: clientIp(ctx, trustProxy) };
-    const verdict = await counter.check(attempt);
+    const checked = counter.check(attempt);
+    const verdict = checked instanceof Promise ? await checked : checked;
     if ('unavailable' in verdict && verdict.unavailable) {
       respondLimitsUnavailable(ctx);
       return undefined;

@@ -27,7 +27,8 @@ export type FailureVerdict =
  * all, or `check` reports the limits unavailable.
  */
 export interface FailureCounter {
-  check(attempt: AuthAttempt): Promise<FailureVerdict>;
+  /** Synchronous when the counters live in memory (no Redis): no promise on the hot path. */
+  check(attempt: AuthAttempt): FailureVerdict | Promise<FailureVerdict>;
   recordFailure(attempt: AuthAttempt): Promise<void>;
 }
 
@@ -52,6 +53,11 @@ interface CounterStore {
   increment(key: string, durationMs: number): Promise<void>;
 }
 
+/** The memory store answers at once; the counter uses that to skip promises without Redis. */
+interface MemoryCounterStore extends CounterStore {
+  readNow(key: string): CounterState;
+}
+
 /** A counter store over Redis or memory, and the counter over it. */
 export function createFailureCounter(options: FailureCounterOptions): FailureCounter {
   const { limit, onError } = options;
@@ -72,24 +78,30 @@ export function createFailureCounter(options: FailureCounterOptions): FailureCou
   }
 
   return {
-    async check(attempt) {
+    check(attempt) {
       const counters = countersOf(attempt);
-      // One key per call keeps every command inside one Cluster slot.
-      const answer = await withStore((store) => Promise.all(counters.map(({ key }) => store.read(key))));
-      if ('fallback' in answer) return answer.fallback === 'closed' ? { limited: false, unavailable: true } : { limited: false };
-      const states = answer.value;
-      const waits = counters.flatMap(({ limit: spec }, index) => {
-        const state = states[index]!;
-        return state.count >= spec.max ? [state.ttlMs > 0 ? state.ttlMs : spec.durationMs] : [];
-      });
-      if (waits.length === 0) return { limited: false };
-      const waitMs = Math.max(...waits);
-      return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+      if (!redis) return verdictOf(counters, counters.map(({ key }) => memory.readNow(key)));
+      return (async () => {
+        // One key per call keeps every command inside one Cluster slot.
+        const answer = await withStore((store) => Promise.all(counters.map(({ key }) => store.read(key))));
+        if ('fallback' in answer) return answer.fallback === 'closed' ? { limited: false, unavailable: true } : { limited: false };
+        return verdictOf(counters, answer.value);
+      })();
     },
     async recordFailure(attempt) {
       await withStore((store) => Promise.all(countersOf(attempt).map(({ key, limit: spec }) => store.increment(key, spec.durationMs))));
     },
   };
+}
+
+/** Limited while any counter has reached its limit, until the last of those windows ends. */
+function verdictOf(counters: readonly { readonly limit: LimitSpec }[], states: readonly CounterState[]): FailureVerdict {
+  let waitMs = 0;
+  counters.forEach(({ limit: spec }, index) => {
+    const state = states[index]!;
+    if (state.count >= spec.max) waitMs = Math.max(waitMs, state.ttlMs > 0 ? state.ttlMs : spec.durationMs);
+  });
+  return waitMs === 0 ? { limited: false } : { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
 }
 
 /** Scripts so each read and each INCR + PEXPIRE is one atomic round trip. */
@@ -129,12 +141,16 @@ function redisStore(redis: Redis): CounterStore {
   };
 }
 
-function memoryStore(capacity: number, now: () => number): CounterStore {
+function memoryStore(capacity: number, now: () => number): MemoryCounterStore {
   const windows = memoryWindows(capacity, now);
+  const readNow = (key: string): CounterState => {
+    const window = windows.live(key);
+    return window ? { count: window.count, ttlMs: window.endsAt - now() } : { count: 0, ttlMs: 0 };
+  };
   return {
+    readNow,
     async read(key) {
-      const window = windows.live(key);
-      return window ? { count: window.count, ttlMs: window.endsAt - now() } : { count: 0, ttlMs: 0 };
+      return readNow(key);
     },
     async increment(key, durationMs) {
       const window = windows.live(key);

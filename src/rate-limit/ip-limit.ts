@@ -1,8 +1,8 @@
 import ratelimit from 'koa-ratelimit';
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import type { Redis as IoRedis } from 'ioredis';
 import type { RedisConnection as Redis } from '../redis-client.js';
-import { BoundedMap } from './bounded-map.js';
+import { memoryWindows } from './memory-windows.js';
 import { redisFirst } from './redis.js';
 import { clientIp, type TrustProxy } from './client-ip.js';
 import { formatLimitSpec, type LimitSpec } from './limit-spec.js';
@@ -13,6 +13,7 @@ import {
   RATE_LIMIT_HEADERS as HEADERS,
   respondLimitsUnavailable,
   respondRateLimited,
+  setLimitHeaders,
   subjects,
   type RateLimitErrorHandler,
 } from './respond.js';
@@ -30,17 +31,25 @@ export interface IpRateLimitOptions {
   /** While Redis is unavailable: count in memory (default), let requests through, or answer 503. */
   readonly whenRedisDown?: RedisDownPolicy | undefined;
   readonly paths?: ReadonlySet<string> | undefined;
-  /** Most addresses the memory driver tracks at once (default 100 000). */
+  /** Most addresses the memory store tracks at once (default 100 000). */
   readonly memoryCapacity?: number | undefined;
+  /** Memory store clock, for tests. */
+  readonly now?: (() => number) | undefined;
 }
 
 /**
  * Limits `POST /token`, `/token/introspection` and `/token/revocation` per
- * client address (see `clientIp`; IPv6 per /64), over koa-ratelimit: its
+ * client address (see `clientIp`; IPv6 per /64): with Redis, koa-ratelimit's
  * Redis driver (a sliding window in one Lua script, on the key
- * `<prefix>:{ip:<address>}:requests`) when a client is given, otherwise its
- * memory driver on a bounded Map. Over the limit: 429, `Retry-After`,
- * `RateLimit-*` headers and `{ "error": "rate_limited", … }`.
+ * `<prefix>:{ip:<address>}:requests`); in memory, a fixed window per address
+ * on a bounded Map. Over the limit: 429, `Retry-After`, `RateLimit-*`
+ * headers and `{ "error": "rate_limited", … }`.
+ *
+ * The memory side is not koa-ratelimit's memory driver: that one builds a
+ * limiter object and spreads its options on every request, then writes a
+ * Unix-time reset this middleware had to rewrite; on the default (no Redis)
+ * token path it was the largest part of what the limits cost (bench/PROFILE.md).
+ * Its semantics are kept: a fixed window of `max` requests per `durationMs`.
  *
  * If Redis fails, `onError` is told and, for the breaker's cooldown, the
  * request is counted by `whenRedisDown`: in this process's memory (each
@@ -59,28 +68,51 @@ export function createIpRateLimit(options: IpRateLimitOptions): Middleware {
     id: (ctx: Context) => `${subjects.ip(clientIp(ctx, trustProxy))}:requests`,
     headers: HEADERS,
   };
-  const memoryLimiter = ratelimit({ ...common, driver: 'memory', db: new BoundedMap(options.memoryCapacity ?? 100_000) });
+  const now = options.now ?? Date.now;
+  const memory = memoryWindows(options.memoryCapacity ?? 100_000, now);
+  /** Counts the request in its address's window in this process; sets the `RateLimit-*` headers. */
+  const standingInMemory = (ctx: Context): Standing => {
+    const key = common.id(ctx);
+    const live = memory.live(key);
+    const window = live ?? memory.start(key, limit.durationMs);
+    if (live) live.count += 1;
+    const resetSeconds = Math.max(0, Math.ceil((window.endsAt - now()) / 1000));
+    setLimitHeaders(ctx, { limit: limit.max, remaining: limit.max - window.count, resetSeconds });
+    return { admitted: window.count <= limit.max, resetSeconds };
+  };
+  const finish = (ctx: Context, next: Next, { admitted, resetSeconds }: Standing) => {
+    if (admitted) return next();
+    respondRateLimited(ctx, resetSeconds, description, 'ip');
+    return undefined;
+  };
+
+  // Without Redis nothing here awaits: every promise on the token path also
+  // pays oidc-provider's AsyncLocalStorage hooks on node 20.
+  if (!redis) {
+    return (ctx, next) => (isLimitedRequest(ctx, paths) ? finish(ctx, next, standingInMemory(ctx)) : next());
+  }
+
   // Typed for a single Redis; its driver only calls defineCommand and the
   // script, which a Cluster has too (the script touches one key).
-  const redisLimiter = redis ? ratelimit({ ...common, driver: 'redis', db: redis as IoRedis }) : undefined;
+  const redisLimiter = ratelimit({ ...common, driver: 'redis', db: redis as IoRedis });
   const viaRedis = redisFirst(redis, onError, options.whenRedisDown);
-
   return async (ctx, next) => {
     if (!isLimitedRequest(ctx, paths)) return next();
-    const answer = await viaRedis(() => admits(redisLimiter!, ctx));
-    if ('fallback' in answer && answer.fallback === 'open') return next();
-    if ('fallback' in answer && answer.fallback === 'closed') {
+    const answer = await viaRedis(() => admits(redisLimiter, ctx));
+    if ('value' in answer) return finish(ctx, next, { admitted: answer.value, resetSeconds: resetAsDelta(ctx) });
+    if (answer.fallback === 'open') return next();
+    if (answer.fallback === 'closed') {
       respondLimitsUnavailable(ctx);
       return undefined;
     }
-    const admitted = 'value' in answer ? answer.value : await admits(memoryLimiter, ctx);
-    const resetSeconds = resetAsDelta(ctx);
-    if (!admitted) {
-      respondRateLimited(ctx, resetSeconds, description, 'ip');
-      return undefined;
-    }
-    return next();
+    return finish(ctx, next, standingInMemory(ctx));
   };
+}
+
+/** Whether a request is within its address's limit, and seconds until the window resets. */
+interface Standing {
+  readonly admitted: boolean;
+  readonly resetSeconds: number;
 }
 
 /**
