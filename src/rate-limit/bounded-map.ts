@@ -5,8 +5,7 @@
  * addresses exhaust the heap. Counters are inserted when their window
  * starts, so the oldest insertion is the first to expire; evicting a live
  * counter only hands that address a fresh window, which is the lesser harm.
- *
- * It extends Map because koa-ratelimit's memory driver insists on one.
+
  */
 export class BoundedMap<K, V> extends Map<K, V> {
   readonly capacity: number;

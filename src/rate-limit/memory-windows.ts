@@ -28,7 +28,7 @@ export interface MemoryWindows {
 
 /**
  * Fixed windows in process memory, bounded (see BoundedMap): the memory
- * side of the failure counter and of the token quotas.
+ * side of the per-address limit, the failure counter and the token quotas.
  */
 export function memoryWindows(capacity: number, now: () => number): MemoryWindows {
   const windows = new BoundedMap<string, MemoryWindow>(capacity);
