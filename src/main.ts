@@ -5,6 +5,8 @@ import { createKnexAdapter } from '../adapters/knex-adapter.js';
 import { startSweeper } from '../adapters/sweeper.js';
 import type { KeyStore } from '../keys/key-store.js';
 import { createApp } from './app.js';
+import { createAdminApi, ensureAdminResource, type AdminApi } from './admin/index.js';
+import { createSealer } from '../keys/seal.js';
 import type { Config } from './config.js';
 import { createApiKeys, type ApiKeys } from './api-keys/index.js';
 import { auditApiKeyEvents } from './audit/api-key-events.js';
@@ -39,6 +41,7 @@ export interface RunningTollgate {
   readonly apiKeys: ApiKeys;
   readonly keyStore: KeyStore;
   readonly providerHost: ProviderHost;
+  readonly adminApi: AdminApi;
   readonly keyMaintenance: ReturnType<typeof startKeyMaintenance>;
   readonly server: Server;
   close(): Promise<void>;
@@ -62,6 +65,7 @@ export async function startTollgate(
     const keyStore = await prepareStorage(database, config, logger, options.clock);
 
     const registry = createRegistry(database.knex);
+    await ensureAdminResource(registry);
     const audit = new AuditLog(database.knex, {
       onError: (error) => logger.error('audit event not recorded', { error: (error as Error)?.message }),
     });
@@ -140,6 +144,22 @@ export async function startTollgate(
     });
     cleanups.push(() => sweeper.stop());
 
+    const adminApi = createAdminApi({
+      knex: database.knex,
+      issuer: config.issuer,
+      sealer: createSealer(config.secrets),
+      verifyAccessToken: (token) => providerHost.verifyAccessToken(token),
+      registry,
+      apiKeys: apiKeys.keys,
+      keyStore,
+      audit,
+      keysChanged: async () => {
+        await providerHost.refresh();
+        return config.redisUrl ? announceKeyChange(config.redisUrl) : false;
+      },
+    });
+    cleanups.push(() => adminApi.stop());
+
     const redisReadiness = config.redisUrl ? createRedisReadinessCheck(config.redisUrl) : undefined;
     if (redisReadiness) cleanups.push(() => redisReadiness.close());
 
@@ -148,6 +168,7 @@ export async function startTollgate(
       logger,
       rateLimits: rateLimits.middleware,
       provider: providerHost.middleware(),
+      admin: adminApi.middleware,
       checkDatabase: async () => {
         await database.knex.raw('select 1');
       },
@@ -176,6 +197,7 @@ export async function startTollgate(
       apiKeys,
       keyStore,
       providerHost,
+      adminApi,
       keyMaintenance,
       server,
       close() {
