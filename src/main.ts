@@ -6,6 +6,7 @@ import { startSweeper } from '../adapters/sweeper.js';
 import type { KeyStore } from '../keys/key-store.js';
 import { createApp } from './app.js';
 import { createAdminApi, ensureAdminResource, type AdminApi } from './admin/index.js';
+import { listenForAdmin } from './admin/own-port.js';
 import { createSealer } from '../keys/seal.js';
 import type { Config } from './config.js';
 import { createApiKeys, type ApiKeys } from './api-keys/index.js';
@@ -42,6 +43,8 @@ export interface RunningTollgate {
   readonly keyStore: KeyStore;
   readonly providerHost: ProviderHost;
   readonly adminApi: AdminApi;
+  /** Where /admin/v1 is served: `url`, or its own port with TOLLGATE_ADMIN_PORT. */
+  readonly adminUrl: string;
   readonly keyMaintenance: ReturnType<typeof startKeyMaintenance>;
   readonly server: Server;
   close(): Promise<void>;
@@ -163,16 +166,21 @@ export async function startTollgate(
     const redisReadiness = config.redisUrl ? createRedisReadinessCheck(config.redisUrl) : undefined;
     if (redisReadiness) cleanups.push(() => redisReadiness.close());
 
+    const checks = {
+      checkDatabase: async () => {
+        await database.knex.raw('select 1');
+      },
+      ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}),
+    };
+    const adminListener = config.adminPort === undefined ? undefined : await listenForAdmin({ config, logger, ...checks }, adminApi.middleware, config.adminPort);
+    if (adminListener) cleanups.push(() => adminListener.close());
     const app = createApp({
       config,
       logger,
       rateLimits: rateLimits.middleware,
       provider: providerHost.middleware(),
-      admin: adminApi.middleware,
-      checkDatabase: async () => {
-        await database.knex.raw('select 1');
-      },
-      ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}),
+      ...(adminListener ? {} : { admin: adminApi.middleware }),
+      ...checks,
       ...(metrics ? { requestMetrics: metrics.requestMetrics, metricsEndpoint: metrics.endpoint } : {}),
     });
     const server = app.listen(config.port, config.host);
@@ -198,6 +206,7 @@ export async function startTollgate(
       keyStore,
       providerHost,
       adminApi,
+      adminUrl: adminListener?.url ?? url,
       keyMaintenance,
       server,
       close() {

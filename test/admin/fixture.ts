@@ -24,7 +24,7 @@ export async function adminRequest(
   path: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<AdminResponse> {
-  const response = await fetch(`${server.url}/admin/v1${path}`, {
+  const response = await fetch(`${server.adminUrl}/admin/v1${path}`, {
     method,
     headers: {
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
