@@ -7,7 +7,8 @@ import { recordAdminChange } from './audit.js';
 import { insufficientScope, type AdminCaller } from './auth.js';
 import { page, scopeOf, tenantForCreate, type AdminServices } from './context.js';
 import { route, type AdminRequest, type CompiledRoute } from './route.js';
-import { createClientBody, quotaBody, type QuotaBody } from './schemas.js';
+import type { UpdateClientInput } from '../registry/clients.js';
+import { createClientBody, updateClientBody } from './schemas.js';
 
 const TAG = 'Clients';
 
@@ -75,10 +76,10 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
         return view;
       },
     }),
-    route<QuotaBody>({
+    route<UpdateClientInput>({
       method: 'PATCH', path: '/clients/{clientId}', operationId: 'updateClient', summary: "Change a client's token quota", tag: TAG,
-      access: 'tenant', body: quotaBody, status: 200, response: { ref: 'Client' },
-      handle: change('client.updated', (id, { caller, body }) => clients.update(id, body as QuotaBody, scopeOf(caller))),
+      access: 'tenant', body: updateClientBody, status: 200, response: { ref: 'Client' },
+      handle: change('client.updated', (id, { caller, body }) => clients.update(id, body as UpdateClientInput, scopeOf(caller))),
     }),
     route({
       ...action('disable', 'disableClient', 'Disable a client: no new tokens, issued tokens stop introspecting as active'),

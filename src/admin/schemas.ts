@@ -1,97 +1,37 @@
 import type { JSONSchemaType } from 'ajv';
 import { API_KEY_ENVIRONMENTS, type ApiKeyEnvironment } from '../api-keys/index.js';
-import { LIMIT_SPEC, ROLE, SCOPE_TOKEN, SLUG } from '../registry/input.js';
+import { createClientSchema, updateClientSchema, type CreateClientInput, type UpdateClientInput } from '../registry/clients.js';
+import { SCOPE_TOKEN } from '../registry/input.js';
+import { createResourceSchema, type CreateResourceInput } from '../registry/resources.js';
+import { createTenantSchema, updateTenantSchema, type CreateTenantInput, type UpdateTenantInput } from '../registry/tenants.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../keys/key-store.js';
 
 /**
  * Request bodies of the admin API: write allow-lists (`additionalProperties:
  * false`), so an unknown or server-owned field (`client_id`, `secret_hash`,
  * `token_version`, `created_at`, …) is a 400 naming it, never silently
- * stored. The OpenAPI document is generated from these same objects.
+ * stored. Where the registry's own input schema fits, it is used as is, so
+ * the API accepts what the CLI accepts; the OpenAPI document is generated
+ * from these same objects.
  */
 
 const SCOPES = { type: 'array', items: { type: 'string', pattern: SCOPE_TOKEN }, uniqueItems: true, maxItems: 200 } as const;
 const TENANT_REFERENCE = { type: 'string', minLength: 1, maxLength: 64, nullable: true } as const;
 
-export interface CreateTenantBody {
-  slug: string;
-  name: string;
-  token_quota?: string | null;
-}
+/** Tenants, resource servers and client quotas: exactly what the registry accepts. */
+export const createTenantBody: JSONSchemaType<CreateTenantInput> = createTenantSchema;
+export const updateTenantBody: JSONSchemaType<UpdateTenantInput> = updateTenantSchema;
+export const createResourceBody: JSONSchemaType<CreateResourceInput> = createResourceSchema;
+export const updateClientBody: JSONSchemaType<UpdateClientInput> = updateClientSchema;
 
-export const createTenantBody: JSONSchemaType<CreateTenantBody> = {
-  type: 'object',
-  properties: {
-    slug: { type: 'string', pattern: SLUG },
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    token_quota: LIMIT_SPEC,
-  },
-  required: ['slug', 'name'],
-  additionalProperties: false,
-};
+/** A client as the registry takes it, except that the tenant may be left out (a tenant admin's own). */
+export type CreateClientBody = Omit<CreateClientInput, 'tenant'> & { tenant?: string };
 
-export interface QuotaBody {
-  token_quota?: string | null;
-}
-
-/** PATCH of a tenant or client: the token quota is the only field an operator changes after creation. */
-export const quotaBody: JSONSchemaType<QuotaBody> = {
-  type: 'object',
-  properties: { token_quota: LIMIT_SPEC },
-  required: [],
-  additionalProperties: false,
-};
-
-export interface CreateResourceBody {
-  audience: string;
-  name?: string;
-  scopes: string[];
-  access_token_ttl?: number;
-  token_format?: 'jwt' | 'opaque';
-}
-
-export const createResourceBody: JSONSchemaType<CreateResourceBody> = {
-  type: 'object',
-  properties: {
-    audience: { type: 'string', minLength: 1, maxLength: 2000 },
-    name: { type: 'string', minLength: 1, maxLength: 200, nullable: true },
-    scopes: SCOPES,
-    access_token_ttl: { type: 'integer', minimum: 30, maximum: 86400, nullable: true },
-    token_format: { type: 'string', enum: ['jwt', 'opaque'], nullable: true },
-  },
-  required: ['audience', 'scopes'],
-  additionalProperties: false,
-};
-
-export interface CreateClientBody {
-  name: string;
-  /** Slug or id; a tenant admin's clients always go to the admin's own tenant. */
-  tenant?: string;
-  resources: string[];
-  scopes: string[];
-  roles?: string[];
-  ip_allowlist?: string[];
-  cors_origins?: string[];
-  secret_expires_in?: number;
-  token_quota?: string | null;
-}
-
-export const createClientBody: JSONSchemaType<CreateClientBody> = {
-  type: 'object',
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    tenant: TENANT_REFERENCE,
-    resources: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1, uniqueItems: true, maxItems: 50 },
-    scopes: SCOPES,
-    roles: { type: 'array', items: { type: 'string', pattern: ROLE }, uniqueItems: true, maxItems: 100, nullable: true },
-    ip_allowlist: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 100, nullable: true },
-    cors_origins: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 300 }, uniqueItems: true, maxItems: 50, nullable: true },
-    secret_expires_in: { type: 'integer', minimum: 60, nullable: true },
-    token_quota: LIMIT_SPEC,
-  },
-  required: ['name', 'resources', 'scopes'],
-  additionalProperties: false,
-};
+export const createClientBody = {
+  ...createClientSchema,
+  properties: { ...createClientSchema.properties, tenant: TENANT_REFERENCE },
+  required: createClientSchema.required.filter((field) => field !== 'tenant'),
+} as unknown as JSONSchemaType<CreateClientBody>;
 
 export interface CreateApiKeyBody {
   /** Slug or id; a tenant admin's keys always go to the admin's own tenant. */

@@ -5,7 +5,7 @@ import { recordAdminChange } from './audit.js';
 import type { AdminServices } from './context.js';
 import { page } from './context.js';
 import { route, type CompiledRoute } from './route.js';
-import { createTenantBody, quotaBody } from './schemas.js';
+import { createTenantBody, updateTenantBody } from './schemas.js';
 
 const TENANT_FIELDS = ['slug', 'name', 'tokenQuota'] as const;
 const TAG = 'Tenants';
@@ -41,7 +41,7 @@ export function tenantRoutes(services: AdminServices): CompiledRoute[] {
     }),
     route({
       method: 'PATCH', path: '/tenants/{tenant}', operationId: 'updateTenant', summary: "Change a tenant's token quota", tag: TAG,
-      access: 'admin', body: quotaBody, status: 200, response: { ref: 'Tenant' },
+      access: 'admin', body: updateTenantBody, status: 200, response: { ref: 'Tenant' },
       handle: async ({ caller, params, body }) => {
         const before = await visibleTenant(params['tenant']!, caller);
         const tenant = await registry.tenants.update(before.id, body);

@@ -59,7 +59,8 @@ export interface UpdateClientInput {
   token_quota?: string | null;
 }
 
-const createClientInput = compileInput<CreateClientInput>({
+/** Exported for the admin API, which validates with it and publishes it in its OpenAPI document. */
+export const createClientSchema = {
   type: 'object',
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
@@ -74,14 +75,16 @@ const createClientInput = compileInput<CreateClientInput>({
   },
   required: ['name', 'tenant', 'resources', 'scopes'],
   additionalProperties: false,
-} satisfies JSONSchemaType<CreateClientInput>);
+} satisfies JSONSchemaType<CreateClientInput>;
+const createClientInput = compileInput<CreateClientInput>(createClientSchema);
 
-const updateClientInput = compileInput<UpdateClientInput>({
+export const updateClientSchema = {
   type: 'object',
   properties: { token_quota: LIMIT_SPEC },
   required: [],
   additionalProperties: false,
-} satisfies JSONSchemaType<UpdateClientInput>);
+} satisfies JSONSchemaType<UpdateClientInput>;
+const updateClientInput = compileInput<UpdateClientInput>(updateClientSchema);
 
 interface ClientRow {
   client_id: string;
