@@ -29,7 +29,9 @@ export async function ensureAdminResource(registry: Pick<Registry, 'resources'>)
       token_format: 'jwt',
     });
   } catch (error) {
-    const raced = await registry.resources.findByAudience(ADMIN_AUDIENCE);
+    // Another process inserted it first. The lookup above cached this
+    // process's miss, so read past the cache.
+    const raced = (await registry.resources.list()).find((resource) => resource.audience === ADMIN_AUDIENCE);
     if (raced) return raced;
     throw error;
   }
