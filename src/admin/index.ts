@@ -48,6 +48,8 @@ export function adminRoutes(services: AdminServices): CompiledRoute[] {
   ];
 }
 
+const isEmptyObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+
 function decodeParameter(value: string): string {
   try {
     return decodeURIComponent(value);
@@ -98,7 +100,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     const params = Object.fromEntries(route.parameterNames.map((name, index) => [name, values[index]!]));
     const query = readQuery(ctx, route);
     const raw = route.method === 'GET' ? {} : await readJsonBody(ctx);
-    if (!route.validateBody && Object.keys(raw as object).length) throw invalidRequest('this operation takes no request body');
+    if (!route.validateBody && !isEmptyObject(raw)) throw invalidRequest('this operation takes no request body');
     const body = route.validateBody ? route.validateBody(raw) : {};
 
     const run = async () => ({ status: route.status, body: await route.handle({ ctx, caller, params, query, body }) });

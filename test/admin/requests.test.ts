@@ -85,6 +85,12 @@ for (const variant of databaseVariants) {
       const clientId = String((await admin.call('GET', '/clients')).body.data![0]!['clientId']);
       const extra = await admin.call('POST', `/clients/${clientId}/disable`, { enabled: true });
       assert.equal(extra.status, 400);
+      for (const json of ['null', '[]', '"x"', '7']) {
+        const odd = await adminRequest(server, 'POST', `/clients/${clientId}/enable`, { token: admin.token, body: json });
+        assert.equal(odd.status, 400, json);
+        const create = await adminRequest(server, 'POST', '/tenants', { token: admin.token, body: json });
+        assert.equal(create.status, 400, json);
+      }
       assert.equal((await admin.call('GET', '/clients?owner=me')).status, 400);
       assert.equal((await admin.call('DELETE', '/clients')).status, 405);
       assert.equal((await admin.call('GET', '/no-such-thing')).status, 404);
