@@ -160,6 +160,7 @@ export async function startTollgate(
         await providerHost.refresh();
         return config.redisUrl ? announceKeyChange(config.redisUrl) : false;
       },
+      onSweepError: (error) => logger.warn('expired idempotency-key sweep failed', { error: (error as Error)?.message }),
     });
     cleanups.push(() => adminApi.stop());
 

@@ -27,6 +27,8 @@ export interface AdminApiOptions extends AdminServices {
   readonly sealer: Sealer;
   /** Checks a bearer token (ProviderHost.verifyAccessToken). */
   readonly verifyAccessToken: VerifyAccessToken;
+  /** The hourly delete of expired idempotency keys failed (retried next hour). */
+  readonly onSweepError?: (error: unknown) => void;
 }
 
 export interface AdminApi {
@@ -81,7 +83,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   const idempotency = new IdempotencyStore(options.knex, options.sealer);
   const document = JSON.stringify(openApiDocument(routes, options.issuer));
   const docs = docsPage(routes);
-  const sweeper = setInterval(() => void idempotency.sweep().catch(() => undefined), IDEMPOTENCY_SWEEP_MS);
+  const sweeper = setInterval(() => void idempotency.sweep().catch((error: unknown) => options.onSweepError?.(error)), IDEMPOTENCY_SWEEP_MS);
   sweeper.unref();
 
   async function dispatch(ctx: ParameterizedContext, path: string): Promise<void> {
