@@ -24,6 +24,8 @@ export interface AppDependencies {
   readonly checkRedis?: () => Promise<void>;
   /** Times requests and counts 429s (metrics/index.ts); mounted outermost. Omitted: metrics off. */
   readonly requestMetrics?: Middleware;
+  /** The admin REST API under /admin/v1 (admin/index.ts); omitted: none. */
+  readonly admin?: Middleware;
   /** Answers GET /metrics (metrics/index.ts); mounted before the rate limits. Omitted: no /metrics. */
   readonly metricsEndpoint?: Middleware;
 }
@@ -144,6 +146,7 @@ export function createApp(deps: AppDependencies): Koa {
   if (deps.metricsEndpoint) app.use(deps.metricsEndpoint);
   app.use(authorizationServerMetadata);
   if (deps.rateLimits) app.use(deps.rateLimits);
+  if (deps.admin) app.use(deps.admin);
   app.use(deps.provider);
   app.use(notFound);
   return app;

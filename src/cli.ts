@@ -29,6 +29,7 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
   clients create --name <n> --tenant <slug> --resource <uri> [--resource <uri>…] --scopes "<s1> <s2>"
                  [--roles "<r1> <r2>"] [--ip-allowlist "<cidr> …"] [--cors-origins "<origin> …"] [--secret-expires-in <seconds>]
                  [--token-quota 1000/h]
+  clients create --admin [--tenant <slug>] [--name <n>]   an admin API client: global (tollgate:admin), or that tenant's admin
   clients list [--tenant <slug>]
   clients update <client_id> --token-quota <count>/<unit>|none   tokens per window (s, min, h, day)
   clients show|disable|enable|rotate-secret|revoke-tokens <client_id>
@@ -67,6 +68,7 @@ const OPTIONS = {
   client: { type: 'string' },
   follow: { type: 'boolean', short: 'f' },
   workers: { type: 'string' },
+  admin: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];

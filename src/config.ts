@@ -9,6 +9,8 @@ import { rateLimitSettings, type RateLimitSettings } from './rate-limit/settings
  */
 export interface Config {
   readonly port: number;
+  /** TOLLGATE_ADMIN_PORT: serve the admin API on this port only (not on `port`); undefined: on `port`. */
+  readonly adminPort: number | undefined;
   readonly host: string;
   readonly issuer: string;
   readonly databaseUrl: string;
@@ -52,6 +54,7 @@ export interface MetricsSettings {
 /** The raw settings as they appear in the environment, after coercion. */
 interface EnvSettings {
   PORT: number;
+  TOLLGATE_ADMIN_PORT?: number;
   HOST: string;
   ISSUER?: string;
   DATABASE_URL: string;
@@ -77,6 +80,7 @@ const schema: JSONSchemaType<EnvSettings> = {
   type: 'object',
   properties: {
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    TOLLGATE_ADMIN_PORT: { type: 'integer', nullable: true, minimum: 0, maximum: 65535 },
     HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
     ISSUER: { type: 'string', nullable: true, pattern: '^https?://[^?#]+$' },
     DATABASE_URL: {
@@ -184,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
 
   return Object.freeze({
     port: settings.PORT,
+    adminPort: settings.TOLLGATE_ADMIN_PORT,
     host: settings.HOST,
     issuer,
     databaseUrl: settings.DATABASE_URL,

@@ -5,6 +5,9 @@ import { createKnexAdapter } from '../adapters/knex-adapter.js';
 import { startSweeper } from '../adapters/sweeper.js';
 import type { KeyStore } from '../keys/key-store.js';
 import { createApp } from './app.js';
+import { createAdminApi, ensureAdminResource, type AdminApi } from './admin/index.js';
+import { listenForAdmin } from './admin/own-port.js';
+import { createSealer } from '../keys/seal.js';
 import type { Config } from './config.js';
 import { createApiKeys, type ApiKeys } from './api-keys/index.js';
 import { auditApiKeyEvents } from './audit/api-key-events.js';
@@ -39,6 +42,9 @@ export interface RunningTollgate {
   readonly apiKeys: ApiKeys;
   readonly keyStore: KeyStore;
   readonly providerHost: ProviderHost;
+  readonly adminApi: AdminApi;
+  /** Where /admin/v1 is served: `url`, or its own port with TOLLGATE_ADMIN_PORT. */
+  readonly adminUrl: string;
   readonly keyMaintenance: ReturnType<typeof startKeyMaintenance>;
   readonly server: Server;
   close(): Promise<void>;
@@ -62,6 +68,7 @@ export async function startTollgate(
     const keyStore = await prepareStorage(database, config, logger, options.clock);
 
     const registry = createRegistry(database.knex);
+    await ensureAdminResource(registry);
     const audit = new AuditLog(database.knex, {
       onError: (error) => logger.error('audit event not recorded', { error: (error as Error)?.message }),
     });
@@ -140,18 +147,41 @@ export async function startTollgate(
     });
     cleanups.push(() => sweeper.stop());
 
+    const adminApi = createAdminApi({
+      knex: database.knex,
+      issuer: config.issuer,
+      sealer: createSealer(config.secrets),
+      verifyAccessToken: (token) => providerHost.verifyAccessToken(token),
+      registry,
+      apiKeys: apiKeys.keys,
+      keyStore,
+      audit,
+      keysChanged: async () => {
+        await providerHost.refresh();
+        return config.redisUrl ? announceKeyChange(config.redisUrl) : false;
+      },
+      onSweepError: (error) => logger.warn('expired idempotency-key sweep failed', { error: (error as Error)?.message }),
+    });
+    cleanups.push(() => adminApi.stop());
+
     const redisReadiness = config.redisUrl ? createRedisReadinessCheck(config.redisUrl) : undefined;
     if (redisReadiness) cleanups.push(() => redisReadiness.close());
 
+    const checks = {
+      checkDatabase: async () => {
+        await database.knex.raw('select 1');
+      },
+      ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}),
+    };
+    const adminListener = config.adminPort === undefined ? undefined : await listenForAdmin({ config, logger, ...checks }, adminApi.middleware, config.adminPort);
+    if (adminListener) cleanups.push(() => adminListener.close());
     const app = createApp({
       config,
       logger,
       rateLimits: rateLimits.middleware,
       provider: providerHost.middleware(),
-      checkDatabase: async () => {
-        await database.knex.raw('select 1');
-      },
-      ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}),
+      ...(adminListener ? {} : { admin: adminApi.middleware }),
+      ...checks,
       ...(metrics ? { requestMetrics: metrics.requestMetrics, metricsEndpoint: metrics.endpoint } : {}),
     });
     const server = app.listen(config.port, config.host);
@@ -176,6 +206,8 @@ export async function startTollgate(
       apiKeys,
       keyStore,
       providerHost,
+      adminApi,
+      adminUrl: adminListener?.url ?? url,
       keyMaintenance,
       server,
       close() {

@@ -7,8 +7,8 @@ export type ApiKeyFailureReason = 'malformed' | 'unknown' | 'revoked' | 'expired
  */
 export type ApiKeyEvent =
   | { type: 'api_key.created'; apiKeyId: string; tenantId: string; actor?: string }
-  | { type: 'api_key.rotated'; apiKeyId: string; tenantId: string; replacedBy: string; overlapSeconds: number }
-  | { type: 'api_key.revoked'; apiKeyId: string; tenantId: string }
+  | { type: 'api_key.rotated'; apiKeyId: string; tenantId: string; replacedBy: string; overlapSeconds: number; actor?: string }
+  | { type: 'api_key.revoked'; apiKeyId: string; tenantId: string; actor?: string }
   | { type: 'api_key.verification_failed'; reason: ApiKeyFailureReason; apiKeyId?: string; tenantId?: string };
 
 /** Receives {@link ApiKeyEvent}s; must not throw (see {@link emitEvent}). */

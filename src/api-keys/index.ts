@@ -29,7 +29,7 @@ export {
   type CreateApiKeyInput,
   type RotateApiKeyOptions,
 } from './records.js';
-export { ApiKeyRepository, type ApiKeyRepositoryOptions, type IssuedApiKey } from './repository.js';
+export { ApiKeyRepository, type ApiKeyChangeOptions, type ApiKeyRepositoryOptions, type IssuedApiKey } from './repository.js';
 export { ApiKeyVerifier, type ApiKeyLookup, type ApiKeyVerification, type ApiKeyVerifierOptions } from './verifier.js';
 
 /** The API-key module as the server wires it. */

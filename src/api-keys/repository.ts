@@ -3,6 +3,7 @@ import { inTransaction } from '../../adapters/database.js';
 import { conflict, invalidRequest, notFound, type TollgateError } from '../errors.js';
 import { isStorableText } from '../registry/input.js';
 import { hashSecret } from '../registry/secrets.js';
+import type { TenantScope } from '../registry/tenant-scope.js';
 import type { TenantRepository } from '../registry/tenants.js';
 import { TtlCache } from '../registry/ttl-cache.js';
 import { emitEvent, type ApiKeyEventListener } from './events.js';
@@ -32,6 +33,14 @@ function unknownKey(reference: string): TollgateError {
   if (looksLikeApiKey(reference)) return invalidRequest('expected an API key id (the part after tg_<env>_), not the key itself');
   return notFound(`API key ${/^[0-9A-Za-z]{1,64}$/.test(reference) ? reference : 'with that id'} does not exist`);
 }
+
+/** Who changes a key (for the audit log) and, for a tenant administrator, the only tenant whose keys they may change. */
+export interface ApiKeyChangeOptions {
+  readonly scope?: TenantScope;
+  readonly actor?: string;
+}
+
+const actorOf = (by: ApiKeyChangeOptions) => (by.actor ? { actor: by.actor } : {});
 
 export interface ApiKeyRepositoryOptions {
   /** How long a verification read may be served from memory (another process's change is seen within it). */
@@ -71,9 +80,11 @@ export class ApiKeyRepository {
       .select('api_keys.*', 'tenants.slug as tenant_slug');
   }
 
-  async #read(id: string): Promise<ApiKeyRecord | undefined> {
+  async #read(id: string, scope?: TenantScope): Promise<ApiKeyRecord | undefined> {
     if (!isStorableText(id)) return undefined;
-    const row: (ApiKeyRow & { tenant_slug: string }) | undefined = await this.#select().where('api_keys.id', id).first();
+    const query = this.#select().where('api_keys.id', id);
+    if (scope) query.andWhere('api_keys.tenant_id', scope.tenantId);
+    const row: (ApiKeyRow & { tenant_slug: string }) | undefined = await query.first();
     return row && toRecord(row);
   }
 
@@ -121,17 +132,18 @@ export class ApiKeyRepository {
   }
 
   /** Every key (of one tenant, by slug or id), oldest first: never a key or a hash. */
-  async list(filter: { tenant?: string } = {}): Promise<ApiKeyView[]> {
+  async list(filter: { tenant?: string; scope?: TenantScope } = {}): Promise<ApiKeyView[]> {
     const query = this.#select().orderBy('api_keys.created_at').orderBy('api_keys.id');
     if (filter.tenant) query.where((where) => where.where('tenants.slug', filter.tenant).orWhere('tenants.id', filter.tenant));
+    if (filter.scope) query.where('api_keys.tenant_id', filter.scope.tenantId);
     const rows: (ApiKeyRow & { tenant_slug: string })[] = await query;
     const now = this.#clock();
     return rows.map((row) => toView(toRecord(row), now));
   }
 
-  /** One key's view; `not_found` for an unknown id. */
-  async get(id: string): Promise<ApiKeyView> {
-    const record = await this.#read(id);
+  /** One key's view; `not_found` for an unknown id (and, with `scope`, for another tenant's key). */
+  async get(id: string, scope?: TenantScope): Promise<ApiKeyView> {
+    const record = await this.#read(id, scope);
     if (!record) throw unknownKey(id);
     return toView(record, this.#clock());
   }
@@ -147,13 +159,16 @@ export class ApiKeyRepository {
   }
 
   /** Stops the key at once (in this process; elsewhere within the cache TTL). Revoking twice changes nothing. */
-  async revoke(id: string): Promise<ApiKeyView> {
+  async revoke(id: string, by: ApiKeyChangeOptions = {}): Promise<ApiKeyView> {
     if (!isStorableText(id)) throw unknownKey(id);
-    const updated = await this.knex('api_keys').where({ id }).whereNull('revoked_at').update({ revoked_at: this.#clock() });
+    const view = await this.get(id, by.scope);
+    const updated = await this.knex('api_keys')
+      .where({ id, tenant_id: view.tenantId })
+      .whereNull('revoked_at')
+      .update({ revoked_at: this.#clock() });
     this.#cache.delete(id);
-    const view = await this.get(id);
-    if (updated) emitEvent(this.#onEvent, { type: 'api_key.revoked', apiKeyId: id, tenantId: view.tenantId });
-    return view;
+    if (updated) emitEvent(this.#onEvent, { type: 'api_key.revoked', apiKeyId: id, tenantId: view.tenantId, ...actorOf(by) });
+    return this.get(id);
   }
 
   /**
@@ -162,9 +177,9 @@ export class ApiKeyRepository {
    * more seconds, never longer than it already would have. A key can be
    * rotated once: further rotations start from its replacement.
    */
-  async rotate(id: string, options: RotateApiKeyOptions): Promise<IssuedApiKey & { previous: ApiKeyView }> {
+  async rotate(id: string, options: RotateApiKeyOptions, by: ApiKeyChangeOptions = {}): Promise<IssuedApiKey & { previous: ApiKeyView }> {
     const { overlap } = validateRotateOptions(options);
-    const old = await this.#read(id);
+    const old = await this.#read(id, by.scope);
     if (!old) throw unknownKey(id);
     if (old.revokedAt !== null) throw conflict(`API key ${id} is revoked; create a new key instead`);
     if (old.replacedBy !== null) throw conflict(`API key ${id} was already rotated; rotate ${old.replacedBy} instead`);
@@ -198,6 +213,7 @@ export class ApiKeyRepository {
       tenantId: old.tenantId,
       replacedBy: record.id,
       overlapSeconds: overlap,
+      ...actorOf(by),
     });
     return { apiKey: toView(record, record.createdAt), key, previous: await this.get(id) };
   }

@@ -16,14 +16,14 @@ export function auditApiKeyEvents(audit: AuditLog, actor: string): ApiKeyEventLi
       case 'api_key.rotated':
         void audit.record({
           type: event.type,
-          actor,
+          actor: event.actor ?? actor,
           tenantId: event.tenantId,
           subject: event.apiKeyId,
           detail: { replaced_by: event.replacedBy, overlap_seconds: event.overlapSeconds },
         });
         break;
       case 'api_key.revoked':
-        void audit.record({ type: event.type, actor, tenantId: event.tenantId, subject: event.apiKeyId });
+        void audit.record({ type: event.type, actor: event.actor ?? actor, tenantId: event.tenantId, subject: event.apiKeyId });
         break;
       case 'api_key.verification_failed':
         if (event.apiKeyId && event.reason !== 'unknown' && event.reason !== 'malformed') {

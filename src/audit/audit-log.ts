@@ -108,13 +108,15 @@ export class AuditLog {
 
   /**
    * Newest first; `type` may be a family prefix such as `key.`. With
-   * `afterId`, the events after that id instead, oldest first (for `tail --follow`).
+   * `afterId`, the events after that id instead, oldest first (for `tail --follow`);
+   * with `beforeId`, the page of older events after a cursor (admin API).
    */
-  async list(filter: AuditFilter & { afterId?: number } = {}): Promise<StoredAuditEvent[]> {
+  async list(filter: AuditFilter & { afterId?: number; beforeId?: number } = {}): Promise<StoredAuditEvent[]> {
     const limit = Math.min(filter.limit ?? 100, 1000);
     const query = this.knex<AuditRow>('audit_events').limit(limit);
     if (filter.afterId !== undefined) query.where('id', '>', filter.afterId).orderBy('id', 'asc');
     else query.orderBy('id', 'desc');
+    if (filter.beforeId !== undefined) query.where('id', '<', filter.beforeId);
     if (filter.type) {
       if (filter.type.endsWith('.')) query.where('type', 'like', `${filter.type}%`);
       else query.where('type', filter.type);

@@ -4,6 +4,7 @@ import type { CommandContext } from '../cli.js';
 import type { ClientView } from '../registry/clients.js';
 import { splitList } from '../registry/input.js';
 import { invalidRequest } from '../errors.js';
+import { adminClientInput } from './admin-client.js';
 import { integer, quota, required } from './args.js';
 import type { Output } from './output.js';
 
@@ -20,7 +21,7 @@ async function audited<T extends { client: ClientView } | ClientView>(
 }
 
 /** What the audit log keeps of a client: never its secret or hash. */
-const AUDITED_FIELDS = ['name', 'scopes', 'roles', 'resources', 'ipAllowlist', 'corsOrigins', 'tokenQuota', 'enabled', 'tokenVersion'] as const;
+export const AUDITED_FIELDS = ['name', 'scopes', 'roles', 'resources', 'ipAllowlist', 'corsOrigins', 'tokenQuota', 'enabled', 'tokenVersion'] as const;
 
 /** Runs a change and records it with the fields it changed, before and after. */
 async function changed(
@@ -44,7 +45,7 @@ const withSecret = ({ client, clientSecret }: { client: ClientView; clientSecret
 export const clientCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
   'clients create': async (context) => {
     const { values, registry } = context;
-    const created = await registry.clients.create({
+    const created = await registry.clients.create(values.admin ? await adminClientInput(context) : {
       name: required(values.name, '--name'),
       tenant: required(values.tenant, '--tenant'),
       resources: (values.resource ?? []).flatMap(splitList),

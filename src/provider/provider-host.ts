@@ -81,6 +81,15 @@ export class ProviderHost {
     return this.#mounted.provider;
   }
 
+  /**
+   * Verifies a JWT access token this server issued against its published
+   * keys and applies introspection's client rule (enabled, tokens not
+   * revoked): how Tollgate's own admin API authenticates its callers.
+   */
+  verifyAccessToken(token: string): Promise<IntrospectionResponse> {
+    return this.#mounted.introspectJwt(token);
+  }
+
   /** Rebuilds the provider if the key set changed; true when it swapped. */
   refresh(): Promise<boolean> {
     this.#refreshing ??= (async () => {

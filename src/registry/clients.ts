@@ -6,6 +6,7 @@ import { invalidRequest, notFound } from '../errors.js';
 import { compileInput, isStorableText, LIMIT_SPEC, parseList, ROLE, SCOPE_TOKEN } from './input.js';
 import { generateSecret, hashSecret } from './secrets.js';
 import type { ResourceRepository } from './resources.js';
+import type { TenantScope } from './tenant-scope.js';
 import type { TenantRepository } from './tenants.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -58,7 +59,8 @@ export interface UpdateClientInput {
   token_quota?: string | null;
 }
 
-const createClientInput = compileInput<CreateClientInput>({
+/** Exported for the admin API, which validates with it and publishes it in its OpenAPI document. */
+export const createClientSchema = {
   type: 'object',
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
@@ -73,14 +75,16 @@ const createClientInput = compileInput<CreateClientInput>({
   },
   required: ['name', 'tenant', 'resources', 'scopes'],
   additionalProperties: false,
-} satisfies JSONSchemaType<CreateClientInput>);
+} satisfies JSONSchemaType<CreateClientInput>;
+const createClientInput = compileInput<CreateClientInput>(createClientSchema);
 
-const updateClientInput = compileInput<UpdateClientInput>({
+export const updateClientSchema = {
   type: 'object',
   properties: { token_quota: LIMIT_SPEC },
   required: [],
   additionalProperties: false,
-} satisfies JSONSchemaType<UpdateClientInput>);
+} satisfies JSONSchemaType<UpdateClientInput>;
+const updateClientInput = compileInput<UpdateClientInput>(updateClientSchema);
 
 interface ClientRow {
   client_id: string;
@@ -216,9 +220,10 @@ export class ClientRepository {
     return { client: clientView(toClient({ ...row, tenant_slug: tenant.slug, tenant_token_quota: tenant.tokenQuota })), clientSecret };
   }
 
-  async list(filter: { tenant?: string } = {}): Promise<ClientView[]> {
+  async list(filter: { tenant?: string; scope?: TenantScope } = {}): Promise<ClientView[]> {
     const query = this.#select().orderBy('clients.created_at');
     if (filter.tenant) query.where((where) => where.where('tenants.slug', filter.tenant).orWhere('tenants.id', filter.tenant));
+    if (filter.scope) query.where('clients.tenant_id', filter.scope.tenantId);
     const rows: JoinedClientRow[] = await query;
     return rows.map((row) => clientView(toClient(row)));
   }
@@ -238,40 +243,50 @@ export class ClientRepository {
     });
   }
 
-  async get(clientId: string): Promise<Client> {
-    const client = await this.find(clientId);
+  /** With `scope`, a client of another tenant is `not_found` (read uncached, by id and tenant). */
+  async get(clientId: string, scope?: TenantScope): Promise<Client> {
+    const client = scope ? await this.#findInTenant(clientId, scope) : await this.find(clientId);
     if (!client) throw notFound(`client ${clientId} does not exist`);
     return client;
   }
 
+  async #findInTenant(clientId: string, scope: TenantScope): Promise<Client | undefined> {
+    if (!isStorableText(clientId)) return undefined;
+    const row: JoinedClientRow | undefined = await this.#select()
+      .where('clients.client_id', clientId)
+      .andWhere('clients.tenant_id', scope.tenantId)
+      .first();
+    return row && toClient(row);
+  }
+
   /** Changes the fields given; other processes see it within the cache TTL. */
-  async update(clientId: string, input: UpdateClientInput): Promise<ClientView> {
-    await this.#update(clientId, { ...updateClientInput(input) });
+  async update(clientId: string, input: UpdateClientInput, scope?: TenantScope): Promise<ClientView> {
+    await this.#update(clientId, { ...updateClientInput(input) }, scope);
     return clientView(await this.get(clientId));
   }
 
-  async setEnabled(clientId: string, enabled: boolean): Promise<ClientView> {
-    await this.#update(clientId, { enabled });
+  async setEnabled(clientId: string, enabled: boolean, scope?: TenantScope): Promise<ClientView> {
+    await this.#update(clientId, { enabled }, scope);
     return clientView(await this.get(clientId));
   }
 
   /** Replaces the secret; the old one stops working at once, in every process. */
-  async rotateSecret(clientId: string): Promise<{ client: ClientView; clientSecret: string }> {
+  async rotateSecret(clientId: string, scope?: TenantScope): Promise<{ client: ClientView; clientSecret: string }> {
     const clientSecret = generateSecret();
-    await this.#update(clientId, { secret_hash: await hashSecret(clientSecret) });
+    await this.#update(clientId, { secret_hash: await hashSecret(clientSecret) }, scope);
     return { client: clientView(await this.get(clientId)), clientSecret };
   }
 
   /** Every token issued so far stops being active; new ones work. */
-  async revokeTokens(clientId: string): Promise<ClientView> {
-    await this.#update(clientId, { token_version: this.knex.raw('token_version + 1') });
+  async revokeTokens(clientId: string, scope?: TenantScope): Promise<ClientView> {
+    await this.#update(clientId, { token_version: this.knex.raw('token_version + 1') }, scope);
     return clientView(await this.get(clientId));
   }
 
-  async #update(clientId: string, changes: Record<string, unknown>): Promise<void> {
+  async #update(clientId: string, changes: Record<string, unknown>, scope?: TenantScope): Promise<void> {
     if (!isStorableText(clientId)) throw notFound(`client ${clientId} does not exist`);
     const updated = await this.knex('clients')
-      .where({ client_id: clientId })
+      .where({ client_id: clientId, ...(scope ? { tenant_id: scope.tenantId } : {}) })
       .update({ ...changes, updated_at: Date.now() });
     this.#cache.delete(clientId);
     if (!updated) throw notFound(`client ${clientId} does not exist`);

@@ -28,7 +28,8 @@ export interface CreateResourceInput {
   token_format?: TokenFormat;
 }
 
-const createResourceInput = compileInput<CreateResourceInput>({
+/** Exported for the admin API, which validates with it and publishes it in its OpenAPI document. */
+export const createResourceSchema = {
   type: 'object',
   properties: {
     // An absolute URI without a fragment (RFC 8707 §2).
@@ -40,7 +41,8 @@ const createResourceInput = compileInput<CreateResourceInput>({
   },
   required: ['audience', 'scopes'],
   additionalProperties: false,
-} satisfies JSONSchemaType<CreateResourceInput>);
+} satisfies JSONSchemaType<CreateResourceInput>;
+const createResourceInput = compileInput<CreateResourceInput>(createResourceSchema);
 
 interface ResourceRow {
   id: string;

@@ -25,7 +25,8 @@ export interface UpdateTenantInput {
   token_quota?: string | null;
 }
 
-const createTenantInput = compileInput<CreateTenantInput>({
+/** Exported for the admin API, which validates with it and publishes it in its OpenAPI document. */
+export const createTenantSchema = {
   type: 'object',
   properties: {
     slug: { type: 'string', pattern: SLUG },
@@ -34,14 +35,16 @@ const createTenantInput = compileInput<CreateTenantInput>({
   },
   required: ['slug', 'name'],
   additionalProperties: false,
-} satisfies JSONSchemaType<CreateTenantInput>);
+} satisfies JSONSchemaType<CreateTenantInput>;
+const createTenantInput = compileInput<CreateTenantInput>(createTenantSchema);
 
-const updateTenantInput = compileInput<UpdateTenantInput>({
+export const updateTenantSchema = {
   type: 'object',
   properties: { token_quota: LIMIT_SPEC },
   required: [],
   additionalProperties: false,
-} satisfies JSONSchemaType<UpdateTenantInput>);
+} satisfies JSONSchemaType<UpdateTenantInput>;
+const updateTenantInput = compileInput<UpdateTenantInput>(updateTenantSchema);
 
 interface TenantRow {
   id: string;

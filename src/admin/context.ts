@@ -1,0 +1,44 @@
+import type { KeyStore } from '../../keys/key-store.js';
+import type { ApiKeyRepository } from '../api-keys/index.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { invalidRequest } from '../errors.js';
+import type { Registry } from '../registry/index.js';
+import type { TenantScope } from '../registry/tenant-scope.js';
+import type { Tenant } from '../registry/tenants.js';
+import type { AdminCaller } from './auth.js';
+
+/** The services the admin API drives: the same ones the CLI uses. */
+export interface AdminServices {
+  readonly registry: Registry;
+  readonly apiKeys: ApiKeyRepository;
+  readonly keyStore: KeyStore;
+  readonly audit: AuditLog;
+  /**
+   * After a signing-key change: swap this instance's provider now and tell
+   * the others (Redis); resolves to whether they were told (otherwise they
+   * notice within their key poll interval).
+   */
+  readonly keysChanged: () => Promise<boolean>;
+}
+
+/** Undefined for a global admin (every tenant); the caller's own tenant otherwise. */
+export function scopeOf(caller: AdminCaller): TenantScope | undefined {
+  return caller.global ? undefined : { tenantId: caller.tenantId };
+}
+
+/**
+ * The tenant a create goes to. A global admin names it; a tenant admin's
+ * objects always go to their own tenant, and naming any other tenant is
+ * answered exactly like naming one that does not exist, so the answer
+ * does not reveal which other tenants exist.
+ */
+export async function tenantForCreate(services: AdminServices, caller: AdminCaller, reference: string | undefined): Promise<Tenant> {
+  if (reference === undefined && !caller.global) reference = caller.tenantId;
+  if (reference === undefined) throw invalidRequest('tenant is required');
+  const tenant = await services.registry.tenants.findBySlugOrId(reference);
+  if (!tenant || (!caller.global && tenant.id !== caller.tenantId)) throw invalidRequest(`tenant ${reference} does not exist`);
+  return tenant;
+}
+
+/** A list answer: `data`, plus the cursor of the next page where lists are paginated. */
+export const page = <T>(data: readonly T[], nextCursor?: string | null) => ({ data, ...(nextCursor !== undefined ? { next_cursor: nextCursor } : {}) });

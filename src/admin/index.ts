@@ -1,0 +1,136 @@
+import type { Middleware, ParameterizedContext } from 'koa';
+import type { Knex } from 'knex';
+import type { Sealer } from '../../keys/seal.js';
+import { invalidRequest, notFound, TollgateError } from '../errors.js';
+import { apiKeyRoutes } from './api-keys.js';
+import { auditEventRoutes } from './audit-events.js';
+import { authenticate, requireGlobal, type VerifyAccessToken } from './auth.js';
+import { readJsonBody } from './body.js';
+import { clientRoutes } from './clients.js';
+import type { AdminServices } from './context.js';
+import { IdempotencyStore } from './idempotency.js';
+import { docsPage, openApiDocument } from './openapi.js';
+import { resourceServerRoutes } from './resource-servers.js';
+import type { CompiledRoute } from './route.js';
+import { signingKeyRoutes } from './signing-keys.js';
+import { tenantRoutes } from './tenants.js';
+
+export { ADMIN_AUDIENCE, ADMIN_SCOPE, TENANT_ADMIN_SCOPE, ensureAdminResource } from './audience.js';
+
+export const ADMIN_PREFIX = '/admin/v1';
+const IDEMPOTENCY_SWEEP_MS = 3_600_000;
+
+export interface AdminApiOptions extends AdminServices {
+  readonly knex: Knex;
+  readonly issuer: string;
+  /** Seals stored idempotent responses (they may hold a secret shown once). */
+  readonly sealer: Sealer;
+  /** Checks a bearer token (ProviderHost.verifyAccessToken). */
+  readonly verifyAccessToken: VerifyAccessToken;
+  /** The hourly delete of expired idempotency keys failed (retried next hour). */
+  readonly onSweepError?: (error: unknown) => void;
+}
+
+export interface AdminApi {
+  readonly middleware: Middleware;
+  /** Every operation, as the router serves them and the OpenAPI document lists them. */
+  readonly routes: readonly CompiledRoute[];
+  stop(): void;
+}
+
+/** Every admin operation, one resource family per module. */
+export function adminRoutes(services: AdminServices): CompiledRoute[] {
+  return [
+    ...tenantRoutes(services),
+    ...resourceServerRoutes(services),
+    ...clientRoutes(services),
+    ...apiKeyRoutes(services),
+    ...signingKeyRoutes(services),
+    ...auditEventRoutes(services),
+  ];
+}
+
+const isEmptyObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+
+function decodeParameter(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw notFound('no such object');
+  }
+}
+
+/** Query parameters: only the route's names, each matching its pattern, given once. */
+function readQuery(ctx: ParameterizedContext, route: CompiledRoute): Record<string, string | undefined> {
+  const query: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(ctx.query)) {
+    const parameter = route.query?.[name];
+    if (!parameter) throw invalidRequest(`${name} is not a recognised query parameter`);
+    if (typeof value !== 'string' || value.length > parameter.maxLength || !new RegExp(parameter.pattern).test(value)) {
+      throw invalidRequest(`${name} is invalid`);
+    }
+    query[name] = value;
+  }
+  return query;
+}
+
+/**
+ * The admin REST API under /admin/v1: JSON in and out, bearer tokens from
+ * Tollgate itself. Mounted before the provider; everything else passes by.
+ */
+export function createAdminApi(options: AdminApiOptions): AdminApi {
+  const routes = adminRoutes(options);
+  const idempotency = new IdempotencyStore(options.knex, options.sealer);
+  const document = JSON.stringify(openApiDocument(routes, options.issuer));
+  const docs = docsPage(routes);
+  const sweeper = setInterval(() => void idempotency.sweep().catch((error: unknown) => options.onSweepError?.(error)), IDEMPOTENCY_SWEEP_MS);
+  sweeper.unref();
+
+  async function dispatch(ctx: ParameterizedContext, path: string): Promise<void> {
+    const matches = routes.filter((route) => route.matcher.test(path));
+    if (!matches.length) throw notFound('no such admin endpoint');
+    const route = matches.find((candidate) => candidate.method === ctx.method);
+    if (!route) {
+      ctx.set('Allow', matches.map((candidate) => candidate.method).join(', '));
+      throw new TollgateError(405, 'invalid_request', `${ctx.method} is not allowed here`);
+    }
+    ctx.set('Cache-Control', 'no-store');
+    const caller = await authenticate(ctx, options.verifyAccessToken);
+    if (route.access === 'admin') requireGlobal(ctx, caller);
+
+    const values = route.matcher.exec(path)!.slice(1).map(decodeParameter);
+    const params = Object.fromEntries(route.parameterNames.map((name, index) => [name, values[index]!]));
+    const query = readQuery(ctx, route);
+    const raw = route.method === 'GET' ? {} : await readJsonBody(ctx);
+    if (!route.validateBody && !isEmptyObject(raw)) throw invalidRequest('this operation takes no request body');
+    const body = route.validateBody ? route.validateBody(raw) : {};
+
+    const run = async () => ({ status: route.status, body: await route.handle({ ctx, caller, params, query, body }) });
+    const key = route.idempotent ? ctx.get('idempotency-key') : '';
+    const answer = key
+      ? await idempotency.run({ caller: caller.clientId, route: `${route.method} ${route.path}`, key }, raw, run)
+      : { ...(await run()), replayed: false };
+    if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
+    ctx.status = answer.status;
+    ctx.body = answer.body;
+  }
+
+  const middleware: Middleware = (ctx, next) => {
+    if (ctx.path !== ADMIN_PREFIX && !ctx.path.startsWith(`${ADMIN_PREFIX}/`)) return next();
+    const path = ctx.path.slice(ADMIN_PREFIX.length) || '/';
+    if (ctx.method === 'GET' && path === '/openapi.json') {
+      ctx.type = 'application/json';
+      ctx.body = document;
+      return Promise.resolve();
+    }
+    if (ctx.method === 'GET' && (path === '/' || path === '/docs')) {
+      ctx.set('Content-Security-Policy', "default-src 'none'");
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = docs;
+      return Promise.resolve();
+    }
+    return dispatch(ctx, path);
+  };
+
+  return { middleware, routes, stop: () => clearInterval(sweeper) };
+}

@@ -1,0 +1,156 @@
+import { ADMIN_AUDIENCE, ADMIN_SCOPE, TENANT_ADMIN_SCOPE } from './audience.js';
+import type { CompiledRoute } from './route.js';
+
+type Schema = Record<string, unknown>;
+
+/**
+ * The request schemas are AJV (draft-07 with `nullable`); OpenAPI 3.1 uses
+ * JSON Schema 2020-12, where a nullable field is `type: [T, 'null']`.
+ */
+export function toJsonSchema2020(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(toJsonSchema2020);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const { nullable, ...rest } = schema as Schema;
+  const converted: Schema = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, toJsonSchema2020(value)]));
+  if (nullable === true && typeof converted['type'] === 'string') {
+    converted['type'] = [converted['type'], 'null'];
+    if (Array.isArray(converted['enum'])) converted['enum'] = [...(converted['enum'] as unknown[]), null];
+  }
+  return converted;
+}
+
+const string = { type: 'string' } as const;
+const strings = { type: 'array', items: string } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const integer = { type: 'integer' } as const;
+const time = { type: 'integer', description: 'epoch milliseconds' } as const;
+const nullableTime = { type: ['integer', 'null'], description: 'epoch milliseconds' } as const;
+const object = (properties: Schema, required = Object.keys(properties)): Schema => ({ type: 'object', properties, required });
+
+/** What the API answers: the views the CLI prints with `--json` (never a hash; a secret only where `returnsSecret`). */
+const RESPONSE_SCHEMAS: Record<string, Schema> = {
+  Error: object({ error: string, error_description: string }),
+  Tenant: object({ id: string, slug: string, name: string, tokenQuota: nullableString, createdAt: time, updatedAt: time }),
+  ResourceServer: object({
+    id: string, audience: string, name: nullableString, scopes: strings, accessTokenTtl: { type: ['integer', 'null'] },
+    tokenFormat: { type: 'string', enum: ['jwt', 'opaque'] }, createdAt: time, updatedAt: time,
+  }),
+  Client: object({
+    clientId: string, tenantId: string, tenantSlug: string, name: string, secretExpiresAt: nullableTime, roles: strings, scopes: strings,
+    resources: strings, ipAllowlist: { type: ['array', 'null'], items: string }, corsOrigins: strings, enabled: { type: 'boolean' },
+    tokenVersion: integer, tokenQuota: nullableString, tenantTokenQuota: nullableString, createdAt: time, updatedAt: time,
+  }, ['clientId', 'tenantId', 'name', 'enabled']),
+  ClientWithSecret: {
+    allOf: [{ $ref: '#/components/schemas/Client' }, object({ client_id: string, client_secret: { type: 'string', description: 'shown only in this response' } })],
+  },
+  ApiKey: object({
+    id: string, tenantId: string, tenantSlug: string, env: { type: 'string', enum: ['live', 'test'] }, name: string, scopes: strings,
+    createdBy: nullableString, createdAt: time, expiresAt: nullableTime, revokedAt: nullableTime, lastUsedAt: nullableTime,
+    rotatedAt: nullableTime, replacedBy: nullableString, status: { type: 'string', enum: ['active', 'revoked', 'expired'] },
+  }, ['id', 'tenantId', 'name', 'status']),
+  IssuedApiKey: {
+    allOf: [{ $ref: '#/components/schemas/ApiKey' }, object({ key: { type: 'string', description: 'tg_<env>_<id>_<secret>: shown only in this response' } })],
+  },
+  RotatedApiKey: {
+    allOf: [{ $ref: '#/components/schemas/IssuedApiKey' }, object({ previous: { $ref: '#/components/schemas/ApiKey' } })],
+  },
+  SigningKey: object({
+    kid: string, alg: string, state: { type: 'string', enum: ['next', 'active', 'retiring', 'retired', 'revoked'] }, createdAt: time,
+    activatedAt: nullableTime, retiringAt: nullableTime, retireAfter: nullableTime, retiredAt: nullableTime, revokedAt: nullableTime,
+  }, ['kid', 'alg', 'state']),
+  KeyRotation: object({ activated: string, retiring: string, next: string, announced: { type: 'boolean' } }),
+  KeyRevocation: object({ revoked: string, previousState: string, activated: string, next: string, announced: { type: 'boolean' } }, ['revoked', 'previousState', 'announced']),
+  AuditEvent: object({
+    id: integer, at: time, type: string, actor: { type: 'string', description: 'cli, server, or the admin client id' },
+    tenantId: nullableString, subject: nullableString, detail: { type: ['object', 'null'] },
+  }),
+};
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+
+function responseSchema(route: CompiledRoute): Schema {
+  const item = { $ref: `#/components/schemas/${route.response.ref}` };
+  if (!route.response.list) return item;
+  const data = { type: 'array', items: item };
+  return route.response.list === 'page'
+    ? object({ data, next_cursor: { type: ['string', 'null'], description: 'null on the last page' } })
+    : object({ data });
+}
+
+function operation(route: CompiledRoute): Schema {
+  const parameters = [
+    ...route.parameterNames.map((name) => ({ name, in: 'path', required: true, schema: string })),
+    ...Object.entries(route.query ?? {}).map(([name, parameter]) => ({
+      name, in: 'query', required: false, description: parameter.description, schema: { type: 'string', pattern: parameter.pattern, maxLength: parameter.maxLength },
+    })),
+    ...(route.idempotent
+      ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'Retrying with the same key and body returns the first response (24 h)', schema: { type: 'string', maxLength: 255 } }]
+      : []),
+  ];
+  const scopes = route.access === 'admin' ? [ADMIN_SCOPE] : [ADMIN_SCOPE, TENANT_ADMIN_SCOPE];
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: [route.tag],
+    security: scopes.map((scope) => ({ bearer: [scope] })),
+    ...(parameters.length ? { parameters } : {}),
+    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema2020(route.body) } } } } : {}),
+    responses: {
+      [String(route.status)]: {
+        description: route.returnsSecret ? 'Success; the response holds a secret that is never shown again' : 'Success',
+        content: { 'application/json': { schema: responseSchema(route) } },
+      },
+      400: errorResponse('invalid_request: the body or a parameter is invalid (the description names the field)'),
+      401: errorResponse('invalid_token: no token, or an invalid, expired or revoked one (see WWW-Authenticate)'),
+      403: errorResponse('insufficient_scope'),
+      404: errorResponse('not_found: no such object in the tenants the token may see'),
+      ...(route.idempotent || route.method !== 'GET' ? { 409: errorResponse('conflict') } : {}),
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document of every admin route, built from the route table and its request schemas. */
+export function openApiDocument(routes: readonly CompiledRoute[], issuer: string): Schema {
+  const paths: Record<string, Record<string, Schema>> = {};
+  for (const route of routes) (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tollgate admin API',
+      version: '1',
+      description:
+        `Bearer access tokens from ${issuer}/token (client_credentials, resource=${ADMIN_AUDIENCE}). ` +
+        `${ADMIN_SCOPE}: everything; ${TENANT_ADMIN_SCOPE}: the token's own tenant only.`,
+    },
+    servers: [{ url: `${issuer}/admin/v1` }],
+    paths,
+    components: {
+      schemas: RESPONSE_SCHEMAS,
+      securitySchemes: {
+        bearer: {
+          type: 'oauth2',
+          description: 'JWT access token for the admin API audience',
+          flows: { clientCredentials: { tokenUrl: `${issuer}/token`, scopes: { [ADMIN_SCOPE]: 'every tenant and global objects', [TENANT_ADMIN_SCOPE]: "the token's own tenant only" } } },
+        },
+      },
+    },
+  };
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A static page listing the operations: no script or style, so it is served with `default-src 'none'`. */
+export function docsPage(routes: readonly CompiledRoute[]): string {
+  const rows = routes
+    .map((route) => `<tr><td><code>${route.method}</code></td><td><code>/admin/v1${escapeHtml(route.path)}</code></td><td>${escapeHtml(route.summary)}</td><td>${route.access === 'admin' ? ADMIN_SCOPE : `${ADMIN_SCOPE} or ${TENANT_ADMIN_SCOPE}`}</td></tr>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Tollgate admin API</title>
+</head>
+<body><h1>Tollgate admin API</h1>
+<p>Machine-readable description: <a href="openapi.json">openapi.json</a> (OpenAPI 3.1). Authenticate with <code>Authorization: Bearer &lt;access token&gt;</code> for the audience <code>${ADMIN_AUDIENCE}</code>.</p>
+<table border="1" cellpadding="4"><thead><tr><th>Method</th><th>Path</th><th>What it does</th><th>Scope</th></tr></thead><tbody>
+${rows}
+</tbody></table></body></html>
+`;
+}

@@ -1,0 +1,80 @@
+import type { JSONSchemaType } from 'ajv';
+import { API_KEY_ENVIRONMENTS, type ApiKeyEnvironment } from '../api-keys/index.js';
+import { createClientSchema, updateClientSchema, type CreateClientInput, type UpdateClientInput } from '../registry/clients.js';
+import { SCOPE_TOKEN } from '../registry/input.js';
+import { createResourceSchema, type CreateResourceInput } from '../registry/resources.js';
+import { createTenantSchema, updateTenantSchema, type CreateTenantInput, type UpdateTenantInput } from '../registry/tenants.js';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../keys/key-store.js';
+
+/**
+ * Request bodies of the admin API: write allow-lists (`additionalProperties:
+ * false`), so an unknown or server-owned field (`client_id`, `secret_hash`,
+ * `token_version`, `created_at`, …) is a 400 naming it, never silently
+ * stored. Where the registry's own input schema fits, it is used as is, so
+ * the API accepts what the CLI accepts; the OpenAPI document is generated
+ * from these same objects.
+ */
+
+const SCOPES = { type: 'array', items: { type: 'string', pattern: SCOPE_TOKEN }, uniqueItems: true, maxItems: 200 } as const;
+const TENANT_REFERENCE = { type: 'string', minLength: 1, maxLength: 64, nullable: true } as const;
+
+/** Tenants, resource servers and client quotas: exactly what the registry accepts. */
+export const createTenantBody: JSONSchemaType<CreateTenantInput> = createTenantSchema;
+export const updateTenantBody: JSONSchemaType<UpdateTenantInput> = updateTenantSchema;
+export const createResourceBody: JSONSchemaType<CreateResourceInput> = createResourceSchema;
+export const updateClientBody: JSONSchemaType<UpdateClientInput> = updateClientSchema;
+
+/** A client as the registry takes it, except that the tenant may be left out (a tenant admin's own). */
+export type CreateClientBody = Omit<CreateClientInput, 'tenant'> & { tenant?: string };
+
+export const createClientBody = {
+  ...createClientSchema,
+  properties: { ...createClientSchema.properties, tenant: TENANT_REFERENCE },
+  required: createClientSchema.required.filter((field) => field !== 'tenant'),
+} as unknown as JSONSchemaType<CreateClientBody>;
+
+export interface CreateApiKeyBody {
+  /** Slug or id; a tenant admin's keys always go to the admin's own tenant. */
+  tenant?: string;
+  name: string;
+  scopes: string[];
+  /** `90d`, `12h`, `30m`, `45s`, `3600` (seconds) or `never`; 90 days when absent. */
+  expires_in?: string;
+  env?: ApiKeyEnvironment;
+}
+
+export const createApiKeyBody: JSONSchemaType<CreateApiKeyBody> = {
+  type: 'object',
+  properties: {
+    tenant: TENANT_REFERENCE,
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    scopes: SCOPES,
+    expires_in: { type: 'string', minLength: 1, maxLength: 16, nullable: true },
+    env: { type: 'string', enum: [...API_KEY_ENVIRONMENTS], nullable: true },
+  },
+  required: ['name', 'scopes'],
+  additionalProperties: false,
+};
+
+export interface RotateApiKeyBody {
+  /** How long the old key keeps working: `7d`, `12h`, `0`… */
+  overlap: string;
+}
+
+export const rotateApiKeyBody: JSONSchemaType<RotateApiKeyBody> = {
+  type: 'object',
+  properties: { overlap: { type: 'string', minLength: 1, maxLength: 16 } },
+  required: ['overlap'],
+  additionalProperties: false,
+};
+
+export interface RotateSigningKeysBody {
+  alg?: SigningAlgorithm;
+}
+
+export const rotateSigningKeysBody: JSONSchemaType<RotateSigningKeysBody> = {
+  type: 'object',
+  properties: { alg: { type: 'string', enum: [...SIGNING_ALGORITHMS], nullable: true } },
+  required: [],
+  additionalProperties: false,
+};
