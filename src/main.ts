@@ -23,6 +23,8 @@ import { ProviderHost } from './provider/provider-host.js';
 import { createRedisReadinessCheck } from './redis-readiness.js';
 import { VerifiedCredentialCache } from './registry/credential-cache.js';
 import { createRegistry, type Registry } from './registry/index.js';
+import { createInteractions } from './interactions/index.js';
+import { UserRepository } from './users/index.js';
 
 /** How often every instance checks the key table for a rotation (the bound: 10 s). */
 const KEY_POLL_MS = 5_000;
@@ -62,6 +64,7 @@ export async function startTollgate(
     const keyStore = await prepareStorage(database, config, logger, options.clock);
 
     const registry = createRegistry(database.knex);
+    const users = new UserRepository(database.knex, registry.tenants);
     const audit = new AuditLog(database.knex, {
       onError: (error) => logger.error('audit event not recorded', { error: (error as Error)?.message }),
     });
@@ -104,6 +107,7 @@ export async function startTollgate(
         registry,
         credentials,
         tokenQuotas: rateLimits.tokenQuotas,
+        users,
         createModelAdapter: createKnexAdapter(database.knex),
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
         onEndpointOutcome: fanOut(
@@ -148,6 +152,13 @@ export async function startTollgate(
       logger,
       rateLimits: rateLimits.middleware,
       provider: providerHost.middleware(),
+      interactions: createInteractions({
+        provider: () => providerHost.provider,
+        users,
+        loginFailures: rateLimits.loginFailures,
+        secret: config.secrets[0]!,
+        trustProxy: config.rateLimits.trustProxy,
+      }),
       checkDatabase: async () => {
         await database.knex.raw('select 1');
       },
