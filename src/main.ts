@@ -25,6 +25,7 @@ import { VerifiedCredentialCache } from './registry/credential-cache.js';
 import { createRegistry, type Registry } from './registry/index.js';
 import { createInteractions } from './interactions/index.js';
 import { UserRepository } from './users/index.js';
+import { cookieKeys } from './provider/cookie-keys.js';
 
 /** How often every instance checks the key table for a rotation (the bound: 10 s). */
 const KEY_POLL_MS = 5_000;
@@ -165,6 +166,8 @@ export async function startTollgate(
       ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}),
       ...(metrics ? { requestMetrics: metrics.requestMetrics, metricsEndpoint: metrics.endpoint } : {}),
     });
+    // The provider's cookies are set through this app's context (see cookie-keys.ts).
+    app.keys = cookieKeys(config);
     const server = app.listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);

@@ -75,6 +75,8 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
 
   return {
     ...base,
+    // Public app clients (native, SPA) authenticate with `none`: PKCE is their proof.
+    clientAuthMethods: [...new Set([...(base.clientAuthMethods ?? []), 'none' as const])],
     findAccount,
     claims: { openid: ['sub', 'tenant_id', 'tenant'], email: ['email', 'email_verified'] },
     // OAuth 2.1: PKCE for every client; oidc-provider 9 accepts only S256.

@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import Provider, {
   type Adapter,
   type AsymmetricSigningAlgorithm,
@@ -19,6 +18,7 @@ import { ipAllowed } from './ip-allowlist.js';
 import { clientIp } from '../rate-limit/client-ip.js';
 import type { UserRepository } from '../users/index.js';
 import { revokeGrantOnLostConsume, withAuthorizationCode } from './authorization-code.js';
+import { cookieKeys } from './cookie-keys.js';
 
 /** Only asymmetric signatures: a client secret can never become a signing key. */
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -116,7 +116,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       DeviceCode: 600,
       BackchannelAuthenticationRequest: 600,
     },
-    cookies: { keys: [Buffer.from(hkdfSync('sha256', config.secrets[0]!, '', 'tollgate/cookies/v1', 32)).toString('base64url')] },
+    cookies: { keys: cookieKeys(config) },
     // Errors are JSON for every caller; there is no HTML page to render yet.
     renderError: async (ctx, out) => {
       ctx.type = 'json';
