@@ -114,12 +114,16 @@ export async function startAuthorization(config: oidc.Configuration, redirectUri
  * the same pages for real); returns the URL the provider sent back to the
  * client, carrying the code.
  */
-export async function signInAndConsent(server: TestServer, start: AuthorizationStart, credentials = { email: EMAIL, password: PASSWORD }): Promise<URL> {
-  const browser = new Browser();
+export async function signInAndConsent(
+  server: TestServer,
+  start: AuthorizationStart,
+  credentials = { email: EMAIL, password: PASSWORD },
+  browser = new Browser(),
+): Promise<URL> {
   const login = await browser.follow(start.url.href, server.issuer);
   const loginPage = await login.response.text();
   const afterLogin = await browser.postForm(new URL('login', `${login.url}/`).href, server.issuer, { csrf: csrfOf(loginPage), ...credentials });
-  if (!afterLogin.url.includes('/interaction/')) throw new Error(`expected the consent page, got ${afterLogin.response.status} at ${afterLogin.url}`);
+  if (afterLogin.response.status !== 200 || !afterLogin.url.includes('/interaction/')) throw new Error(`expected the consent page, got ${afterLogin.response.status} at ${afterLogin.url}`);
   const consentPage = await afterLogin.response.text();
   const done = await browser.postForm(`${afterLogin.url}/confirm`, server.issuer, { csrf: csrfOf(consentPage) });
   return new URL(done.url);
