@@ -70,6 +70,19 @@ for (const { kind, skip } of databaseVariants) {
       await assert.rejects(oidc.refreshTokenGrant(config, winner.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
     });
 
+    test('the loser of a consume race (both read the token unconsumed) revokes the grant', async () => {
+      // Over HTTP the second request usually reads the token already consumed;
+      // this is the interleaving where both passed the provider's check.
+      const { tokens } = await signIn();
+      const { RefreshToken } = server.providerHost.provider;
+      const [first, second] = await Promise.all([RefreshToken.find(tokens.refresh_token!), RefreshToken.find(tokens.refresh_token!)]);
+      assert.ok(first && second && !first.consumed && !second.consumed);
+      await first.consume();
+      await assert.rejects(second.consume(), (error: { error?: string }) => error.error === 'invalid_grant');
+      assert.equal(await server.providerHost.provider.Grant.find(first.grantId!), undefined, 'grant revoked');
+      assert.equal((await introspect(server, apps.machine, tokens.access_token))['active'], false);
+    });
+
     test('a replayed code is refused and revokes the tokens it issued', async () => {
       const { start, callback, tokens } = await signIn();
       const code = callback.searchParams.get('code')!;
