@@ -73,6 +73,10 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
     };
   };
 
+  type AllowedPolicy = (ctx: KoaContextWithOIDC, client: { clientId: string }, token: { kind: string; clientId?: string }) => Promise<boolean>;
+  const baseAllowed = (base.features?.introspection as { allowedPolicy?: AllowedPolicy } | undefined)?.allowedPolicy;
+  const allowedPolicy: AllowedPolicy = async (ctx, client, token) =>
+    token.kind === 'RefreshToken' ? token.clientId === client.clientId : (baseAllowed?.(ctx, client, token) ?? true);
   return {
     ...base,
     // Public app clients (native, SPA) authenticate with `none`: PKCE is their proof.
@@ -94,6 +98,14 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
     }) as Configuration['extraTokenClaims'],
     features: {
       ...base.features,
+      introspection: {
+        enabled: true,
+        // A refresh token carries no client token version (only access
+        // tokens get extra claims) and concerns only its own client: that
+        // client may introspect it, no other. The provider has already
+        // checked that its grant still exists.
+        allowedPolicy,
+      } as never,
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
