@@ -178,6 +178,33 @@ for (const { kind, skip } of databaseVariants) {
       assert.equal(answers[0]!.verifications, 1);
     });
 
+    test('RFC 7009: the app revokes its refresh token, and the grant goes with it', async () => {
+      const { tokens } = await signIn();
+      await oidc.tokenRevocation(config, tokens.refresh_token!);
+      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
+      assert.equal((await introspect(server, apps.machine, tokens.access_token))['active'], false);
+    });
+
+    test("a user cannot sign in to another tenant's app, not even with a live session", async () => {
+      const tenant = await server.registry.tenants.create({ slug: 'globex', name: 'Globex' });
+      const other = await server.registry.appClients.create({
+        name: 'globex-app',
+        tenant: tenant.slug,
+        resources: ['https://api.acme.test'],
+        scopes: [],
+        redirect_uris: [apps.redirectUri],
+        public: true,
+      });
+      const otherConfig = await publicClientConfig(server, other.client.clientId);
+      await assert.rejects(signInAndConsent(server, await startAuthorization(otherConfig, apps.redirectUri)), /got 401/);
+
+      // Signed in to acme's app, the same browser is asked to sign in again for globex's.
+      const browser = new Browser();
+      await signIn(browser);
+      const next = await browser.follow((await startAuthorization(otherConfig, apps.redirectUri)).url.href, server.issuer);
+      assert.match(await next.response.text(), /<h1>Sign in<\/h1>/);
+    });
+
     test('a disabled user cannot sign in, and their refresh tokens stop working', async () => {
       const user = await apps.users.create({ tenant: 'acme', email: 'grace@acme.test', password: PASSWORD });
       const start = await startAuthorization(config, apps.redirectUri);
