@@ -128,7 +128,6 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
       RefreshToken: ((_ctx: KoaContextWithOIDC, token: TokenLike) => refreshTokenTtl(refreshTokens, token)) as never,
       // A grant lives as long as its longest possible refresh token.
       Grant: refreshTokens.absoluteTtlSeconds,
-      Session: refreshTokens.absoluteTtlSeconds,
       Interaction: 600,
     },
   };

@@ -59,7 +59,10 @@ for (const { kind, skip } of databaseVariants) {
         await page.waitForURL(/\/interaction\//);
         assert.equal(await page.locator('h1').textContent(), 'Allow access');
         await page.getByRole('button', { name: 'Allow' }).click();
-        await page.waitForURL((url) => url.pathname === REDIRECT_PATH);
+        // A form-action that does not allow the redirect origin leaves the browser on the consent page.
+        await page.waitForURL((url) => url.pathname === REDIRECT_PATH, { timeout: 10_000 }).catch((error: unknown) => {
+          throw new Error(`the browser never reached the app; CSP violations: ${violations.join(' | ') || 'none'}`, { cause: error });
+        });
         callbackUrl = new URL(page.url());
       } finally {
         await chromium.close();
