@@ -2,7 +2,7 @@
 // Runs every compiled test file (dist/**/*.test.js) with node:test, after saying
 // which optional suites this machine will skip and why.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 function findTests(dir) {
@@ -27,6 +27,11 @@ if (!process.env.TEST_DATABASE_URL) {
 }
 if (!process.env.TEST_REDIS_URL) {
   console.log('# Redis suites will be SKIPPED: TEST_REDIS_URL is not set (the in-memory limiter still runs)');
+}
+if (!existsSync('/usr/bin/chromium')) {
+  console.log(process.env.TEST_REQUIRE_CHROMIUM === '1'
+    ? '# Browser suites will FAIL: /usr/bin/chromium is missing and TEST_REQUIRE_CHROMIUM=1'
+    : '# Browser suites will be SKIPPED: /usr/bin/chromium is missing (TEST_REQUIRE_CHROMIUM=1 makes that a failure)');
 }
 console.log(`# ${selected.length} test files`);
 

@@ -16,6 +16,8 @@ export interface AppDependencies {
   readonly logger: Logger;
   /** The oidc-provider mount (ProviderHost.middleware()). */
   readonly provider: Middleware;
+  /** Login, consent and their stylesheet (interactions/index.ts); omitted: no sign-in pages. */
+  readonly interactions?: Middleware;
   /** Per-address and failed-authentication limits (rate-limit/index.ts); omitted: none. */
   readonly rateLimits?: Middleware;
   /** Resolves when the database answers; rejects otherwise. */
@@ -147,6 +149,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(authorizationServerMetadata);
   if (deps.rateLimits) app.use(deps.rateLimits);
   if (deps.admin) app.use(deps.admin);
+  if (deps.interactions) app.use(deps.interactions);
   app.use(deps.provider);
   app.use(notFound);
   return app;

@@ -15,6 +15,7 @@ import { auditCommands } from './cli/audit.js';
 import { clientCommands } from './cli/clients.js';
 import { keyCommands } from './cli/keys.js';
 import { tenantCommands } from './cli/tenants.js';
+import { userCommands } from './cli/users.js';
 import { print, type Output } from './cli/output.js';
 
 const USAGE = `usage: tollgate <command> [options]   (every command accepts --json)
@@ -30,9 +31,15 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
                  [--roles "<r1> <r2>"] [--ip-allowlist "<cidr> …"] [--cors-origins "<origin> …"] [--secret-expires-in <seconds>]
                  [--token-quota 1000/h]
   clients create --admin [--tenant <slug>] [--name <n>]   an admin API client: global (tollgate:admin), or that tenant's admin
+  clients create --grant authorization_code --name <n> --tenant <slug> --resource <uri> --scopes "<s1>"
+                 --redirect-uri <uri> [--redirect-uri <uri>…] [--post-logout-redirect-uri <uri>…] [--public]
+                                          a web app (secret), or with --public a native app/SPA (PKCE, no secret)
   clients list [--tenant <slug>]
   clients update <client_id> --token-quota <count>/<unit>|none   tokens per window (s, min, h, day)
   clients show|disable|enable|rotate-secret|revoke-tokens <client_id>
+  users create --tenant <slug> --email <e> [--roles "<r1> <r2>"] [--password-stdin]   without --password-stdin a password is generated and shown once
+  users list [--tenant <slug>]
+  users disable|enable <id|email> [--tenant <slug>]
   keys list
   keys rotate [--alg ES256|EdDSA|RS256|PS256]   next → active, active → retiring, new next
   keys revoke <kid>                       emergency: the key leaves /jwks and signing at once
@@ -69,6 +76,12 @@ const OPTIONS = {
   follow: { type: 'boolean', short: 'f' },
   workers: { type: 'string' },
   admin: { type: 'boolean' },
+  grant: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  public: { type: 'boolean' },
+  email: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -105,6 +118,7 @@ const commands: Record<string, Handler> = {
   ...auditCommands,
   ...keyCommands,
   ...apiKeyCommands,
+  ...userCommands,
 };
 
 async function serve(config: Config): Promise<void> {

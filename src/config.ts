@@ -20,6 +20,8 @@ export interface Config {
   /** True when the secret was generated into the data directory (development only). */
   readonly secretGenerated: boolean;
   readonly accessTokenTtlSeconds: number;
+  /** Refresh tokens of the authorization-code flow: absolute lifetime from sign-in, and idle timeout (seconds). */
+  readonly refreshTokens: { readonly absoluteTtlSeconds: number; readonly idleTtlSeconds: number };
   readonly credentialCacheTtlSeconds: number;
   /** Cache-Control max-age of /jwks; also how long a next key is published before it may sign. */
   readonly jwksMaxAgeSeconds: number;
@@ -63,6 +65,8 @@ interface EnvSettings {
   TOLLGATE_SECRET_PREVIOUS?: string;
   TOLLGATE_ACCESS_TOKEN_TTL: number;
   TOLLGATE_CREDENTIAL_CACHE_TTL: number;
+  TOLLGATE_REFRESH_TOKEN_TTL: number;
+  TOLLGATE_REFRESH_TOKEN_IDLE_TTL: number;
   TOLLGATE_JWKS_MAX_AGE: number;
   TOLLGATE_KEY_ROTATION_DAYS?: number;
   REDIS_URL?: string;
@@ -93,6 +97,9 @@ const schema: JSONSchemaType<EnvSettings> = {
     TOLLGATE_SECRET_PREVIOUS: { type: 'string', nullable: true },
     TOLLGATE_ACCESS_TOKEN_TTL: { type: 'integer', minimum: 30, maximum: 86400, default: 900 },
     TOLLGATE_CREDENTIAL_CACHE_TTL: { type: 'integer', minimum: 0, maximum: 3600, default: 300 },
+    // 30 days from sign-in, 7 days unused (seconds); at most a year.
+    TOLLGATE_REFRESH_TOKEN_TTL: { type: 'integer', minimum: 60, maximum: 31_557_600, default: 2_592_000 },
+    TOLLGATE_REFRESH_TOKEN_IDLE_TTL: { type: 'integer', minimum: 60, maximum: 31_557_600, default: 604_800 },
     TOLLGATE_JWKS_MAX_AGE: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
     TOLLGATE_KEY_ROTATION_DAYS: { type: 'number', nullable: true, exclusiveMinimum: 0, maximum: 3650 },
     REDIS_URL: { type: 'string', nullable: true, pattern: '^rediss?://' },
@@ -175,6 +182,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     if (old.length < 32) throw new ConfigError('TOLLGATE_SECRET_PREVIOUS entries must be at least 32 characters');
   }
 
+  if (settings.TOLLGATE_REFRESH_TOKEN_IDLE_TTL > settings.TOLLGATE_REFRESH_TOKEN_TTL) {
+    throw new ConfigError('TOLLGATE_REFRESH_TOKEN_IDLE_TTL must not exceed TOLLGATE_REFRESH_TOKEN_TTL (the idle timeout cannot outlast the absolute lifetime)');
+  }
+
   if (settings.REDIS_URL && settings.REDIS_CLUSTER_NODES) {
     throw new ConfigError('set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
   }
@@ -197,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     secretGenerated,
     accessTokenTtlSeconds: settings.TOLLGATE_ACCESS_TOKEN_TTL,
     credentialCacheTtlSeconds: settings.TOLLGATE_CREDENTIAL_CACHE_TTL,
+    refreshTokens: Object.freeze({ absoluteTtlSeconds: settings.TOLLGATE_REFRESH_TOKEN_TTL, idleTtlSeconds: settings.TOLLGATE_REFRESH_TOKEN_IDLE_TTL }),
     jwksMaxAgeSeconds: settings.TOLLGATE_JWKS_MAX_AGE,
     keyRotationDays: settings.TOLLGATE_KEY_ROTATION_DAYS,
     redisUrl: settings.REDIS_CLUSTER_NODES ? clusterTarget(settings.REDIS_CLUSTER_NODES) : settings.REDIS_URL,

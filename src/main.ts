@@ -26,6 +26,9 @@ import { ProviderHost } from './provider/provider-host.js';
 import { createRedisReadinessCheck } from './redis-readiness.js';
 import { VerifiedCredentialCache } from './registry/credential-cache.js';
 import { createRegistry, type Registry } from './registry/index.js';
+import { createInteractions } from './interactions/index.js';
+import { UserRepository } from './users/index.js';
+import { cookieKeys } from './provider/cookie-keys.js';
 
 /** How often every instance checks the key table for a rotation (the bound: 10 s). */
 const KEY_POLL_MS = 5_000;
@@ -69,6 +72,7 @@ export async function startTollgate(
 
     const registry = createRegistry(database.knex);
     await ensureAdminResource(registry);
+    const users = new UserRepository(database.knex, registry.tenants);
     const audit = new AuditLog(database.knex, {
       onError: (error) => logger.error('audit event not recorded', { error: (error as Error)?.message }),
     });
@@ -111,6 +115,7 @@ export async function startTollgate(
         registry,
         credentials,
         tokenQuotas: rateLimits.tokenQuotas,
+        users,
         createModelAdapter: createKnexAdapter(database.knex),
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
         onEndpointOutcome: fanOut(
@@ -181,9 +186,18 @@ export async function startTollgate(
       rateLimits: rateLimits.middleware,
       provider: providerHost.middleware(),
       ...(adminListener ? {} : { admin: adminApi.middleware }),
+      interactions: createInteractions({
+        provider: () => providerHost.provider,
+        users,
+        loginFailures: rateLimits.loginFailures,
+        secret: config.secrets[0]!,
+        trustProxy: config.rateLimits.trustProxy,
+      }),
       ...checks,
       ...(metrics ? { requestMetrics: metrics.requestMetrics, metricsEndpoint: metrics.endpoint } : {}),
     });
+    // The provider's cookies are set through this app's context (see cookie-keys.ts).
+    app.keys = cookieKeys(config);
     const server = app.listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);

@@ -7,6 +7,7 @@ import { auditEvents } from './005-audit-events.js';
 import { tokenQuotas } from './006-token-quotas.js';
 import { clientCorsOrigins } from './007-client-cors-origins.js';
 import { adminIdempotency } from './008-admin-idempotency.js';
+import { usersAndAppClients } from './009-users-and-app-clients.js';
 
 /**
  * Migrations are plain modules listed here (not files found at run time), so
@@ -19,7 +20,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins, adminIdempotency];
+const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins, adminIdempotency, usersAndAppClients];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],

@@ -21,7 +21,10 @@ export type AuditEventType =
   | 'api_key.verification_failed'
   | 'token.issued'
   | 'token.refused'
-  | 'client.authentication_failed';
+  | 'client.authentication_failed'
+  | 'user.created'
+  | 'user.disabled'
+  | 'user.enabled';
 
 export type AuditDetail = Record<string, string | number | boolean | null>;
 

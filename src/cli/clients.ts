@@ -6,6 +6,7 @@ import { splitList } from '../registry/input.js';
 import { invalidRequest } from '../errors.js';
 import { adminClientInput } from './admin-client.js';
 import { integer, quota, required } from './args.js';
+import { createAppClient } from './app-clients.js';
 import type { Output } from './output.js';
 
 /** Every change an operator makes to a client lands in the audit log. */
@@ -45,6 +46,9 @@ const withSecret = ({ client, clientSecret }: { client: ClientView; clientSecret
 export const clientCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
   'clients create': async (context) => {
     const { values, registry } = context;
+    const grant = values.grant ?? 'client_credentials';
+    if (grant === 'authorization_code') return createAppClient(context);
+    if (grant !== 'client_credentials') throw invalidRequest('--grant must be client_credentials or authorization_code');
     const created = await registry.clients.create(values.admin ? await adminClientInput(context) : {
       name: required(values.name, '--name'),
       tenant: required(values.tenant, '--tenant'),

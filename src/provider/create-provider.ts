@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import Provider, {
   type Adapter,
   type AsymmetricSigningAlgorithm,
@@ -17,6 +16,9 @@ import { enforceTokenQuotas } from './token-quota-hook.js';
 import { isClientTokenCurrent } from './token-status.js';
 import { ipAllowed } from './ip-allowlist.js';
 import { clientIp } from '../rate-limit/client-ip.js';
+import type { UserRepository } from '../users/index.js';
+import { revokeGrantOnLostConsume, withAuthorizationCode } from './authorization-code.js';
+import { cookieKeys } from './cookie-keys.js';
 
 /** Only asymmetric signatures: a client secret can never become a signing key. */
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -31,6 +33,8 @@ export interface ProviderDependencies {
   readonly signingJwks: readonly JWK[];
   /** Per-client and per-tenant token quotas; omitted when rate limits are off. */
   readonly tokenQuotas?: TokenQuotas | undefined;
+  /** People who sign in through the authorization-code flow; omitted: machine clients only. */
+  readonly users?: UserRepository | undefined;
 }
 
 interface TokenWithResourceServer {
@@ -48,7 +52,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const active = deps.signingJwks[0];
   if (!active?.kid || !active.alg) throw new Error('the key store returned no active signing key');
   const signing = { kid: active.kid, alg: active.alg as AsymmetricSigningAlgorithm };
-  const clientAdapter = new RegistryClientAdapter(registry.clients);
+  const clientAdapter = new RegistryClientAdapter(registry.clients, registry.appClients);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: TokenWithResourceServer) =>
     token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds;
 
@@ -112,7 +116,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       DeviceCode: 600,
       BackchannelAuthenticationRequest: 600,
     },
-    cookies: { keys: [Buffer.from(hkdfSync('sha256', config.secrets[0]!, '', 'tollgate/cookies/v1', 32)).toString('base64url')] },
+    cookies: { keys: cookieKeys(config) },
     // Errors are JSON for every caller; there is no HTML page to render yet.
     renderError: async (ctx, out) => {
       ctx.type = 'json';
@@ -120,7 +124,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
   };
 
-  const provider = new Provider(config.issuer, configuration);
+  const provider = new Provider(config.issuer, deps.users ? withAuthorizationCode(configuration, { users: deps.users, refreshTokens: config.refreshTokens }) : configuration);
+  revokeGrantOnLostConsume(provider);
 
   // Advertised URLs derive from ISSUER only. oidc-provider builds them from the
   // request's Host header, so `Host: evil.example` would otherwise publish

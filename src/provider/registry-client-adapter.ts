@@ -1,5 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { AppClient, AppClientRepository } from '../registry/app-clients.js';
 import type { Client, ClientRepository } from '../registry/clients.js';
+import { appClientMetadata } from './app-client-metadata.js';
 
 /** Client metadata Tollgate adds to oidc-provider's (see `extraClientMetadata`). */
 export const TOLLGATE_CLIENT_METADATA = [
@@ -37,7 +39,7 @@ export interface TollgateClientMetadata {
  * client-authentication.ts), and no HS* algorithm is enabled that could use it
  * as a key.
  */
-export function toProviderMetadata(client: Client): AdapterPayload {
+export function toProviderMetadata(client: Client, app?: AppClient): AdapterPayload {
   const metadata: TollgateClientMetadata & Record<string, unknown> = {
     client_id: client.clientId,
     client_name: client.name,
@@ -57,7 +59,9 @@ export function toProviderMetadata(client: Client): AdapterPayload {
     cors_origins: client.corsOrigins,
     token_quota: client.tokenQuota,
     tenant_token_quota: client.tenantTokenQuota,
+    ...(app ? appClientMetadata(app) : {}),
   };
+  if (app?.public) delete metadata['client_secret'];
   return metadata as AdapterPayload;
 }
 
@@ -68,11 +72,15 @@ export function toProviderMetadata(client: Client): AdapterPayload {
  * concerned: it fails authentication exactly like an unknown one.
  */
 export class RegistryClientAdapter implements Adapter {
-  constructor(private readonly clients: ClientRepository) {}
+  constructor(
+    private readonly clients: ClientRepository,
+    private readonly appClients?: AppClientRepository,
+  ) {}
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const client = await this.clients.find(id);
-    return client?.enabled ? toProviderMetadata(client) : undefined;
+    if (!client?.enabled) return undefined;
+    return toProviderMetadata(client, await this.appClients?.find(id));
   }
 
   async upsert(): Promise<void> {

@@ -3,7 +3,7 @@ import type { ResourceRepository } from '../registry/resources.js';
 import type { TollgateClientMetadata } from './registry-client-adapter.js';
 
 /** Scopes oidc-provider itself owns; they never belong to a resource server. */
-export const PROVIDER_SCOPES = ['openid', 'offline_access'] as const;
+export const PROVIDER_SCOPES = ['openid', 'offline_access', 'email'] as const;
 
 export interface SigningChoice {
   readonly kid: string;
@@ -24,7 +24,9 @@ export async function defaultResource(
 ): Promise<string | readonly string[] | undefined> {
   if (oneOf) return oneOf;
   const { allowed_resources: resources = [] } = metadataOf(client);
-  if (resources.length === 1) return resources[0];
+  // A user's token without `resource` is for userinfo only (opaque): an app
+  // names the API it wants, as RFC 8707 intends.
+  if (resources.length === 1 && !client.grantTypeAllowed('authorization_code')) return resources[0];
   if (ctx.oidc.params?.['grant_type'] === 'client_credentials') {
     throw new errors.InvalidTarget(
       resources.length ? 'resource is required: this client may request tokens for several resource servers' : 'this client has no resource servers',

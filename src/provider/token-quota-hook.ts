@@ -15,49 +15,79 @@ export class TokenQuotaExceeded extends errors.OIDCProviderError {
   }
 }
 
+type ClientOf = (Partial<TollgateClientMetadata> & { clientId?: string }) | undefined;
+
+const hasQuota = (client: ClientOf): client is NonNullable<ClientOf> & { clientId: string } =>
+  Boolean(client?.clientId && (client.token_quota || client.tenant_token_quota));
+
 /**
- * Charges every client_credentials token to its client's and tenant's
- * quotas at the one point a token is issued: `ClientCredentials#save`, which
- * the grant handler calls after client authentication and after the scope
- * and resource checks. So failed authentications and refused requests cost
- * no quota, and a token that fails to save gives its charge back. The
- * quotas come from the client metadata (the registry's cached lookup), so
- * this adds no database query.
+ * Runs `step` charged to the client's and tenant's quotas: refused with 429
+ * before `step` when over quota, the charge given back when `step` fails.
+ * The quotas come from the client metadata (the registry's cached lookup),
+ * so this adds no database query.
+ */
+async function chargedAround<T>(quotas: TokenQuotas, client: ClientOf, step: () => Promise<T>): Promise<T> {
+  if (!client?.clientId) return step();
+  const decision = await quotas.charge({
+    clientId: client.clientId,
+    clientQuota: client.token_quota,
+    tenantId: client.tenant_id,
+    tenantQuota: client.tenant_token_quota,
+  });
+  // The request the provider is answering (its AsyncLocalStorage), for headers.
+  const ctx = Provider.ctx;
+  if (!decision.granted) {
+    if (ctx) {
+      markRateLimited(ctx, decision.standing.resetSeconds, decision.policy);
+      setLimitHeaders(ctx, decision.standing);
+    }
+    throw new TokenQuotaExceeded(decision.description);
+  }
+  let value: T;
+  try {
+    value = await step();
+  } catch (error) {
+    await decision.release();
+    throw error;
+  }
+  if (ctx && decision.standing) reportLimitStanding(ctx, decision.standing);
+  return value;
+}
+
+/**
+ * Charges every token to its client's and tenant's quotas, once per token
+ * request and only after client authentication and the grant's own checks,
+ * so failed authentications and refused requests cost no quota.
  *
- * Tollgate issues no other token kind to machine clients; a new grant type
- * must be charged the same way.
+ * - client_credentials: at `ClientCredentials#save`, the one point its token
+ *   is issued (after the scope and resource checks); a token that fails to
+ *   save gives its charge back.
+ * - authorization_code and refresh_token: at the `consume` of the code or
+ *   refresh token, which comes *before* anything is issued. Charging at the
+ *   access token's save instead would refuse a refresh after the old refresh
+ *   token was already rotated away: the app would never see the new one,
+ *   and its retry with the old one would read as reuse and revoke the
+ *   grant. Refused here, the refresh token stays valid for a later retry.
+ *
+ * A new grant type must be charged the same way.
  */
 export function enforceTokenQuotas(provider: Provider, quotas: TokenQuotas): void {
-  const prototype = provider.ClientCredentials.prototype;
-  const save = prototype.save;
-  prototype.save = async function saveWithinQuota(this: InstanceType<Provider['ClientCredentials']>) {
-    // Standard metadata is camelCased on the model (`clientId`); Tollgate's extras keep their names.
-    const client = this.client as unknown as (Partial<TollgateClientMetadata> & { clientId?: string }) | undefined;
+  const credentials = provider.ClientCredentials.prototype as { save(): Promise<string>; client?: unknown };
+  const save = credentials.save;
+  credentials.save = function saveWithinQuota(this: typeof credentials) {
+    const client = this.client as ClientOf;
     // Most clients have no quota: no charge, and no extra promise on the token path.
-    if (!client?.clientId || (!client.token_quota && !client.tenant_token_quota)) return save.call(this);
-    const decision = await quotas.charge({
-      clientId: client.clientId,
-      clientQuota: client.token_quota,
-      tenantId: client.tenant_id,
-      tenantQuota: client.tenant_token_quota,
-    });
-    // The request the provider is answering (its AsyncLocalStorage), for headers.
-    const ctx = Provider.ctx;
-    if (!decision.granted) {
-      if (ctx) {
-        markRateLimited(ctx, decision.standing.resetSeconds, decision.policy);
-        setLimitHeaders(ctx, decision.standing);
-      }
-      throw new TokenQuotaExceeded(decision.description);
-    }
-    let value: string;
-    try {
-      value = await save.call(this);
-    } catch (error) {
-      await decision.release();
-      throw error;
-    }
-    if (ctx && decision.standing) reportLimitStanding(ctx, decision.standing);
-    return value;
+    if (!hasQuota(client)) return save.call(this);
+    return chargedAround(quotas, client, () => save.call(this));
   };
+  for (const model of [provider.AuthorizationCode, provider.RefreshToken]) {
+    const prototype = model.prototype as { consume(): Promise<void> };
+    const consume = prototype.consume;
+    prototype.consume = function consumeWithinQuota(this: typeof prototype) {
+      // The client the provider authenticated for this token request.
+      const client = Provider.ctx?.oidc?.client as ClientOf;
+      if (!hasQuota(client)) return consume.call(this);
+      return chargedAround(quotas, client, () => consume.call(this));
+    };
+  }
 }

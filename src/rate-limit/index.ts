@@ -2,11 +2,11 @@ import compose from 'koa-compose';
 import type { Middleware } from 'koa';
 import type { RedisConnection as Redis } from '../redis-client.js';
 import { createAuthFailureGuard } from './auth-failure-guard.js';
-import { createFailureCounter } from './failure-counter.js';
+import { createFailureCounter, type FailureCounter } from './failure-counter.js';
 import { createIpRateLimit } from './ip-limit.js';
 import { createQuotaCounter } from './quota-counter.js';
 import { createRateLimitRedis, throttleErrors } from './redis.js';
-import type { RateLimitErrorHandler } from './respond.js';
+import { DEFAULT_PREFIX, type RateLimitErrorHandler } from './respond.js';
 import type { RateLimitSettings } from './settings.js';
 import { createTokenQuotas, type TokenQuotas } from './token-quotas.js';
 
@@ -27,6 +27,8 @@ export interface RateLimits {
   readonly middleware: Middleware;
   /** Token quotas for the provider to charge at issuance; undefined when disabled. */
   readonly tokenQuotas: TokenQuotas | undefined;
+  /** Failed sign-ins per account and per address (the login page); undefined when disabled. */
+  readonly loginFailures: FailureCounter | undefined;
   /** Closes the Redis connection this created, if any. */
   close(): Promise<void>;
 }
@@ -49,16 +51,26 @@ export interface RateLimitsOptions {
  */
 export function createRateLimits(options: RateLimitsOptions): RateLimits {
   const { settings, prefix } = options;
-  if (!settings.enabled) return { middleware: (_ctx, next) => next(), tokenQuotas: undefined, close: async () => undefined };
+  if (!settings.enabled) return { middleware: (_ctx, next) => next(), tokenQuotas: undefined, loginFailures: undefined, close: async () => undefined };
   const onError = throttleErrors(options.onError);
   const redis: Redis | undefined = options.redisUrl ? createRateLimitRedis(options.redisUrl, onError) : undefined;
   const ipLimit = createIpRateLimit({ limit: settings.perIp, trustProxy: settings.trustProxy, redis, prefix, onError, whenRedisDown: settings.whenRedisDown });
   const counter = createFailureCounter({ limit: settings.authFailures, ipLimit: settings.authFailuresPerIp, whenRedisDown: settings.whenRedisDown, redis, prefix, onError });
   const guard = createAuthFailureGuard({ counter, trustProxy: settings.trustProxy });
   const tokenQuotas = createTokenQuotas({ counter: createQuotaCounter({ redis, onError, whenRedisDown: settings.whenRedisDown }), prefix, onError });
+  // Same limits as failed client authentications, in keys of their own.
+  const loginFailures = createFailureCounter({
+    limit: settings.authFailures,
+    ipLimit: settings.authFailuresPerIp,
+    whenRedisDown: settings.whenRedisDown,
+    redis,
+    prefix: `${prefix ?? DEFAULT_PREFIX}:login`,
+    onError,
+  });
   return {
     middleware: compose([ipLimit, guard]) as Middleware,
     tokenQuotas,
+    loginFailures,
     async close() {
       redis?.disconnect();
     },

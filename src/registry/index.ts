@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { AppClientRepository } from './app-clients.js';
 import { ClientRepository } from './clients.js';
 import { ResourceRepository } from './resources.js';
 import { TenantRepository } from './tenants.js';
@@ -7,6 +8,8 @@ export interface Registry {
   readonly tenants: TenantRepository;
   readonly resources: ResourceRepository;
   readonly clients: ClientRepository;
+  /** The authorization-code side of clients that sign users in. */
+  readonly appClients: AppClientRepository;
 }
 
 /**
@@ -20,5 +23,6 @@ export function createRegistry(knex: Knex, options: { cacheTtlMs?: number } = {}
   const cache = { cacheTtlMs: options.cacheTtlMs ?? REGISTRY_CACHE_TTL_MS };
   const tenants = new TenantRepository(knex);
   const resources = new ResourceRepository(knex, cache);
-  return { tenants, resources, clients: new ClientRepository(knex, tenants, resources, cache) };
+  const clients = new ClientRepository(knex, tenants, resources, cache);
+  return { tenants, resources, clients, appClients: new AppClientRepository(knex, clients, cache) };
 }

@@ -1,0 +1,45 @@
+import { snapshot } from '../audit/changes.js';
+import type { CommandContext } from '../cli.js';
+import { invalidRequest } from '../errors.js';
+import { splitList } from '../registry/input.js';
+import { required } from './args.js';
+import type { Output } from './output.js';
+
+const APP_FIELDS = ['name', 'scopes', 'roles', 'resources', 'corsOrigins'] as const;
+
+/**
+ * `clients create --grant authorization_code --redirect-uri … [--public]`:
+ * a client that signs users in. A confidential one gets its secret shown
+ * once; a public one (native app, SPA) has none and must use PKCE.
+ */
+export async function createAppClient(context: CommandContext): Promise<Output> {
+  const { values, registry, audit } = context;
+  const redirectUris = (values['redirect-uri'] ?? []).flatMap(splitList);
+  if (!redirectUris.length) throw invalidRequest('--redirect-uri is required with --grant authorization_code');
+  const isPublic = values.public ?? false;
+  const { client, app, clientSecret } = await registry.appClients.create({
+    name: required(values.name, '--name'),
+    tenant: required(values.tenant, '--tenant'),
+    resources: (values.resource ?? []).flatMap(splitList),
+    scopes: splitList(values.scopes),
+    ...(values['cors-origins'] ? { cors_origins: splitList(values['cors-origins']) } : {}),
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: (values['post-logout-redirect-uri'] ?? []).flatMap(splitList),
+    public: isPublic,
+  });
+  await audit.record({
+    type: 'client.created',
+    actor: 'cli',
+    tenantId: client.tenantId,
+    subject: client.clientId,
+    detail: { ...snapshot(client, APP_FIELDS), grant: 'authorization_code', public: isPublic, redirect_uris: app.redirectUris.join(' ') },
+  });
+  return {
+    client_id: client.clientId,
+    ...(clientSecret ? { client_secret: clientSecret } : {}),
+    token_endpoint_auth_method: isPublic ? 'none' : 'client_secret_basic',
+    redirect_uris: app.redirectUris,
+    post_logout_redirect_uris: app.postLogoutRedirectUris,
+    ...client,
+  };
+}

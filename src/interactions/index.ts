@@ -1,0 +1,27 @@
+import type { Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import type { FailureCounter } from '../rate-limit/failure-counter.js';
+import type { TrustProxy } from '../rate-limit/client-ip.js';
+import { SignIn, type UserRepository } from '../users/index.js';
+import { CsrfTokens } from './csrf.js';
+import { interactionRoutes } from './routes.js';
+
+export { formActionSource, setPagePolicy, STYLESHEET_PATH } from './csp.js';
+export { CsrfTokens } from './csrf.js';
+
+/** The sign-in pages, wired: users, the login throttle, CSRF keyed from TOLLGATE_SECRET. */
+export function createInteractions(options: {
+  provider: () => Provider;
+  users: UserRepository;
+  loginFailures: FailureCounter | undefined;
+  secret: string;
+  trustProxy: TrustProxy;
+}): Middleware {
+  return interactionRoutes({
+    provider: options.provider,
+    users: options.users,
+    signIn: new SignIn(options.users, options.loginFailures),
+    csrf: new CsrfTokens(options.secret),
+    trustProxy: options.trustProxy,
+  });
+}

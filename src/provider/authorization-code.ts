@@ -1,0 +1,163 @@
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { UserRepository } from '../users/index.js';
+import { setPagePolicy } from '../interactions/csp.js';
+import { logoutPage, messagePage } from '../interactions/templates.js';
+import { extraTokenClaims } from './token-claims.js';
+import type { TollgateClientMetadata } from './registry-client-adapter.js';
+
+export interface RefreshTokenPolicy {
+  /** Seconds from sign-in after which no refresh token of the grant is valid, however often rotated. */
+  readonly absoluteTtlSeconds: number;
+  /** Seconds a refresh token stays valid unused; every rotation starts a new one. */
+  readonly idleTtlSeconds: number;
+}
+
+export interface AuthorizationCodeOptions {
+  readonly users: UserRepository;
+  readonly refreshTokens: RefreshTokenPolicy;
+}
+
+interface TokenLike {
+  accountId?: string;
+  iiat?: number;
+  client?: unknown;
+  clientId?: string;
+}
+
+const epochNow = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Seconds a new refresh token lives: the idle timeout, cut short by what is
+ * left of the absolute lifetime counted from the first token of the grant
+ * (`iiat`, which rotation carries over).
+ */
+export function refreshTokenTtl(policy: RefreshTokenPolicy, token: TokenLike, now = epochNow()): number {
+  const left = policy.absoluteTtlSeconds - (now - (token.iiat ?? now));
+  return Math.max(1, Math.min(policy.idleTtlSeconds, left));
+}
+
+/**
+ * A session of one tenant's user must not sign that user in to another
+ * tenant's app: findAccount refuses such an account (see below), and this
+ * check then asks for a fresh login instead of carrying on without one.
+ */
+function loginPolicy() {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('account_unusable', 'the signed-in account cannot use this client', (ctx) =>
+      Boolean(ctx.oidc.session?.accountId) && !ctx.oidc.account ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+    ),
+  );
+  return policy;
+}
+
+/**
+ * Everything the authorization-code flow adds to the provider's
+ * configuration: accounts from the users table, PKCE for every client,
+ * refresh tokens with `offline_access` rotating on every use, the login and
+ * consent pages (src/interactions), userinfo and RP-initiated logout.
+ * `base` is the machine-client configuration; the result extends it.
+ */
+export function withAuthorizationCode(base: Configuration, options: AuthorizationCodeOptions): Configuration {
+  const { users, refreshTokens } = options;
+
+  const findAccount: Configuration['findAccount'] = async (ctx, sub) => {
+    const user = await users.findById(sub);
+    const tenantId = (ctx.oidc.client as unknown as Partial<TollgateClientMetadata> | undefined)?.tenant_id;
+    // Disabled users and users of another tenant have no account here:
+    // their refresh tokens stop working and their sessions must sign in again.
+    if (!user?.enabled || (tenantId !== undefined && user.tenantId !== tenantId)) return undefined;
+    return {
+      accountId: user.id,
+      claims: async () => ({ sub: user.id, email: user.email, email_verified: false, tenant_id: user.tenantId, tenant: user.tenantSlug }),
+    };
+  };
+
+  type AllowedPolicy = (ctx: KoaContextWithOIDC, client: { clientId: string }, token: { kind: string; clientId?: string }) => Promise<boolean>;
+  const baseAllowed = (base.features?.introspection as { allowedPolicy?: AllowedPolicy } | undefined)?.allowedPolicy;
+  const allowedPolicy: AllowedPolicy = async (ctx, client, token) =>
+    token.kind === 'RefreshToken' ? token.clientId === client.clientId : (baseAllowed?.(ctx, client, token) ?? true);
+  return {
+    ...base,
+    // Public app clients (native, SPA) authenticate with `none`: PKCE is their proof.
+    clientAuthMethods: [...new Set([...(base.clientAuthMethods ?? []), 'none' as const])],
+    findAccount,
+    claims: { openid: ['sub', 'tenant_id', 'tenant'], email: ['email', 'email_verified'] },
+    // OAuth 2.1: PKCE for every client; oidc-provider 9 accepts only S256.
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: loginPolicy() },
+    // A user token carries the user's roles (a machine token its client's),
+    // and the tenant of its client, which is the user's (findAccount).
+    extraTokenClaims: (async (ctx: KoaContextWithOIDC, token: TokenLike) => {
+      const claims = await extraTokenClaims(ctx, token);
+      if (!claims || !token.accountId) return claims;
+      const user = await users.findById(token.accountId);
+      return { ...claims, roles: user?.roles ?? [] };
+    }) as Configuration['extraTokenClaims'],
+    features: {
+      ...base.features,
+      introspection: {
+        enabled: true,
+        // A refresh token carries no client token version (only access
+        // tokens get extra claims) and concerns only its own client: that
+        // client may introspect it, no other. The provider has already
+        // checked that its grant still exists.
+        allowedPolicy,
+      } as never,
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          const client = ctx.oidc.client as unknown as { clientName?: string; postLogoutRedirectUris?: string[] } | undefined;
+          setPagePolicy(ctx, client?.postLogoutRedirectUris ?? []);
+          ctx.type = 'html';
+          ctx.body = logoutPage(form, client?.clientName);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          setPagePolicy(ctx, []);
+          ctx.type = 'html';
+          ctx.body = messagePage('Signed out', 'You are signed out.');
+        },
+      },
+    },
+    ttl: {
+      ...base.ttl,
+      AuthorizationCode: 60,
+      RefreshToken: ((_ctx: KoaContextWithOIDC, token: TokenLike) => refreshTokenTtl(refreshTokens, token)) as never,
+      // A grant lives as long as its longest possible refresh token.
+      Grant: refreshTokens.absoluteTtlSeconds,
+      Interaction: 600,
+    },
+  };
+}
+
+/**
+ * Makes a lost race on a single-use token count as reuse. oidc-provider
+ * reads `consumed` from `find` and only then calls `consume`, so two
+ * requests presenting one refresh token (or code) at once both pass its
+ * check. The Knex adapter's consume is one conditional UPDATE … WHERE
+ * consumed_at IS NULL and rejects the request that changed nothing
+ * (adapters/knex-adapter.ts); here that rejection also revokes the grant
+ * and every token of it, exactly what the provider does for a sequential
+ * reuse, so the winner's fresh tokens die with it.
+ */
+export function revokeGrantOnLostConsume(provider: Provider): void {
+  for (const model of [provider.RefreshToken, provider.AuthorizationCode]) {
+    const prototype = model.prototype as { consume(): Promise<void>; grantId?: string };
+    const consume = prototype.consume;
+    prototype.consume = async function consumeOrRevoke(this: typeof prototype) {
+      try {
+        await consume.call(this);
+      } catch (error) {
+        if (error instanceof errors.InvalidGrant && this.grantId) {
+          await Promise.all([provider.RefreshToken.adapter.revokeByGrantId(this.grantId), provider.Grant.adapter.destroy(this.grantId)]);
+          const ctx = Provider.ctx;
+          if (ctx) provider.emit('grant.revoked', ctx, this.grantId);
+        }
+        throw error;
+      }
+    };
+  }
+}

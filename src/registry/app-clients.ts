@@ -1,0 +1,117 @@
+import type { Knex } from 'knex';
+import type { JSONSchemaType } from 'ajv';
+import { invalidRequest } from '../errors.js';
+import type { ClientRepository, ClientView, CreateClientInput } from './clients.js';
+import { compileInput, isStorableText, parseList } from './input.js';
+import { TtlCache } from './ttl-cache.js';
+
+/**
+ * The authorization-code side of a client: where codes may be sent and
+ * whether the client can keep a secret. A client without this row is a
+ * machine client (client_credentials only).
+ */
+export interface AppClient {
+  clientId: string;
+  /** No secret (native app, SPA): token_endpoint_auth_method `none`, PKCE its only proof. */
+  public: boolean;
+  /** Compared exactly, character for character (RFC 9700 §4.1.3). */
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+}
+
+export interface CreateAppClientInput extends CreateClientInput {
+  redirect_uris: string[];
+  post_logout_redirect_uris?: string[];
+  public?: boolean;
+}
+
+const appInput = compileInput<Pick<CreateAppClientInput, 'redirect_uris' | 'post_logout_redirect_uris' | 'public'>>({
+  type: 'object',
+  properties: {
+    redirect_uris: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1, uniqueItems: true, maxItems: 20 },
+    post_logout_redirect_uris: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, uniqueItems: true, maxItems: 20, nullable: true },
+    public: { type: 'boolean', nullable: true },
+  },
+  required: ['redirect_uris'],
+  additionalProperties: false,
+} satisfies JSONSchemaType<Pick<CreateAppClientInput, 'redirect_uris' | 'post_logout_redirect_uris' | 'public'>>);
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A redirect URI is absolute with no fragment, and https, or http on
+ * loopback (development, native apps per RFC 8252 §7.3), or a private-use
+ * scheme in reverse-domain form (`com.example.app:/callback`, RFC 8252 §7.1)
+ * for public (native) clients.
+ */
+export function checkRedirectUri(uri: string, isPublic: boolean, field = 'redirect_uri'): void {
+  const url = URL.canParse(uri) ? new URL(uri) : undefined;
+  const privateUse = url && /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol);
+  const ok =
+    url !== undefined &&
+    !uri.includes('#') &&
+    (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) || (isPublic && privateUse));
+  if (!ok) {
+    throw invalidRequest(
+      `${field} ${uri} must be https://, http:// on localhost, or (public clients) a private-use scheme like com.example.app:/callback; no fragment`,
+    );
+  }
+}
+
+interface AppClientRow {
+  client_id: string;
+  public: boolean | number;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  created_at: number;
+}
+
+const toAppClient = (row: AppClientRow): AppClient => ({
+  clientId: row.client_id,
+  public: Boolean(row.public),
+  redirectUris: parseList(row.redirect_uris),
+  postLogoutRedirectUris: parseList(row.post_logout_redirect_uris),
+});
+
+export class AppClientRepository {
+  readonly #cache: TtlCache<AppClient | undefined>;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly clients: ClientRepository,
+    options: { cacheTtlMs: number },
+  ) {
+    this.#cache = new TtlCache({ ttlMs: options.cacheTtlMs, maxEntries: 10_000 });
+  }
+
+  /**
+   * Creates a client that signs users in. A confidential (web) client gets a
+   * secret shown once; a public one gets none (a random hash fills the
+   * registry's secret column and is never compared).
+   */
+  async create(input: CreateAppClientInput): Promise<{ client: ClientView; app: AppClient; clientSecret: string | undefined }> {
+    const { redirect_uris, post_logout_redirect_uris, public: isPublic = false, ...machine } = input;
+    const valid = appInput({ redirect_uris, ...(post_logout_redirect_uris ? { post_logout_redirect_uris } : {}), public: isPublic });
+    valid.redirect_uris.forEach((uri) => checkRedirectUri(uri, isPublic));
+    (valid.post_logout_redirect_uris ?? []).forEach((uri) => checkRedirectUri(uri, isPublic, 'post_logout_redirect_uri'));
+    const row: Omit<AppClientRow, 'client_id'> = {
+      public: isPublic,
+      redirect_uris: JSON.stringify(valid.redirect_uris),
+      post_logout_redirect_uris: JSON.stringify(valid.post_logout_redirect_uris ?? []),
+      created_at: Date.now(),
+    };
+    const { client, clientSecret } = await this.clients.create(machine);
+    await this.knex('app_clients').insert({ client_id: client.clientId, ...row });
+    this.#cache.delete(client.clientId);
+    return { client, app: toAppClient({ client_id: client.clientId, ...row }), clientSecret: isPublic ? undefined : clientSecret };
+  }
+
+  /** Read through the same short cache as the client itself (registry/index.ts). */
+  find(clientId: string): Promise<AppClient | undefined> {
+    if (!isStorableText(clientId)) return Promise.resolve(undefined);
+    return this.#cache.get(clientId, async () => {
+      const row: AppClientRow | undefined = await this.knex('app_clients').where({ client_id: clientId }).first();
+      return row && toAppClient(row);
+    });
+  }
+}

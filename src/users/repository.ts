@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { JSONSchemaType } from 'ajv';
+import { conflict, invalidRequest, notFound } from '../errors.js';
+import { compileInput, isStorableText, parseList, ROLE } from '../registry/input.js';
+import type { TenantRepository } from '../registry/tenants.js';
+import { hashPassword } from './password.js';
+
+/** A person who signs in to a tenant's apps (the password only as a hash). */
+export interface User {
+  id: string;
+  tenantId: string;
+  tenantSlug: string;
+  email: string;
+  passwordHash: string;
+  roles: string[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type UserView = Omit<User, 'passwordHash'>;
+
+export interface CreateUserInput {
+  tenant: string;
+  email: string;
+  password: string;
+  roles?: string[];
+}
+
+/** NIST SP 800-63B: at least 8 characters; 1024 bounds the argon2 input. */
+export const PASSWORD_MIN_LENGTH = 8;
+
+const createUserInput = compileInput<CreateUserInput>({
+  type: 'object',
+  properties: {
+    tenant: { type: 'string', minLength: 1, maxLength: 64 },
+    // Deliberately loose: one @, no spaces; the mailbox is the owner's business.
+    email: { type: 'string', pattern: '^[^\\s@]+@[^\\s@]+$', maxLength: 320 },
+    password: { type: 'string', minLength: PASSWORD_MIN_LENGTH, maxLength: 1024 },
+    roles: { type: 'array', items: { type: 'string', pattern: ROLE }, uniqueItems: true, maxItems: 100, nullable: true },
+  },
+  required: ['tenant', 'email', 'password'],
+  additionalProperties: false,
+} satisfies JSONSchemaType<CreateUserInput>);
+
+interface UserRow {
+  id: string;
+  tenant_id: string;
+  email: string;
+  password_hash: string;
+  roles: string;
+  enabled: boolean | number;
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+const toUser = (row: UserRow & { tenant_slug: string }): User => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  tenantSlug: row.tenant_slug,
+  email: row.email,
+  passwordHash: row.password_hash,
+  roles: parseList(row.roles),
+  enabled: Boolean(row.enabled),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+});
+
+export function userView(user: User): UserView {
+  const { passwordHash: _hidden, ...view } = user;
+  return view;
+}
+
+export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
+
+export class UserRepository {
+  constructor(
+    private readonly knex: Knex,
+    private readonly tenants: TenantRepository,
+  ) {}
+
+  #select() {
+    return this.knex('users').join('tenants', 'tenants.id', 'users.tenant_id').select('users.*', 'tenants.slug as tenant_slug');
+  }
+
+  async create(input: CreateUserInput): Promise<UserView> {
+    const valid = createUserInput(input);
+    const tenant = await this.tenants.findBySlugOrId(valid.tenant);
+    if (!tenant) throw invalidRequest(`tenant ${valid.tenant} does not exist`);
+    const email = normaliseEmail(valid.email);
+    if (await this.findByEmail(tenant.id, email)) throw conflict(`user ${email} already exists in tenant ${tenant.slug}`);
+    const now = Date.now();
+    const row: UserRow = {
+      id: randomUUID(),
+      tenant_id: tenant.id,
+      email,
+      password_hash: await hashPassword(valid.password),
+      roles: JSON.stringify(valid.roles ?? []),
+      enabled: true,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.knex('users').insert(row);
+    return userView(toUser({ ...row, tenant_slug: tenant.slug }));
+  }
+
+  async findByEmail(tenantId: string, email: string): Promise<User | undefined> {
+    const normalised = normaliseEmail(email);
+    if (!isStorableText(normalised) || !isStorableText(tenantId)) return undefined;
+    const row = await this.#select().where({ 'users.tenant_id': tenantId, 'users.email': normalised }).first();
+    return row && toUser(row);
+  }
+
+  async findById(id: string): Promise<User | undefined> {
+    if (!isStorableText(id)) return undefined;
+    const row = await this.#select().where('users.id', id).first();
+    return row && toUser(row);
+  }
+
+  /** A user by id, or by email within `tenant` (slug or id). */
+  async get(idOrEmail: string, tenant?: string): Promise<User> {
+    let user: User | undefined;
+    if (idOrEmail.includes('@')) {
+      const found = tenant ? await this.tenants.findBySlugOrId(tenant) : undefined;
+      if (!found) throw invalidRequest('--tenant is required to find a user by email');
+      user = await this.findByEmail(found.id, idOrEmail);
+    } else {
+      user = await this.findById(idOrEmail);
+    }
+    if (!user) throw notFound(`user ${idOrEmail} does not exist`);
+    return user;
+  }
+
+  async list(filter: { tenant?: string } = {}): Promise<UserView[]> {
+    const query = this.#select().orderBy('users.created_at');
+    if (filter.tenant) query.where((where) => where.where('tenants.slug', filter.tenant).orWhere('tenants.id', filter.tenant));
+    const rows: (UserRow & { tenant_slug: string })[] = await query;
+    return rows.map((row) => userView(toUser(row)));
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<UserView> {
+    const updated = await this.knex('users').where({ id }).update({ enabled, updated_at: Date.now() });
+    if (!updated) throw notFound(`user ${id} does not exist`);
+    return userView(await this.get(id));
+  }
+}

@@ -1,0 +1,43 @@
+import type { FailureCounter } from '../rate-limit/failure-counter.js';
+import { verifyPassword } from './password.js';
+import { normaliseEmail, type User, type UserRepository } from './repository.js';
+
+export type SignInOutcome =
+  | { readonly ok: true; readonly user: User }
+  /** One answer for unknown email, wrong password and disabled user: no account enumeration. */
+  | { readonly ok: false; readonly reason: 'invalid_credentials' }
+  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number };
+
+export interface SignInAttempt {
+  readonly tenantId: string;
+  readonly email: string;
+  readonly password: string;
+  readonly ip: string;
+}
+
+/**
+ * Password sign-in for one tenant's users. Failures are counted per account
+ * (tenant + email, whether or not it exists) and per address by the same
+ * counter that guards client authentication (rate-limit/failure-counter.ts,
+ * Redis first); an account or address over its limit is refused before
+ * argon2 runs. Every refusal that reaches argon2 pays a full verification,
+ * an unknown email included (see `verifyPassword`).
+ */
+export class SignIn {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly failures: FailureCounter | undefined,
+  ) {}
+
+  async attempt({ tenantId, email, password, ip }: SignInAttempt): Promise<SignInOutcome> {
+    // The account key names the tenant, so one address in two tenants is two accounts.
+    const counted = { clientId: `${tenantId}/${normaliseEmail(email)}`, ip };
+    const verdict = await this.failures?.check(counted);
+    if (verdict?.limited) return { ok: false, reason: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds };
+    const user = await this.users.findByEmail(tenantId, email);
+    const valid = await verifyPassword(user?.passwordHash, password);
+    if (valid && user?.enabled) return { ok: true, user };
+    await this.failures?.recordFailure(counted);
+    return { ok: false, reason: 'invalid_credentials' };
+  }
+}
