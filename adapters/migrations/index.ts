@@ -6,6 +6,7 @@ import { apiKeys } from './004-api-keys.js';
 import { auditEvents } from './005-audit-events.js';
 import { tokenQuotas } from './006-token-quotas.js';
 import { clientCorsOrigins } from './007-client-cors-origins.js';
+import { clientProofOfPossession } from './010-client-proof-of-possession.js';
 
 /**
  * Migrations are plain modules listed here (not files found at run time), so
@@ -18,7 +19,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins];
+const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins, clientProofOfPossession];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],

@@ -17,6 +17,7 @@ import { enforceTokenQuotas } from './token-quota-hook.js';
 import { isClientTokenCurrent } from './token-status.js';
 import { ipAllowed } from './ip-allowlist.js';
 import { clientIp } from '../rate-limit/client-ip.js';
+import { applyProofOfPossession, installTokenExchange } from './proof-of-possession.js';
 
 /** Only asymmetric signatures: a client secret can never become a signing key. */
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -120,7 +121,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
   };
 
+  applyProofOfPossession(configuration, config);
   const provider = new Provider(config.issuer, configuration);
+  installTokenExchange(provider, { ...deps, signing, algorithms: SIGNING_ALGORITHMS });
 
   // Advertised URLs derive from ISSUER only. oidc-provider builds them from the
   // request's Host header, so `Host: evil.example` would otherwise publish
@@ -135,8 +138,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(presented: string) {
     const client = this as unknown as TollgateClientMetadata & { clientSecret: string };
     // The client's IP allow-list, checked before argon2: from any other
-    // address even the right secret is invalid_client. (Every client
-    // authenticates by secret today; private_key_jwt will need the same check.)
+    // address even the right secret is invalid_client (private_key_jwt
+    // clients: see private-key-jwt.ts).
     const ctx = Provider.ctx;
     if (client.ip_allowlist?.length && (!ctx || !ipAllowed(client.ip_allowlist, clientIp(ctx, config.rateLimits.trustProxy)))) {
       if (ctx) ctx.state['refusalReason'] = 'ip_not_allowed';

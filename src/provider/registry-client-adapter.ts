@@ -1,5 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Client, ClientRepository } from '../registry/clients.js';
+import type { TokenExchangePolicy } from '../registry/client-proof.js';
+import { withProofOfPossession } from './proof-of-possession-metadata.js';
 
 /** Client metadata Tollgate adds to oidc-provider's (see `extraClientMetadata`). */
 export const TOLLGATE_CLIENT_METADATA = [
@@ -13,6 +15,7 @@ export const TOLLGATE_CLIENT_METADATA = [
   'cors_origins',
   'token_quota',
   'tenant_token_quota',
+  'token_exchange',
 ] as const;
 
 export interface TollgateClientMetadata {
@@ -28,6 +31,8 @@ export interface TollgateClientMetadata {
   /** `<count>/<unit>` or null (see token-quota-hook.ts). */
   token_quota: string | null;
   tenant_token_quota: string | null;
+  /** RFC 8693 policy (see token-exchange/policy.ts); null: the client may not exchange tokens. */
+  token_exchange: TokenExchangePolicy | null;
 }
 
 /**
@@ -57,8 +62,9 @@ export function toProviderMetadata(client: Client): AdapterPayload {
     cors_origins: client.corsOrigins,
     token_quota: client.tokenQuota,
     tenant_token_quota: client.tenantTokenQuota,
+    token_exchange: client.tokenExchange,
   };
-  return metadata as AdapterPayload;
+  return withProofOfPossession(metadata, client);
 }
 
 /**

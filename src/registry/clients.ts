@@ -7,6 +7,7 @@ import { compileInput, isStorableText, LIMIT_SPEC, parseList, ROLE, SCOPE_TOKEN 
 import { generateSecret, hashSecret } from './secrets.js';
 import type { ResourceRepository } from './resources.js';
 import type { TenantRepository } from './tenants.js';
+import { checkClientCredentialChoice, CLIENT_AUTH_METHODS, type ClientAuthMethod, type ClientJwks, type TokenExchangePolicy } from './client-proof.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** A machine client as the registry stores it (the secret only as a hash). */
@@ -34,6 +35,16 @@ export interface Client {
    * path learns both from one cached lookup.
    */
   tenantTokenQuota: string | null;
+  /** `client_secret_basic` (also accepts client_secret_post) or `private_key_jwt` (RFC 7523). */
+  tokenEndpointAuthMethod: ClientAuthMethod;
+  /** The private_key_jwt client's public keys, inline; or null. */
+  jwks: ClientJwks | null;
+  /** Where the private_key_jwt client publishes its public keys; or null. */
+  jwksUri: string | null;
+  /** Tokens must be DPoP-bound (RFC 9449): a token request without a proof is refused. */
+  dpopBoundAccessTokens: boolean;
+  /** What the client may get by token exchange (RFC 8693); null: no token exchange. */
+  tokenExchange: TokenExchangePolicy | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -51,6 +62,11 @@ export interface CreateClientInput {
   cors_origins?: string[];
   secret_expires_in?: number;
   token_quota?: string | null;
+  token_endpoint_auth_method?: ClientAuthMethod;
+  jwks?: ClientJwks;
+  jwks_uri?: string;
+  dpop_bound_access_tokens?: boolean;
+  token_exchange?: TokenExchangePolicy;
 }
 
 export interface UpdateClientInput {
@@ -70,6 +86,25 @@ const createClientInput = compileInput<CreateClientInput>({
     cors_origins: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 300 }, uniqueItems: true, maxItems: 50, nullable: true },
     secret_expires_in: { type: 'integer', minimum: 60, nullable: true },
     token_quota: LIMIT_SPEC,
+    token_endpoint_auth_method: { type: 'string', enum: [...CLIENT_AUTH_METHODS], nullable: true },
+    jwks: {
+      type: 'object',
+      properties: { keys: { type: 'array', items: { type: 'object', required: [] }, maxItems: 10 } },
+      required: ['keys'],
+      nullable: true,
+    },
+    jwks_uri: { type: 'string', minLength: 1, maxLength: 2000, nullable: true },
+    dpop_bound_access_tokens: { type: 'boolean', nullable: true },
+    token_exchange: {
+      type: 'object',
+      properties: {
+        audiences: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1, uniqueItems: true, maxItems: 50 },
+        scopes: { type: 'array', items: { type: 'string', pattern: SCOPE_TOKEN }, uniqueItems: true, maxItems: 200 },
+      },
+      required: ['audiences', 'scopes'],
+      additionalProperties: false,
+      nullable: true,
+    },
   },
   required: ['name', 'tenant', 'resources', 'scopes'],
   additionalProperties: false,
@@ -96,6 +131,11 @@ interface ClientRow {
   enabled: boolean | number;
   token_version: number;
   token_quota: string | null;
+  token_endpoint_auth_method: string;
+  jwks: string | null;
+  jwks_uri: string | null;
+  dpop_bound_access_tokens: boolean | number;
+  token_exchange: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -120,6 +160,11 @@ const toClient = (row: JoinedClientRow): Client => ({
   tokenVersion: row.token_version,
   tokenQuota: row.token_quota ?? null,
   tenantTokenQuota: row.tenant_token_quota ?? null,
+  tokenEndpointAuthMethod: row.token_endpoint_auth_method === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret_basic',
+  jwks: row.jwks ? (JSON.parse(row.jwks) as ClientJwks) : null,
+  jwksUri: row.jwks_uri ?? null,
+  dpopBoundAccessTokens: Boolean(row.dpop_bound_access_tokens),
+  tokenExchange: row.token_exchange ? (JSON.parse(row.token_exchange) as TokenExchangePolicy) : null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -177,8 +222,13 @@ export class ClientRepository {
       .select('clients.*', 'tenants.slug as tenant_slug', 'tenants.token_quota as tenant_token_quota');
   }
 
-  /** Creates a client; the returned secret is the only copy that will ever exist. */
-  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret: string }> {
+  /**
+   * Creates a client; the returned secret is the only copy that will ever
+   * exist. A private_key_jwt client has no secret (undefined).
+   */
+  async create(input: CreateClientInput & { token_endpoint_auth_method?: 'client_secret_basic' }): Promise<{ client: ClientView; clientSecret: string }>;
+  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret: string | undefined }>;
+  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret: string | undefined }> {
     const valid = createClientInput(input);
     const tenant = await this.tenants.findBySlugOrId(valid.tenant);
     if (!tenant) throw invalidRequest(`tenant ${valid.tenant} does not exist`);
@@ -192,14 +242,19 @@ export class ClientRepository {
     if (unknown.length) throw invalidRequest(`scope ${unknown.join(' ')} is not offered by the client's resource servers`);
     if (valid.ip_allowlist) checkIpAllowlist(valid.ip_allowlist);
     if (valid.cors_origins) checkCorsOrigins(valid.cors_origins);
+    const authMethod = checkClientCredentialChoice(valid);
+    if (valid.token_exchange) await this.#checkTokenExchange(valid.token_exchange);
 
-    const clientSecret = generateSecret();
+    // A private_key_jwt client proves possession of a key; it gets no secret
+    // at all, and its empty hash matches nothing (compareClientSecret is never
+    // reached for it: the provider refuses a secret for this method).
+    const clientSecret = authMethod === 'private_key_jwt' ? undefined : generateSecret();
     const now = Date.now();
     const row: ClientRow = {
       client_id: randomUUID(),
       tenant_id: tenant.id,
       name: valid.name,
-      secret_hash: await hashSecret(clientSecret),
+      secret_hash: clientSecret === undefined ? '' : await hashSecret(clientSecret),
       secret_expires_at: valid.secret_expires_in ? now + valid.secret_expires_in * 1000 : null,
       roles: JSON.stringify(valid.roles ?? []),
       scopes: JSON.stringify(valid.scopes),
@@ -209,11 +264,28 @@ export class ClientRepository {
       enabled: true,
       token_version: 0,
       token_quota: valid.token_quota ?? null,
+      token_endpoint_auth_method: authMethod,
+      jwks: valid.jwks ? JSON.stringify(valid.jwks) : null,
+      jwks_uri: valid.jwks_uri ?? null,
+      dpop_bound_access_tokens: valid.dpop_bound_access_tokens ?? false,
+      token_exchange: valid.token_exchange ? JSON.stringify(valid.token_exchange) : null,
       created_at: now,
       updated_at: now,
     };
     await this.knex('clients').insert(row);
     return { client: clientView(toClient({ ...row, tenant_slug: tenant.slug, tenant_token_quota: tenant.tokenQuota })), clientSecret };
+  }
+
+  /** Token exchange targets registered resource servers, and only scopes they offer. */
+  async #checkTokenExchange(policy: TokenExchangePolicy): Promise<void> {
+    const offered = new Set<string>();
+    for (const audience of policy.audiences) {
+      const resource = await this.resources.findByAudience(audience);
+      if (!resource) throw invalidRequest(`token_exchange audience ${audience} is not a registered resource server`);
+      resource.scopes.forEach((scope) => offered.add(scope));
+    }
+    const unknown = policy.scopes.filter((scope) => !offered.has(scope));
+    if (unknown.length) throw invalidRequest(`token_exchange scope ${unknown.join(' ')} is not offered by its audiences`);
   }
 
   async list(filter: { tenant?: string } = {}): Promise<ClientView[]> {
@@ -257,6 +329,8 @@ export class ClientRepository {
 
   /** Replaces the secret; the old one stops working at once, in every process. */
   async rotateSecret(clientId: string): Promise<{ client: ClientView; clientSecret: string }> {
+    const existing = await this.get(clientId);
+    if (existing.tokenEndpointAuthMethod === 'private_key_jwt') throw invalidRequest('a private_key_jwt client has no secret: rotate its keys in its JWKS');
     const clientSecret = generateSecret();
     await this.#update(clientId, { secret_hash: await hashSecret(clientSecret) });
     return { client: clientView(await this.get(clientId)), clientSecret };
