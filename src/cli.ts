@@ -29,6 +29,8 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
   clients create --name <n> --tenant <slug> --resource <uri> [--resource <uri>…] --scopes "<s1> <s2>"
                  [--roles "<r1> <r2>"] [--ip-allowlist "<cidr> …"] [--cors-origins "<origin> …"] [--secret-expires-in <seconds>]
                  [--token-quota 1000/h]
+                 [--auth client_secret_basic|private_key_jwt --jwks-uri <https url> | --jwks-file <path>]
+                 [--dpop-bound] [--exchange-audience <uri>… --exchange-scope "<s1> <s2>"]
   clients list [--tenant <slug>]
   clients update <client_id> --token-quota <count>/<unit>|none   tokens per window (s, min, h, day)
   clients show|disable|enable|rotate-secret|revoke-tokens <client_id>
@@ -67,6 +69,12 @@ const OPTIONS = {
   client: { type: 'string' },
   follow: { type: 'boolean', short: 'f' },
   workers: { type: 'string' },
+  auth: { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  'jwks-file': { type: 'string' },
+  'dpop-bound': { type: 'boolean' },
+  'exchange-audience': { type: 'string', multiple: true },
+  'exchange-scope': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
