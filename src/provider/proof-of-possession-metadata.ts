@@ -11,13 +11,16 @@ import { TOKEN_EXCHANGE_GRANT } from './token-exchange/constants.js';
  * grant.
  */
 export function withProofOfPossession(metadata: Record<string, unknown>, client: Client): AdapterPayload {
+  // Added to what the base metadata says (grant types, auth method), never
+  // replacing it, so other client kinds keep their own values.
+  const grantTypes = Array.isArray(metadata['grant_types']) ? (metadata['grant_types'] as string[]) : [];
   const result: Record<string, unknown> = {
     ...metadata,
-    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     dpop_bound_access_tokens: client.dpopBoundAccessTokens,
-    grant_types: client.tokenExchange ? ['client_credentials', TOKEN_EXCHANGE_GRANT] : ['client_credentials'],
+    grant_types: client.tokenExchange ? [...grantTypes, TOKEN_EXCHANGE_GRANT] : grantTypes,
   };
   if (client.tokenEndpointAuthMethod === 'private_key_jwt') {
+    result['token_endpoint_auth_method'] = 'private_key_jwt';
     delete result['client_secret'];
     delete result['client_secret_expires_at'];
     if (client.jwks) result['jwks'] = client.jwks;
