@@ -24,8 +24,9 @@ export class TokenQuotaExceeded extends errors.OIDCProviderError {
  * quotas come from the client metadata (the registry's cached lookup), so
  * this adds no database query.
  *
- * Tollgate issues no other token kind to machine clients; a new grant type
- * must be charged the same way.
+ * Token exchange (token-exchange/grant.ts) issues a ClientCredentials token
+ * too, so it is charged here as well; a new grant type issuing another token
+ * kind must be charged the same way.
  */
 export function enforceTokenQuotas(provider: Provider, quotas: TokenQuotas): void {
   const prototype = provider.ClientCredentials.prototype;

@@ -147,3 +147,25 @@ for (const variant of databaseVariants) {
     });
   });
 }
+
+for (const variant of databaseVariants) {
+  describe(`token exchange and token quotas (${variant.kind})`, { skip: variant.skip }, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(variant.kind, { env: { TOLLGATE_RATE_LIMITS: 'on' } });
+    });
+    after(() => server?.stop());
+
+    test('an exchanged token is charged to the exchanging client\'s quota', async () => {
+      const caller = await seedMachineClient(server);
+      const relay = await seedClient(server, { token_quota: '1/h', token_exchange: { audiences: [REPORTS_API], scopes: ['read:reports'] } });
+      const subject = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', resource: API }, caller);
+      const form = { grant_type: GRANT, subject_token: String(subject.body['access_token']), subject_token_type: ACCESS_TOKEN };
+      const credentials = { clientId: relay.clientId, clientSecret: relay.clientSecret! };
+      assert.equal((await postForm(`${server.url}/token`, form, credentials)).status, 200);
+      const refused = await postForm(`${server.url}/token`, form, credentials);
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body['error'], 'rate_limited');
+    });
+  });
+}
