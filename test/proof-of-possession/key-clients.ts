@@ -42,11 +42,15 @@ export async function discover(server: TestServer): Promise<oauth.AuthorizationS
   return oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
 }
 
-/** A local http server publishing `jwks`, counting its fetches: a client's jwks_uri. */
-export async function serveJwks(jwks: () => { keys: JWK[] }): Promise<{ url: string; fetches: () => number; close: () => Promise<void> }> {
+/**
+ * A local http server publishing `jwks`, counting its fetches: a client's
+ * jwks_uri. `'hang'` never answers (a timeout test).
+ */
+export async function serveJwks(jwks: (() => unknown) | 'hang'): Promise<{ url: string; fetches: () => number; close: () => Promise<void> }> {
   let fetches = 0;
   const server: Server = createServer((_req, res) => {
     fetches += 1;
+    if (jwks === 'hang') return;
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(jwks()));
   });
@@ -55,7 +59,10 @@ export async function serveJwks(jwks: () => { keys: JWK[] }): Promise<{ url: str
   return {
     url: `http://127.0.0.1:${port}/jwks.json`,
     fetches: () => fetches,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

@@ -110,6 +110,24 @@ for (const variant of databaseVariants) {
       }
     });
 
+    test('a jwks_uri that hangs or sends an oversized key set: invalid_client within the fetch timeout', async () => {
+      const key = await clientKey();
+      const hanging = await serveJwks('hang');
+      const oversized = await serveJwks(() => ({ keys: [key.publicJwk], padding: 'x'.repeat(70 * 1024) }));
+      try {
+        const slow = await seedClient(server, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: hanging.url });
+        const started = Date.now();
+        await expectOAuthError(requestToken(slow.clientId, key.auth), 401, 'invalid_client');
+        assert.ok(Date.now() - started < 4_000, 'the fetch gave up after its timeout');
+        const big = await seedClient(server, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: oversized.url });
+        await expectOAuthError(requestToken(big.clientId, key.auth), 401, 'invalid_client');
+        assert.equal(oversized.fetches(), 1);
+      } finally {
+        await hanging.close();
+        await oversized.close();
+      }
+    });
+
     test('the IP allow-list holds for private_key_jwt: from another address even a valid assertion is invalid_client', async () => {
       const key = await clientKey();
       const elsewhere = await seedClient(server, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] }, ip_allowlist: ['10.0.0.0/8'] });
@@ -128,6 +146,31 @@ for (const variant of databaseVariants) {
       await assert.rejects(seedClient(server, { jwks: { keys: [key.publicJwk] } }), /only for private_key_jwt/);
       await assert.rejects(seedClient(server, { token_endpoint_auth_method: 'private_key_jwt' }), /exactly one of jwks and jwks_uri/);
       await assert.rejects(seedClient(server, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://keys.example.com/jwks' }), /https URL/);
+    });
+  });
+}
+
+for (const variant of databaseVariants) {
+  describe(`private_key_jwt jwks_uri SSRF guard, the default (${variant.kind})`, { skip: variant.skip }, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(variant.kind);
+    });
+    after(() => server?.stop());
+
+    test('a jwks_uri on a loopback address is not fetched: invalid_client', async () => {
+      const key = await clientKey();
+      const jwks = await serveJwks(() => ({ keys: [key.publicJwk] }));
+      try {
+        const { clientId } = await seedClient(server, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwks.url });
+        const as = await discover(server);
+        const client: oauth.Client = { client_id: clientId };
+        const response = await oauth.clientCredentialsGrantRequest(as, client, key.auth, new URLSearchParams({ resource: API }), insecure);
+        await expectOAuthError(oauth.processClientCredentialsResponse(as, client, response), 401, 'invalid_client');
+        assert.equal(jwks.fetches(), 0, 'the guard refused the connection before any request was sent');
+      } finally {
+        await jwks.close();
+      }
     });
   });
 }
