@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { invalidRequest } from '../errors.js';
+import { SCOPE_TOKEN } from './input.js';
+import type { ResourceRepository } from './resources.js';
 
 /** How a client proves who it is at the token endpoint. */
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'private_key_jwt'] as const;
@@ -65,4 +67,39 @@ export function checkClientCredentialChoice(input: { token_endpoint_auth_method?
   if (input.jwks) checkClientJwks(input.jwks);
   if (input.jwks_uri !== undefined) checkJwksUri(input.jwks_uri);
   return method;
+}
+
+/** The create-client schema properties of these fields (merged into clients.ts's). */
+export const CLIENT_PROOF_SCHEMA = {
+  token_endpoint_auth_method: { type: 'string', enum: [...CLIENT_AUTH_METHODS], nullable: true },
+  jwks: {
+    type: 'object',
+    properties: { keys: { type: 'array', items: { type: 'object', required: [] }, maxItems: MAX_KEYS } },
+    required: ['keys'],
+    nullable: true,
+  },
+  jwks_uri: { type: 'string', minLength: 1, maxLength: 2000, nullable: true },
+  dpop_bound_access_tokens: { type: 'boolean', nullable: true },
+  token_exchange: {
+    type: 'object',
+    properties: {
+      audiences: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1, uniqueItems: true, maxItems: 50 },
+      scopes: { type: 'array', items: { type: 'string', pattern: SCOPE_TOKEN }, uniqueItems: true, maxItems: 200 },
+    },
+    required: ['audiences', 'scopes'],
+    additionalProperties: false,
+    nullable: true,
+  },
+} as const;
+
+/** A token-exchange policy names registered resource servers, and only scopes they offer. */
+export async function checkTokenExchangePolicy(policy: TokenExchangePolicy, resources: ResourceRepository): Promise<void> {
+  const offered = new Set<string>();
+  for (const audience of policy.audiences) {
+    const resource = await resources.findByAudience(audience);
+    if (!resource) throw invalidRequest(`token_exchange audience ${audience} is not a registered resource server`);
+    resource.scopes.forEach((scope) => offered.add(scope));
+  }
+  const unknown = policy.scopes.filter((scope) => !offered.has(scope));
+  if (unknown.length) throw invalidRequest(`token_exchange scope ${unknown.join(' ')} is not offered by its audiences`);
 }

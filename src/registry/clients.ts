@@ -7,7 +7,9 @@ import { compileInput, isStorableText, LIMIT_SPEC, parseList, ROLE, SCOPE_TOKEN 
 import { generateSecret, hashSecret } from './secrets.js';
 import type { ResourceRepository } from './resources.js';
 import type { TenantRepository } from './tenants.js';
-import { checkClientCredentialChoice, CLIENT_AUTH_METHODS, type ClientAuthMethod, type ClientJwks, type TokenExchangePolicy } from './client-proof.js';
+import {
+  checkClientCredentialChoice, checkTokenExchangePolicy, CLIENT_PROOF_SCHEMA, type ClientAuthMethod, type ClientJwks, type TokenExchangePolicy,
+} from './client-proof.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** A machine client as the registry stores it (the secret only as a hash). */
@@ -86,25 +88,7 @@ const createClientInput = compileInput<CreateClientInput>({
     cors_origins: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 300 }, uniqueItems: true, maxItems: 50, nullable: true },
     secret_expires_in: { type: 'integer', minimum: 60, nullable: true },
     token_quota: LIMIT_SPEC,
-    token_endpoint_auth_method: { type: 'string', enum: [...CLIENT_AUTH_METHODS], nullable: true },
-    jwks: {
-      type: 'object',
-      properties: { keys: { type: 'array', items: { type: 'object', required: [] }, maxItems: 10 } },
-      required: ['keys'],
-      nullable: true,
-    },
-    jwks_uri: { type: 'string', minLength: 1, maxLength: 2000, nullable: true },
-    dpop_bound_access_tokens: { type: 'boolean', nullable: true },
-    token_exchange: {
-      type: 'object',
-      properties: {
-        audiences: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1, uniqueItems: true, maxItems: 50 },
-        scopes: { type: 'array', items: { type: 'string', pattern: SCOPE_TOKEN }, uniqueItems: true, maxItems: 200 },
-      },
-      required: ['audiences', 'scopes'],
-      additionalProperties: false,
-      nullable: true,
-    },
+    ...CLIENT_PROOF_SCHEMA,
   },
   required: ['name', 'tenant', 'resources', 'scopes'],
   additionalProperties: false,
@@ -243,7 +227,7 @@ export class ClientRepository {
     if (valid.ip_allowlist) checkIpAllowlist(valid.ip_allowlist);
     if (valid.cors_origins) checkCorsOrigins(valid.cors_origins);
     const authMethod = checkClientCredentialChoice(valid);
-    if (valid.token_exchange) await this.#checkTokenExchange(valid.token_exchange);
+    if (valid.token_exchange) await checkTokenExchangePolicy(valid.token_exchange, this.resources);
 
     // A private_key_jwt client proves possession of a key; it gets no secret
     // at all, and its empty hash matches nothing (compareClientSecret is never
@@ -274,18 +258,6 @@ export class ClientRepository {
     };
     await this.knex('clients').insert(row);
     return { client: clientView(toClient({ ...row, tenant_slug: tenant.slug, tenant_token_quota: tenant.tokenQuota })), clientSecret };
-  }
-
-  /** Token exchange targets registered resource servers, and only scopes they offer. */
-  async #checkTokenExchange(policy: TokenExchangePolicy): Promise<void> {
-    const offered = new Set<string>();
-    for (const audience of policy.audiences) {
-      const resource = await this.resources.findByAudience(audience);
-      if (!resource) throw invalidRequest(`token_exchange audience ${audience} is not a registered resource server`);
-      resource.scopes.forEach((scope) => offered.add(scope));
-    }
-    const unknown = policy.scopes.filter((scope) => !offered.has(scope));
-    if (unknown.length) throw invalidRequest(`token_exchange scope ${unknown.join(' ')} is not offered by its audiences`);
   }
 
   async list(filter: { tenant?: string } = {}): Promise<ClientView[]> {
