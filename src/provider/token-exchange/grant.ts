@@ -1,7 +1,6 @@
-import type { ClientCredentials, KoaContextWithOIDC, Provider } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import { applyDpopBinding } from 'oidc-provider/lib/helpers/grant_common.js';
 import { checkDpopRequired, validateDpop } from 'oidc-provider/lib/helpers/grants.js';
-import { errors } from 'oidc-provider';
 import type { Registry } from '../../registry/index.js';
 import type { IntrospectionResponse } from '../jwt-introspection.js';
 import type { TollgateClientMetadata } from '../registry-client-adapter.js';
@@ -91,7 +90,7 @@ async function exchange(provider: Provider, deps: TokenExchangeDependencies, ctx
  * the subject, not the exchanging client, as `sub`, carries the subject's
  * roles, and records the actor chain. Other tokens pass unchanged.
  */
-export function exchangeJwtCustomizer(_ctx: KoaContextWithOIDC, token: ClientCredentials | object, parts: { payload: Record<string, unknown> }): void {
+export function exchangeJwtCustomizer(_ctx: KoaContextWithOIDC, token: object, parts: { payload: Record<string, unknown> }): void {
   const claims = exchangedClaims.get(token);
   if (!claims) return;
   parts.payload['sub'] = claims.sub;
