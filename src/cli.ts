@@ -34,6 +34,8 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
   clients create --grant authorization_code --name <n> --tenant <slug> --resource <uri> --scopes "<s1>"
                  --redirect-uri <uri> [--redirect-uri <uri>…] [--post-logout-redirect-uri <uri>…] [--public]
                                           a web app (secret), or with --public a native app/SPA (PKCE, no secret)
+                 [--auth client_secret_basic|private_key_jwt --jwks-uri <https url> | --jwks-file <path>]
+                 [--dpop-bound] [--exchange-audience <uri>… --exchange-scope "<s1> <s2>"]
   clients list [--tenant <slug>]
   clients update <client_id> --token-quota <count>/<unit>|none   tokens per window (s, min, h, day)
   clients show|disable|enable|rotate-secret|revoke-tokens <client_id>
@@ -82,6 +84,12 @@ const OPTIONS = {
   public: { type: 'boolean' },
   email: { type: 'string' },
   'password-stdin': { type: 'boolean' },
+  auth: { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  'jwks-file': { type: 'string' },
+  'dpop-bound': { type: 'boolean' },
+  'exchange-audience': { type: 'string', multiple: true },
+  'exchange-scope': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];

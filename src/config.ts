@@ -44,6 +44,12 @@ export interface Config {
   readonly production: boolean;
   /** `serve` processes sharing the port (TOLLGATE_WORKERS, `--workers`); 1: no cluster. */
   readonly workers: number;
+  /**
+   * TOLLGATE_JWKS_URI_PRIVATE_NETWORK=allow: a private_key_jwt client's
+   * jwks_uri may point at a loopback or private address (development and
+   * tests). Off by default and refused in production: the fetch is SSRF-guarded.
+   */
+  readonly jwksUriPrivateNetwork: boolean;
 }
 
 export interface MetricsSettings {
@@ -78,6 +84,7 @@ interface EnvSettings {
   LOG_LEVEL: Config['logLevel'];
   NODE_ENV?: string;
   TOLLGATE_WORKERS: number;
+  TOLLGATE_JWKS_URI_PRIVATE_NETWORK: 'allow' | 'deny';
 }
 
 const schema: JSONSchemaType<EnvSettings> = {
@@ -113,6 +120,7 @@ const schema: JSONSchemaType<EnvSettings> = {
     LOG_LEVEL: { type: 'string', enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
     NODE_ENV: { type: 'string', nullable: true },
     TOLLGATE_WORKERS: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
+    TOLLGATE_JWKS_URI_PRIVATE_NETWORK: { type: 'string', enum: ['allow', 'deny'], default: 'deny' },
   },
   required: [],
   additionalProperties: true,
@@ -185,6 +193,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
   if (settings.TOLLGATE_REFRESH_TOKEN_IDLE_TTL > settings.TOLLGATE_REFRESH_TOKEN_TTL) {
     throw new ConfigError('TOLLGATE_REFRESH_TOKEN_IDLE_TTL must not exceed TOLLGATE_REFRESH_TOKEN_TTL (the idle timeout cannot outlast the absolute lifetime)');
   }
+  if (production && settings.TOLLGATE_JWKS_URI_PRIVATE_NETWORK === 'allow') {
+    throw new ConfigError('TOLLGATE_JWKS_URI_PRIVATE_NETWORK=allow is for development only and refused when NODE_ENV=production');
+  }
 
   if (settings.REDIS_URL && settings.REDIS_CLUSTER_NODES) {
     throw new ConfigError('set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
@@ -222,5 +233,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     logLevel: settings.LOG_LEVEL,
     production,
     workers: settings.TOLLGATE_WORKERS,
+    jwksUriPrivateNetwork: settings.TOLLGATE_JWKS_URI_PRIVATE_NETWORK === 'allow',
   });
 }

@@ -8,6 +8,7 @@ import { tokenQuotas } from './006-token-quotas.js';
 import { clientCorsOrigins } from './007-client-cors-origins.js';
 import { adminIdempotency } from './008-admin-idempotency.js';
 import { usersAndAppClients } from './009-users-and-app-clients.js';
+import { clientProofOfPossession } from './010-client-proof-of-possession.js';
 
 /**
  * Migrations are plain modules listed here (not files found at run time), so
@@ -20,7 +21,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins, adminIdempotency, usersAndAppClients];
+const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins, adminIdempotency, usersAndAppClients, clientProofOfPossession];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],

@@ -1,7 +1,7 @@
 import type { AuditEventType } from '../audit/audit-log.js';
 import { changeDetail, snapshot } from '../audit/changes.js';
 import { AUDITED_FIELDS } from '../cli/clients.js';
-import type { ClientView } from '../registry/clients.js';
+import { withClientSecret, type ClientView } from '../registry/clients.js';
 import { ADMIN_SCOPE } from './audience.js';
 import { recordAdminChange } from './audit.js';
 import { insufficientScope, type AdminCaller } from './auth.js';
@@ -13,11 +13,7 @@ import { createClientBody, updateClientBody } from './schemas.js';
 const TAG = 'Clients';
 
 /** The secret is in this response and nowhere else, ever (as in `tollgate clients create`). */
-const withSecret = ({ client, clientSecret }: { client: ClientView; clientSecret: string }) => ({
-  client_id: client.clientId,
-  client_secret: clientSecret,
-  ...client,
-});
+const withSecret = withClientSecret;
 
 /**
  * Machine clients of one tenant. Every read and change passes the caller's

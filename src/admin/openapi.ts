@@ -39,9 +39,12 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
     clientId: string, tenantId: string, tenantSlug: string, name: string, secretExpiresAt: nullableTime, roles: strings, scopes: strings,
     resources: strings, ipAllowlist: { type: ['array', 'null'], items: string }, corsOrigins: strings, enabled: { type: 'boolean' },
     tokenVersion: integer, tokenQuota: nullableString, tenantTokenQuota: nullableString, createdAt: time, updatedAt: time,
+    tokenEndpointAuthMethod: { type: 'string', enum: ['client_secret_basic', 'private_key_jwt'] },
+    jwks: { type: ['object', 'null'] }, jwksUri: nullableString, dpopBoundAccessTokens: { type: 'boolean' },
+    tokenExchange: { type: ['object', 'null'] },
   }, ['clientId', 'tenantId', 'name', 'enabled']),
   ClientWithSecret: {
-    allOf: [{ $ref: '#/components/schemas/Client' }, object({ client_id: string, client_secret: { type: 'string', description: 'shown only in this response' } })],
+    allOf: [{ $ref: '#/components/schemas/Client' }, object({ client_id: string, client_secret: { type: 'string', description: 'shown only in this response; absent for a private_key_jwt client' } })],
   },
   ApiKey: object({
     id: string, tenantId: string, tenantSlug: string, env: { type: 'string', enum: ['live', 'test'] }, name: string, scopes: strings,

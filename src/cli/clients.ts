@@ -1,13 +1,14 @@
 import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
 import { changeDetail, snapshot } from '../audit/changes.js';
 import type { CommandContext } from '../cli.js';
-import type { ClientView } from '../registry/clients.js';
+import { withClientSecret, type ClientView } from '../registry/clients.js';
 import { splitList } from '../registry/input.js';
 import { invalidRequest } from '../errors.js';
 import { adminClientInput } from './admin-client.js';
 import { integer, quota, required } from './args.js';
 import { createAppClient } from './app-clients.js';
 import type { Output } from './output.js';
+import { clientProofInput } from './client-proof-args.js';
 
 /** Every change an operator makes to a client lands in the audit log. */
 async function audited<T extends { client: ClientView } | ClientView>(
@@ -22,7 +23,10 @@ async function audited<T extends { client: ClientView } | ClientView>(
 }
 
 /** What the audit log keeps of a client: never its secret or hash. */
-export const AUDITED_FIELDS = ['name', 'scopes', 'roles', 'resources', 'ipAllowlist', 'corsOrigins', 'tokenQuota', 'enabled', 'tokenVersion'] as const;
+export const AUDITED_FIELDS = [
+  'name', 'scopes', 'roles', 'resources', 'ipAllowlist', 'corsOrigins', 'tokenQuota', 'enabled', 'tokenVersion',
+  'tokenEndpointAuthMethod', 'jwksUri', 'dpopBoundAccessTokens', 'tokenExchange',
+] as const;
 
 /** Runs a change and records it with the fields it changed, before and after. */
 async function changed(
@@ -37,11 +41,7 @@ async function changed(
   return audited(context, type, result, changeDetail(before, after, AUDITED_FIELDS));
 }
 
-const withSecret = ({ client, clientSecret }: { client: ClientView; clientSecret: string }) => ({
-  client_id: client.clientId,
-  client_secret: clientSecret,
-  ...client,
-});
+const withSecret = withClientSecret;
 
 export const clientCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
   'clients create': async (context) => {
@@ -59,6 +59,7 @@ export const clientCommands: Record<string, (context: CommandContext) => Promise
       ...(values['cors-origins'] ? { cors_origins: splitList(values['cors-origins']) } : {}),
       ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
       ...(values['token-quota'] !== undefined ? { token_quota: quota(values['token-quota']) } : {}),
+      ...clientProofInput(values),
     });
     return withSecret(await audited(context, 'client.created', created, snapshot(created.client, AUDITED_FIELDS)));
   },

@@ -19,6 +19,7 @@ import { clientIp } from '../rate-limit/client-ip.js';
 import type { UserRepository } from '../users/index.js';
 import { revokeGrantOnLostConsume, withAuthorizationCode } from './authorization-code.js';
 import { cookieKeys } from './cookie-keys.js';
+import { applyProofOfPossession, installTokenExchange } from './proof-of-possession.js';
 
 /** Only asymmetric signatures: a client secret can never become a signing key. */
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -124,8 +125,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
   };
 
+  applyProofOfPossession(configuration, config);
   const provider = new Provider(config.issuer, deps.users ? withAuthorizationCode(configuration, { users: deps.users, refreshTokens: config.refreshTokens }) : configuration);
   revokeGrantOnLostConsume(provider);
+  installTokenExchange(provider, { ...deps, signing, algorithms: SIGNING_ALGORITHMS });
 
   // Advertised URLs derive from ISSUER only. oidc-provider builds them from the
   // request's Host header, so `Host: evil.example` would otherwise publish
@@ -140,8 +143,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(presented: string) {
     const client = this as unknown as TollgateClientMetadata & { clientSecret: string };
     // The client's IP allow-list, checked before argon2: from any other
-    // address even the right secret is invalid_client. (Every client
-    // authenticates by secret today; private_key_jwt will need the same check.)
+    // address even the right secret is invalid_client (private_key_jwt
+    // clients: see private-key-jwt.ts).
     const ctx = Provider.ctx;
     if (client.ip_allowlist?.length && (!ctx || !ipAllowed(client.ip_allowlist, clientIp(ctx, config.rateLimits.trustProxy)))) {
       if (ctx) ctx.state['refusalReason'] = 'ip_not_allowed';

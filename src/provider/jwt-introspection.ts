@@ -34,6 +34,8 @@ export function createJwtIntrospector(options: {
     }
     if (!(await isClientTokenCurrent(options.clients, payload['client_id'], payload['token_version']))) return INACTIVE;
     const { token_version: _internal, ...claims } = payload;
-    return { ...claims, active: true, token_type: 'Bearer' };
+    // A DPoP-bound token (RFC 9449 §6.2) shows its `cnf` and token type.
+    const bound = typeof (claims['cnf'] as { jkt?: unknown } | undefined)?.jkt === 'string';
+    return { ...claims, active: true, token_type: bound ? 'DPoP' : 'Bearer' };
   };
 }

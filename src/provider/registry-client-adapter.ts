@@ -2,6 +2,8 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { AppClient, AppClientRepository } from '../registry/app-clients.js';
 import type { Client, ClientRepository } from '../registry/clients.js';
 import { appClientMetadata } from './app-client-metadata.js';
+import type { TokenExchangePolicy } from '../registry/client-proof.js';
+import { withProofOfPossession } from './proof-of-possession-metadata.js';
 
 /** Client metadata Tollgate adds to oidc-provider's (see `extraClientMetadata`). */
 export const TOLLGATE_CLIENT_METADATA = [
@@ -15,6 +17,7 @@ export const TOLLGATE_CLIENT_METADATA = [
   'cors_origins',
   'token_quota',
   'tenant_token_quota',
+  'token_exchange',
 ] as const;
 
 export interface TollgateClientMetadata {
@@ -30,6 +33,8 @@ export interface TollgateClientMetadata {
   /** `<count>/<unit>` or null (see token-quota-hook.ts). */
   token_quota: string | null;
   tenant_token_quota: string | null;
+  /** RFC 8693 policy (see token-exchange/policy.ts); null: the client may not exchange tokens. */
+  token_exchange: TokenExchangePolicy | null;
 }
 
 /**
@@ -59,10 +64,11 @@ export function toProviderMetadata(client: Client, app?: AppClient): AdapterPayl
     cors_origins: client.corsOrigins,
     token_quota: client.tokenQuota,
     tenant_token_quota: client.tenantTokenQuota,
+    token_exchange: client.tokenExchange,
     ...(app ? appClientMetadata(app) : {}),
   };
   if (app?.public) delete metadata['client_secret'];
-  return metadata as AdapterPayload;
+  return withProofOfPossession(metadata, client);
 }
 
 /**

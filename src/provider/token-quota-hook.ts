@@ -69,6 +69,9 @@ async function chargedAround<T>(quotas: TokenQuotas, client: ClientOf, step: () 
  *   and its retry with the old one would read as reuse and revoke the
  *   grant. Refused here, the refresh token stays valid for a later retry.
  *
+ * - token exchange (token-exchange/grant.ts): it issues a ClientCredentials
+ *   token, so it is charged at that save too.
+ *
  * A new grant type must be charged the same way.
  */
 export function enforceTokenQuotas(provider: Provider, quotas: TokenQuotas): void {

@@ -8,6 +8,9 @@ import { generateSecret, hashSecret } from './secrets.js';
 import type { ResourceRepository } from './resources.js';
 import type { TenantScope } from './tenant-scope.js';
 import type { TenantRepository } from './tenants.js';
+import {
+  checkClientCredentialChoice, checkTokenExchangePolicy, CLIENT_PROOF_SCHEMA, type ClientAuthMethod, type ClientJwks, type TokenExchangePolicy,
+} from './client-proof.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** A machine client as the registry stores it (the secret only as a hash). */
@@ -35,12 +38,33 @@ export interface Client {
    * path learns both from one cached lookup.
    */
   tenantTokenQuota: string | null;
+  /** `client_secret_basic` (also accepts client_secret_post) or `private_key_jwt` (RFC 7523). */
+  tokenEndpointAuthMethod: ClientAuthMethod;
+  /** The private_key_jwt client's public keys, inline; or null. */
+  jwks: ClientJwks | null;
+  /** Where the private_key_jwt client publishes its public keys; or null. */
+  jwksUri: string | null;
+  /** Tokens must be DPoP-bound (RFC 9449): a token request without a proof is refused. */
+  dpopBoundAccessTokens: boolean;
+  /** What the client may get by token exchange (RFC 8693); null: no token exchange. */
+  tokenExchange: TokenExchangePolicy | null;
   createdAt: number;
   updatedAt: number;
 }
 
 /** What reads show: everything but the hash. */
 export type ClientView = Omit<Client, 'secretHash'>;
+
+/**
+ * What create and rotate-secret answer (CLI and admin API alike): the client
+ * and, the only time it is ever shown, its secret; a private_key_jwt client
+ * has none.
+ */
+export const withClientSecret = ({ client, clientSecret }: { client: ClientView; clientSecret: string | undefined }) => ({
+  client_id: client.clientId,
+  ...(clientSecret === undefined ? {} : { client_secret: clientSecret }),
+  ...client,
+});
 
 export interface CreateClientInput {
   name: string;
@@ -52,6 +76,11 @@ export interface CreateClientInput {
   cors_origins?: string[];
   secret_expires_in?: number;
   token_quota?: string | null;
+  token_endpoint_auth_method?: ClientAuthMethod;
+  jwks?: ClientJwks;
+  jwks_uri?: string;
+  dpop_bound_access_tokens?: boolean;
+  token_exchange?: TokenExchangePolicy;
 }
 
 export interface UpdateClientInput {
@@ -72,6 +101,7 @@ export const createClientSchema = {
     cors_origins: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 300 }, uniqueItems: true, maxItems: 50, nullable: true },
     secret_expires_in: { type: 'integer', minimum: 60, nullable: true },
     token_quota: LIMIT_SPEC,
+    ...CLIENT_PROOF_SCHEMA,
   },
   required: ['name', 'tenant', 'resources', 'scopes'],
   additionalProperties: false,
@@ -100,6 +130,11 @@ interface ClientRow {
   enabled: boolean | number;
   token_version: number;
   token_quota: string | null;
+  token_endpoint_auth_method: string;
+  jwks: string | null;
+  jwks_uri: string | null;
+  dpop_bound_access_tokens: boolean | number;
+  token_exchange: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -124,6 +159,11 @@ const toClient = (row: JoinedClientRow): Client => ({
   tokenVersion: row.token_version,
   tokenQuota: row.token_quota ?? null,
   tenantTokenQuota: row.tenant_token_quota ?? null,
+  tokenEndpointAuthMethod: row.token_endpoint_auth_method === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret_basic',
+  jwks: row.jwks ? (JSON.parse(row.jwks) as ClientJwks) : null,
+  jwksUri: row.jwks_uri ?? null,
+  dpopBoundAccessTokens: Boolean(row.dpop_bound_access_tokens),
+  tokenExchange: row.token_exchange ? (JSON.parse(row.token_exchange) as TokenExchangePolicy) : null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -181,8 +221,13 @@ export class ClientRepository {
       .select('clients.*', 'tenants.slug as tenant_slug', 'tenants.token_quota as tenant_token_quota');
   }
 
-  /** Creates a client; the returned secret is the only copy that will ever exist. */
-  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret: string }> {
+  /**
+   * Creates a client; the returned secret is the only copy that will ever
+   * exist. A private_key_jwt client has no secret (undefined).
+   */
+  async create(input: CreateClientInput & { token_endpoint_auth_method?: 'client_secret_basic' }): Promise<{ client: ClientView; clientSecret: string }>;
+  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret: string | undefined }>;
+  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret: string | undefined }> {
     const valid = createClientInput(input);
     const tenant = await this.tenants.findBySlugOrId(valid.tenant);
     if (!tenant) throw invalidRequest(`tenant ${valid.tenant} does not exist`);
@@ -196,14 +241,19 @@ export class ClientRepository {
     if (unknown.length) throw invalidRequest(`scope ${unknown.join(' ')} is not offered by the client's resource servers`);
     if (valid.ip_allowlist) checkIpAllowlist(valid.ip_allowlist);
     if (valid.cors_origins) checkCorsOrigins(valid.cors_origins);
+    const authMethod = checkClientCredentialChoice(valid);
+    if (valid.token_exchange) await checkTokenExchangePolicy(valid.token_exchange, this.resources);
 
-    const clientSecret = generateSecret();
+    // A private_key_jwt client proves possession of a key; it gets no secret
+    // at all, and its empty hash matches nothing (compareClientSecret is never
+    // reached for it: the provider refuses a secret for this method).
+    const clientSecret = authMethod === 'private_key_jwt' ? undefined : generateSecret();
     const now = Date.now();
     const row: ClientRow = {
       client_id: randomUUID(),
       tenant_id: tenant.id,
       name: valid.name,
-      secret_hash: await hashSecret(clientSecret),
+      secret_hash: clientSecret === undefined ? '' : await hashSecret(clientSecret),
       secret_expires_at: valid.secret_expires_in ? now + valid.secret_expires_in * 1000 : null,
       roles: JSON.stringify(valid.roles ?? []),
       scopes: JSON.stringify(valid.scopes),
@@ -213,6 +263,11 @@ export class ClientRepository {
       enabled: true,
       token_version: 0,
       token_quota: valid.token_quota ?? null,
+      token_endpoint_auth_method: authMethod,
+      jwks: valid.jwks ? JSON.stringify(valid.jwks) : null,
+      jwks_uri: valid.jwks_uri ?? null,
+      dpop_bound_access_tokens: valid.dpop_bound_access_tokens ?? false,
+      token_exchange: valid.token_exchange ? JSON.stringify(valid.token_exchange) : null,
       created_at: now,
       updated_at: now,
     };
@@ -272,6 +327,8 @@ export class ClientRepository {
 
   /** Replaces the secret; the old one stops working at once, in every process. */
   async rotateSecret(clientId: string, scope?: TenantScope): Promise<{ client: ClientView; clientSecret: string }> {
+    const existing = await this.get(clientId, scope);
+    if (existing.tokenEndpointAuthMethod === 'private_key_jwt') throw invalidRequest('a private_key_jwt client has no secret: rotate its keys in its JWKS');
     const clientSecret = generateSecret();
     await this.#update(clientId, { secret_hash: await hashSecret(clientSecret) }, scope);
     return { client: clientView(await this.get(clientId)), clientSecret };

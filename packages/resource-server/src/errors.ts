@@ -9,6 +9,7 @@
  * | `ERR_INVALID_TOKEN`        | 401    | `invalid_token`           |
  * | `ERR_TOKEN_EXPIRED`        | 401    | `invalid_token`           |
  * | `ERR_INVALID_API_KEY`      | 401    | `invalid_token`           |
+ * | `ERR_INVALID_DPOP_PROOF`   | 401    | `invalid_dpop_proof`      |
  * | `ERR_INSUFFICIENT_SCOPE`   | 403    | `insufficient_scope`      |
  * | `ERR_JWKS_UNAVAILABLE`     | 503    | `temporarily_unavailable` |
  * | `ERR_INTROSPECTION_FAILED` | 503    | `temporarily_unavailable` |
@@ -32,6 +33,7 @@ export type ResourceServerErrorCode =
   | 'ERR_INVALID_TOKEN'
   | 'ERR_TOKEN_EXPIRED'
   | 'ERR_INVALID_API_KEY'
+  | 'ERR_INVALID_DPOP_PROOF'
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_INSUFFICIENT_ROLE'
   | 'ERR_WRONG_TENANT'
@@ -39,9 +41,9 @@ export type ResourceServerErrorCode =
   | 'ERR_INTROSPECTION_FAILED';
 
 /**
- * The OAuth error values this package answers with: RFC 6750's three, and
- * RFC 6749's `temporarily_unavailable` for a 503 caused by the authorization
- * server being unreachable.
+ * The OAuth error values this package answers with: RFC 6750's three,
+ * RFC 9449's `invalid_dpop_proof`, and RFC 6749's `temporarily_unavailable`
+ * for a 503 caused by the authorization server being unreachable.
  *
  * @example
  * ```ts
@@ -54,6 +56,7 @@ export type OAuthErrorValue =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'invalid_dpop_proof'
   | 'temporarily_unavailable';
 
 const DEFINITIONS: Readonly<Record<ResourceServerErrorCode, { status: number; error: OAuthErrorValue }>> = {
@@ -62,6 +65,7 @@ const DEFINITIONS: Readonly<Record<ResourceServerErrorCode, { status: number; er
   ERR_INVALID_TOKEN: { status: 401, error: 'invalid_token' },
   ERR_TOKEN_EXPIRED: { status: 401, error: 'invalid_token' },
   ERR_INVALID_API_KEY: { status: 401, error: 'invalid_token' },
+  ERR_INVALID_DPOP_PROOF: { status: 401, error: 'invalid_dpop_proof' },
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   // RFC 6750 has one 403 error: "requires higher privileges than provided".
   ERR_INSUFFICIENT_ROLE: { status: 403, error: 'insufficient_scope' },
@@ -76,6 +80,10 @@ interface ResourceServerErrorOptions {
   realm?: string | undefined;
   /** The scopes the request needed, for `insufficient_scope`. */
   scope?: readonly string[] | undefined;
+  /** The challenge's auth scheme: `DPoP` for DPoP-bound tokens (RFC 9449 §7.1). Default `Bearer`. */
+  scheme?: 'Bearer' | 'DPoP' | undefined;
+  /** For a `DPoP` challenge: the proof algorithms accepted (`algs`). */
+  algs?: readonly string[] | undefined;
   /** The underlying error, for debugging; never a token or key. */
   cause?: unknown;
 }
@@ -114,6 +122,9 @@ export class ResourceServerError extends Error {
   readonly realm: string | undefined;
   /** The scopes that were required, for `ERR_INSUFFICIENT_SCOPE`. */
   readonly scope: readonly string[] | undefined;
+  /** The challenge's auth scheme. */
+  readonly scheme: 'Bearer' | 'DPoP';
+  readonly #algs: readonly string[] | undefined;
 
   constructor(code: ResourceServerErrorCode, description: string, options: ResourceServerErrorOptions = {}) {
     super(description, options.cause === undefined ? undefined : { cause: options.cause });
@@ -124,6 +135,8 @@ export class ResourceServerError extends Error {
     this.description = description;
     this.realm = options.realm;
     this.scope = options.scope === undefined ? undefined : Object.freeze([...options.scope]);
+    this.scheme = options.scheme ?? 'Bearer';
+    this.#algs = options.algs;
   }
 
   /**
@@ -139,7 +152,8 @@ export class ResourceServerError extends Error {
       params.push(`error=${quoted(this.error)}`, `error_description=${quoted(this.description)}`);
       if (this.scope !== undefined) params.push(`scope=${quoted(this.scope.join(' '))}`);
     }
-    return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
+    if (this.scheme === 'DPoP' && this.#algs !== undefined) params.push(`algs=${quoted(this.#algs.join(' '))}`);
+    return params.length === 0 ? this.scheme : `${this.scheme} ${params.join(', ')}`;
   }
 
   /** The JSON response body: `{ error, error_description }`. */

@@ -1,4 +1,5 @@
 import type { HeadersLike } from './credentials.js';
+import type { RequestLike } from './verifier.js';
 import { ResourceServerError } from './errors.js';
 import type { Principal } from './principal.js';
 
@@ -15,6 +16,13 @@ import type { Principal } from './principal.js';
  */
 export interface ExpressRequestLike {
   readonly headers: HeadersLike;
+  /** For DPoP proofs (`htm`). */
+  readonly method?: string | undefined;
+  /** Express's `req.protocol` (honours `trust proxy`); `http` when absent. For DPoP proofs (`htu`). */
+  readonly protocol?: string | undefined;
+  /** Express's `req.originalUrl`, else node's `req.url`. For DPoP proofs (`htu`). */
+  readonly originalUrl?: string | undefined;
+  readonly url?: string | undefined;
   principal?: Principal;
 }
 
@@ -63,9 +71,9 @@ export type ExpressMiddleware = (req: ExpressRequestLike, res: ExpressResponseLi
  * `req.principal` and calls `next()`, otherwise answers with the error's
  * status, challenge and JSON body. Unexpected errors go to `next(err)`.
  */
-export function createExpressMiddleware(authenticate: (headers: HeadersLike) => Promise<Principal>): ExpressMiddleware {
+export function createExpressMiddleware(authenticate: (request: RequestLike) => Promise<Principal>): ExpressMiddleware {
   return (req, res, next) => {
-    authenticate(req.headers).then(
+    authenticate({ headers: req.headers, method: req.method, url: requestUrl(req) }).then(
       (principal) => {
         req.principal = principal;
         next();
@@ -76,6 +84,14 @@ export function createExpressMiddleware(authenticate: (headers: HeadersLike) => 
       },
     );
   };
+}
+
+/** The URL the client called, as a DPoP proof's `htu` names it. */
+function requestUrl(req: ExpressRequestLike): string | undefined {
+  const host = req.headers['host'];
+  const path = req.originalUrl ?? req.url;
+  if (typeof host !== 'string' || path === undefined) return undefined;
+  return `${req.protocol ?? 'http'}://${host}${path}`;
 }
 
 /** Writes a refusal to a Node response. */

@@ -6,7 +6,11 @@
  * @packageDocumentation
  */
 export { createVerifier } from './verifier.js';
-export type { Verifier } from './verifier.js';
+export type { RequestLike, Verifier } from './verifier.js';
+export { DEFAULT_DPOP_ALGORITHMS, MemoryDpopReplayCache, verifyDpopProof } from './dpop.js';
+export type { DpopConfig, DpopPresentation, DpopReplayCache } from './dpop.js';
+export type { DpopOptions } from './dpop-options.js';
+export type { TokenPresentation } from './token-binding.js';
 export { DEFAULT_ALGORITHMS } from './options.js';
 export type { IntrospectionOptions, JwksOptions, JwsAlgorithm, VerifierOptions } from './options.js';
 export type { Credentials, HeadersLike } from './credentials.js';

@@ -1,12 +1,16 @@
 import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey, ProtectedHeaderParameters } from 'jose';
 import { ResourceServerError } from './errors.js';
+import { checkTokenBinding, type TokenPresentation } from './token-binding.js';
 import type { VerifierConfig } from './options.js';
 import { parseScope, sealPrincipal } from './principal.js';
 import type { AccessTokenClaims, AccessTokenPrincipal } from './principal.js';
 
-/** Verifies one JWT access token and returns who presented it. */
-export type AccessTokenVerifier = (token: string) => Promise<AccessTokenPrincipal>;
+/**
+ * Verifies one JWT access token and returns who presented it. A DPoP-bound
+ * token needs `presentation` (scheme `dpop`, the proof, method and URL).
+ */
+export type AccessTokenVerifier = (token: string, presentation?: TokenPresentation) => Promise<AccessTokenPrincipal>;
 
 /** Three base64url segments; the signature may be empty so that `alg: none` is refused by name. */
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
@@ -40,7 +44,7 @@ export function createAccessTokenVerifier(config: VerifierConfig, getKey: JWTVer
     if (header.crit !== undefined) throw invalid('token uses critical header extensions');
   };
 
-  return async (token) => {
+  return async (token, presentation) => {
     if (typeof token !== 'string' || token === '') throw invalid('token is not a compact JWS');
     if (token.length > config.maxTokenLength) throw invalid('token exceeds the maximum length');
     if (token.startsWith('tg_')) throw invalid('API keys are sent in the X-API-Key header');
@@ -67,6 +71,7 @@ export function createAccessTokenVerifier(config: VerifierConfig, getKey: JWTVer
       throw fromJoseError(cause, config.realm);
     }
     const claims = checkClaimTypes(payload, invalid);
+    await checkTokenBinding(config, token, claims, presentation ?? { scheme: 'bearer' });
     return sealPrincipal<AccessTokenPrincipal>({
       type: 'access_token',
       subject: claims.sub,
@@ -118,9 +123,15 @@ function checkClaimTypes(payload: JWTPayload, invalid: (description: string) => 
   if (payload.token_version !== undefined && typeof payload.token_version !== 'number') {
     throw invalid('token token_version claim is not accepted');
   }
-  // A cnf claim binds the token to a key (DPoP, mTLS) that this package does
-  // not check; accepting it as a bearer token would void that binding.
-  if (payload.cnf !== undefined) throw invalid('sender-constrained tokens are not supported');
+  // A cnf claim binds the token to a key. DPoP (`jkt`) is checked by
+  // token-binding.ts; any other binding (mTLS `x5t#S256`) is one this
+  // package cannot check, and accepting it as a bearer token would void it.
+  if (payload.cnf !== undefined) {
+    const cnf = payload.cnf as Record<string, unknown> | null;
+    if (typeof cnf !== 'object' || cnf === null || Object.keys(cnf).length !== 1 || !isNonEmptyString(cnf['jkt'])) {
+      throw invalid('sender-constrained tokens other than DPoP are not supported');
+    }
+  }
   return payload as AccessTokenClaims;
 }
 

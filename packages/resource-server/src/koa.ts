@@ -1,4 +1,5 @@
 import type { HeadersLike } from './credentials.js';
+import type { RequestLike } from './verifier.js';
 import { ResourceServerError } from './errors.js';
 import type { Principal } from './principal.js';
 
@@ -15,6 +16,10 @@ import type { Principal } from './principal.js';
  */
 export interface KoaContextLike {
   readonly headers: HeadersLike;
+  /** For DPoP proofs (`htm`). */
+  readonly method?: string;
+  /** The full request URL, for DPoP proofs (`htu`); with `app.proxy = true` behind a TLS-terminating proxy. */
+  readonly href?: string;
   state: Record<string, unknown>;
   status: number;
   body: unknown;
@@ -50,11 +55,11 @@ export type KoaMiddleware = (ctx: KoaContextLike, next: KoaNext) => Promise<void
  * status, challenge and JSON body. Errors thrown further down the chain are
  * not caught here.
  */
-export function createKoaMiddleware(authenticate: (headers: HeadersLike) => Promise<Principal>): KoaMiddleware {
+export function createKoaMiddleware(authenticate: (request: RequestLike) => Promise<Principal>): KoaMiddleware {
   return async (ctx, next) => {
     let principal: Principal;
     try {
-      principal = await authenticate(ctx.headers);
+      principal = await authenticate({ headers: ctx.headers, method: ctx.method, url: ctx.href });
     } catch (err) {
       if (!(err instanceof ResourceServerError)) throw err;
       respondKoa(ctx, err);

@@ -1,3 +1,6 @@
+import type { DpopConfig } from './dpop.js';
+import { resolveDpopOptions, type DpopOptions } from './dpop-options.js';
+
 /**
  * The asymmetric JWS algorithms a verifier can accept. `none` and the HMAC
  * algorithms (`HS256` …) are deliberately absent: a resource server holds
@@ -133,6 +136,8 @@ export interface VerifierOptions {
    */
   retryAfterFailure?: number;
   jwks?: JwksOptions;
+  /** DPoP proof checks for DPoP-bound tokens (RFC 9449). */
+  dpop?: DpopOptions;
   /** Needed only to accept API keys. */
   introspection?: IntrospectionOptions;
 }
@@ -154,6 +159,7 @@ export interface VerifierConfig {
   readonly jwksCacheMaxAgeMs: number;
   readonly jwksCooldownMs: number;
   readonly introspection: IntrospectionConfig | undefined;
+  readonly dpop: DpopConfig;
 }
 
 /** The validated form of {@link IntrospectionOptions}; durations in milliseconds. */
@@ -180,10 +186,11 @@ export function resolveOptions(options: VerifierOptions): VerifierConfig {
     fail('audience', 'is required: a non-empty string or array of non-empty strings');
   }
   const base = issuer.replace(/\/+$/, '');
+  const realm = options.realm === undefined ? audience[0] : checkedRealm(options.realm);
   return Object.freeze({
     issuer,
     audience: Object.freeze([...audience]),
-    realm: options.realm === undefined ? audience[0] : checkedRealm(options.realm),
+    realm,
     discoveryUrl: new URL(`${base}/.well-known/openid-configuration`),
     defaultJwksUri: new URL(`${base}/jwks`),
     defaultIntrospectionEndpoint: new URL(`${base}/token/introspection`),
@@ -196,6 +203,7 @@ export function resolveOptions(options: VerifierOptions): VerifierConfig {
     jwksCacheMaxAgeMs: milliseconds('jwks.cacheMaxAge', options.jwks?.cacheMaxAge, 600),
     jwksCooldownMs: milliseconds('jwks.cooldown', options.jwks?.cooldown, 30),
     introspection: options.introspection === undefined ? undefined : checkedIntrospection(options.introspection),
+    dpop: resolveDpopOptions(options.dpop, realm),
   });
 }
 

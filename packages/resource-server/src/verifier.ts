@@ -11,6 +11,14 @@ import type { KoaMiddleware } from './koa.js';
 import { resolveOptions } from './options.js';
 import type { VerifierOptions } from './options.js';
 import type { AccessTokenPrincipal, ApiKeyPrincipal, Principal } from './principal.js';
+import type { TokenPresentation } from './token-binding.js';
+
+/** What the middlewares pass on: the headers, and the method and URL for DPoP. */
+export interface RequestLike {
+  readonly headers: HeadersLike;
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+}
 
 /**
  * Verifies the access tokens and API keys of one resource server. Create one
@@ -27,11 +35,15 @@ import type { AccessTokenPrincipal, ApiKeyPrincipal, Principal } from './princip
 export interface Verifier {
   /**
    * Authenticates a request from its raw `Authorization` and `X-API-Key`
-   * values, whatever the framework. Rejects with a `ResourceServerError`.
+   * values, whatever the framework. A DPoP-bound token also needs the
+   * `DPoP` header, the method and the URL. Rejects with a `ResourceServerError`.
    */
   verify(credentials: Credentials): Promise<Principal>;
-  /** Verifies a JWT access token (the bare token, without `Bearer `). */
-  verifyAccessToken(token: string): Promise<AccessTokenPrincipal>;
+  /**
+   * Verifies a JWT access token (the bare token, without `Bearer `). A
+   * DPoP-bound token is refused unless `presentation` carries its proof.
+   */
+  verifyAccessToken(token: string, presentation?: TokenPresentation): Promise<AccessTokenPrincipal>;
   /** Verifies an API key through introspection (with caching). */
   verifyApiKey(apiKey: string): Promise<ApiKeyPrincipal>;
   /** Koa middleware: sets `ctx.state.principal`, or answers 400/401/503. */
@@ -68,9 +80,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   const verify = async (credentials: Credentials): Promise<Principal> => {
     const credential = selectCredential(credentials, config.realm);
-    return credential.kind === 'access_token' ? verifyAccessToken(credential.token) : verifyApiKey(credential.apiKey);
+    if (credential.kind === 'api_key') return verifyApiKey(credential.apiKey);
+    return verifyAccessToken(credential.token, { scheme: credential.scheme, proof: credentials.dpop, method: credentials.method, url: credentials.url });
   };
-  const authenticate = async (headers: HeadersLike): Promise<Principal> => verify(credentialsFromHeaders(headers, config.realm));
+  const authenticate = async (request: RequestLike): Promise<Principal> =>
+    verify(credentialsFromHeaders(request.headers, config.realm, request));
 
   return Object.freeze({
     verify,

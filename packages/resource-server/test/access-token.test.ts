@@ -96,9 +96,15 @@ describe('JWT access tokens (RFC 9068)', () => {
     });
   }
 
-  it('refuses a sender-constrained (cnf) token presented as a bearer token', async () => {
+  it('refuses a DPoP-bound (cnf.jkt) token presented as a bearer token', async () => {
     const token = await signAccessToken(keyA, claims({ cnf: { jkt: 'thumbprint' } }));
-    await rejectsWithCode(verifier.verifyAccessToken(token), 'ERR_INVALID_TOKEN', 'sender-constrained tokens are not supported');
+    const err = await rejectsWithCode(verifier.verifyAccessToken(token), 'ERR_INVALID_TOKEN', 'token is DPoP-bound: present it with the DPoP scheme and a DPoP proof');
+    assert.match(err.wwwAuthenticate ?? '', /^DPoP realm=/);
+  });
+
+  it('refuses a token bound some other way (mTLS cnf) that it cannot check', async () => {
+    const token = await signAccessToken(keyA, claims({ cnf: { 'x5t#S256': 'thumbprint' } }));
+    await rejectsWithCode(verifier.verifyAccessToken(token), 'ERR_INVALID_TOKEN', 'sender-constrained tokens other than DPoP are not supported');
   });
 
   for (const typ of [undefined, 'JWT', 'jwt', 'application/jwt', 'at+jwt+x']) {
