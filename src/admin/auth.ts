@@ -57,6 +57,10 @@ export async function authenticate(ctx: ParameterizedContext, verify: VerifyAcce
   if (!audience.includes(ADMIN_AUDIENCE) || typeof clientId !== 'string' || typeof tenantId !== 'string') {
     throw unauthenticated(ctx, true);
   }
+  // A DPoP-bound token (RFC 9449 §7.1) must come with a proof of its key;
+  // the admin API takes Bearer tokens only, so a bound one is refused rather
+  // than accepted as if stealing it were harmless.
+  if (claims['cnf'] !== undefined) throw unauthenticated(ctx, true);
   const scopes = String(claims['scope'] ?? '').split(' ');
   const global = scopes.includes(ADMIN_SCOPE);
   if (!global && !scopes.includes(TENANT_ADMIN_SCOPE)) throw insufficientScope(ctx, `${ADMIN_SCOPE} or ${TENANT_ADMIN_SCOPE}`);

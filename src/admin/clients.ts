@@ -57,7 +57,7 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
       method: 'POST', path: '/clients', operationId: 'createClient', summary: 'Create a client; the response holds its secret, shown only this once', tag: TAG,
       access: 'tenant', body: createClientBody, idempotent: true, status: 201, response: { ref: 'ClientWithSecret' }, returnsSecret: true,
       handle: async ({ ctx, caller, body }) => {
-        refuseEscalation(ctx, caller, body.scopes);
+        refuseEscalation(ctx, caller, [...body.scopes, ...(body.token_exchange?.scopes ?? [])]);
         const tenant = await tenantForCreate(services, caller, body.tenant);
         const created = await clients.create({ ...body, tenant: tenant.id });
         await recordAdminChange(audit, caller, { type: 'client.created', tenantId: tenant.id, subject: created.client.clientId, detail: snapshot(created.client, AUDITED_FIELDS) });
@@ -96,7 +96,11 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
   ];
 }
 
-/** A tenant admin may create tenant admins, never a global admin. */
+/**
+ * A tenant admin may create tenant admins, never a global admin: neither a
+ * client holding `tollgate:admin` nor one allowed to exchange a token for it
+ * (RFC 8693).
+ */
 function refuseEscalation(ctx: AdminRequest<unknown>['ctx'], caller: AdminCaller, scopes: readonly string[]): void {
   if (!caller.global && scopes.includes(ADMIN_SCOPE)) throw insufficientScope(ctx, ADMIN_SCOPE);
 }

@@ -58,10 +58,10 @@ for (const variant of databaseVariants) {
       const read = await admin.call('GET', `/clients/${clientId}`);
       assert.equal(read.status, 200);
       assert.equal(read.body['tenantSlug'], 'acme');
-      assert.doesNotMatch(JSON.stringify(read.body), /client_secret|secretHash|argon2/);
+      assert.doesNotMatch(JSON.stringify(read.body), /"client_secret"|secretHash|argon2/);
       const listed = await admin.call('GET', '/clients?tenant=acme');
       assert.deepEqual(listed.body.data!.map((client) => client['clientId']), [clientId]);
-      assert.doesNotMatch(JSON.stringify(listed.body), /client_secret|secretHash|argon2/);
+      assert.doesNotMatch(JSON.stringify(listed.body), /"client_secret"|secretHash|argon2/);
 
       const updated = await admin.call('PATCH', `/clients/${clientId}`, { token_quota: '50/min' });
       assert.equal(updated.body['tokenQuota'], '50/min');
@@ -139,7 +139,7 @@ for (const variant of databaseVariants) {
       }
       assert.ok(clients.body.data!.every((event) => event['actor'] === admin.clientId));
       assert.ok(clients.body.data!.every((event) => (event['detail'] as Record<string, unknown>)['actor_tenant_id'] === admin.tenantId));
-      assert.doesNotMatch(JSON.stringify(clients.body), /client_secret|argon2/);
+      assert.doesNotMatch(JSON.stringify(clients.body), /"client_secret"|argon2/);
       const apiKeys = await admin.call('GET', '/audit-events?type=api_key.');
       assert.deepEqual(new Set(apiKeys.body.data!.map((event) => event['actor'])), new Set([admin.clientId]));
       const tenants = await admin.call('GET', '/audit-events?type=tenant.&tenant=acme');

@@ -107,6 +107,13 @@ for (const variant of databaseVariants) {
       const escalate = await alphaAdmin.call('POST', '/clients', { name: 'root', resources: [ADMIN_AUDIENCE], scopes: ['tollgate:admin'] });
       assert.equal(escalate.status, 403);
       assert.equal(escalate.body['error'], 'insufficient_scope');
+      // Nor one that could trade its own token for a global admin token (RFC 8693 exchange).
+      const exchanger = await alphaAdmin.call('POST', '/clients', {
+        name: 'exchanger', resources: [API], scopes: ['read'],
+        token_exchange: { audiences: [ADMIN_AUDIENCE], scopes: ['tollgate:admin'] },
+      });
+      assert.equal(exchanger.status, 403);
+      assert.equal(exchanger.body['error'], 'insufficient_scope');
       const peer = await alphaAdmin.call('POST', '/clients', { name: 'peer', resources: [ADMIN_AUDIENCE], scopes: ['tollgate:tenant-admin'] });
       assert.equal(peer.status, 201);
     });
