@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { deriveKey } from './derive-key.js';
 
 /**
  * AES-256-GCM sealing under a list of secrets, newest first (the idea of
@@ -15,7 +16,7 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 const FORMAT_VERSION = 'v1';
 // Distinct HKDF info keeps this key independent of anything else derived
 // from the same TOLLGATE_SECRET (cookies, credential-cache HMACs, …).
-const HKDF_INFO = 'tollgate/seal/v1';
+const SEAL_PURPOSE = 'seal/v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -64,8 +65,8 @@ interface SealedParts {
   readonly tag: Buffer;
 }
 
-function deriveKey(secret: string): DerivedKey {
-  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), HKDF_INFO, 32));
+function sealingKey(secret: string): DerivedKey {
+  const key = deriveKey(secret, SEAL_PURPOSE);
   const id = createHash('sha256').update(key).digest().subarray(0, 8).toString('base64url');
   return { id, key };
 }
@@ -109,7 +110,7 @@ export function createSealer(secrets: readonly string[]): Sealer {
   if (secrets.length === 0 || secrets.some((secret) => typeof secret !== 'string' || secret.length === 0)) {
     throw new SealError('ERR_SEAL_NO_SECRET', 'createSealer needs at least one secret and no empty ones');
   }
-  const keys = secrets.map(deriveKey);
+  const keys = secrets.map(sealingKey);
   const newest = keys[0] as DerivedKey;
   const byId = new Map<string, DerivedKey>();
   for (const key of keys) if (!byId.has(key.id)) byId.set(key.id, key);

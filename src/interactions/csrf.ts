@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { deriveKey } from '../../keys/derive-key.js';
 
 /**
  * CSRF tokens for the interaction forms: an HMAC of the interaction's uid
@@ -11,7 +12,7 @@ export class CsrfTokens {
   readonly #key: Buffer;
 
   constructor(secret: string) {
-    this.#key = Buffer.from(hkdfSync('sha256', secret, '', 'tollgate/interaction-csrf/v1', 32));
+    this.#key = deriveKey(secret, 'interaction-csrf/v1');
   }
 
   tokenFor(uid: string): string {

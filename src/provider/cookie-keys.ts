@@ -1,5 +1,5 @@
-import { hkdfSync } from 'node:crypto';
 import type { Config } from '../config.js';
+import { deriveKey } from '../../keys/derive-key.js';
 
 /**
  * The keys that sign oidc-provider's cookies (session, interaction). The
@@ -9,5 +9,5 @@ import type { Config } from '../config.js';
  * insists on a signature.
  */
 export function cookieKeys(config: Pick<Config, 'secrets'>): string[] {
-  return [Buffer.from(hkdfSync('sha256', config.secrets[0]!, '', 'tollgate/cookies/v1', 32)).toString('base64url')];
+  return [deriveKey(config.secrets[0]!, 'cookies/v1').toString('base64url')];
 }

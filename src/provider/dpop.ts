@@ -1,6 +1,6 @@
-import { hkdfSync } from 'node:crypto';
 import type { Configuration } from 'oidc-provider';
 import type { Config } from '../config.js';
+import { deriveKey } from '../../keys/derive-key.js';
 
 /** DPoP proof algorithms the token endpoint accepts (advertised as dpop_signing_alg_values_supported). */
 export const DPOP_SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as const;
@@ -18,7 +18,7 @@ export const DPOP_SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as c
 export function dpopFeature(config: Config): NonNullable<NonNullable<Configuration['features']>['dPoP']> {
   return {
     enabled: true,
-    nonceSecret: Buffer.from(hkdfSync('sha256', config.secrets[0]!, '', 'tollgate/dpop-nonce/v1', 32)),
+    nonceSecret: deriveKey(config.secrets[0]!, 'dpop-nonce/v1'),
     requireNonce: () => false,
     allowReplay: false,
   };

@@ -1,5 +1,6 @@
-import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { hashSecret, verifySecret } from './secrets.js';
+import { deriveKey } from '../../keys/derive-key.js';
 
 /**
  * Skips argon2 for a credential that already proved itself recently.
@@ -21,7 +22,7 @@ export class VerifiedCredentialCache {
   readonly #entries = new Map<string, number>();
 
   constructor(secret: string, options: { ttlSeconds: number; maxEntries?: number; clock?: () => number }) {
-    this.#hmacKey = createSecretKey(Buffer.from(hkdfSync('sha256', secret, '', 'tollgate/credential-cache/v1', 32)));
+    this.#hmacKey = createSecretKey(deriveKey(secret, 'credential-cache/v1'));
     this.#ttlMs = options.ttlSeconds * 1000;
     this.#maxEntries = options.maxEntries ?? 50_000;
     this.#clock = options.clock ?? Date.now;
