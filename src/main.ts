@@ -161,6 +161,7 @@ export async function startTollgate(
       apiKeys: apiKeys.keys,
       keyStore,
       audit,
+      users,
       keysChanged: async () => {
         await providerHost.refresh();
         return config.redisUrl ? announceKeyChange(config.redisUrl) : false;

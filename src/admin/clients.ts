@@ -65,11 +65,12 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
       },
     }),
     route({
-      method: 'GET', path: '/clients/{clientId}', operationId: 'getClient', summary: 'Read a client (never its secret)', tag: TAG,
+      method: 'GET', path: '/clients/{clientId}', operationId: 'getClient', summary: 'Read a client (never its secret); an app client with its redirect URIs', tag: TAG,
       access: 'tenant', status: 200, response: { ref: 'Client' },
       handle: async ({ caller, params }) => {
         const { secretHash: _hidden, ...view } = await clients.get(params['clientId']!, scopeOf(caller));
-        return view;
+        const app = await registry.appClients.find(view.clientId);
+        return app ? { ...view, public: app.public, redirectUris: app.redirectUris, postLogoutRedirectUris: app.postLogoutRedirectUris } : view;
       },
     }),
     route<UpdateClientInput>({
@@ -101,6 +102,6 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
  * client holding `tollgate:admin` nor one allowed to exchange a token for it
  * (RFC 8693).
  */
-function refuseEscalation(ctx: AdminRequest<unknown>['ctx'], caller: AdminCaller, scopes: readonly string[]): void {
+export function refuseEscalation(ctx: AdminRequest<unknown>['ctx'], caller: AdminCaller, scopes: readonly string[]): void {
   if (!caller.global && scopes.includes(ADMIN_SCOPE)) throw insufficientScope(ctx, ADMIN_SCOPE);
 }

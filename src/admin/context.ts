@@ -5,6 +5,7 @@ import { invalidRequest } from '../errors.js';
 import type { Registry } from '../registry/index.js';
 import type { TenantScope } from '../registry/tenant-scope.js';
 import type { Tenant } from '../registry/tenants.js';
+import type { UserRepository } from '../users/index.js';
 import type { AdminCaller } from './auth.js';
 
 /** The services the admin API drives: the same ones the CLI uses. */
@@ -13,6 +14,8 @@ export interface AdminServices {
   readonly apiKeys: ApiKeyRepository;
   readonly keyStore: KeyStore;
   readonly audit: AuditLog;
+  /** The people who sign in to tenants' apps (authorization code). */
+  readonly users: UserRepository;
   /**
    * After a signing-key change: swap this instance's provider now and tell
    * the others (Redis); resolves to whether they were told (otherwise they

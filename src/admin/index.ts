@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Sealer } from '../../keys/seal.js';
 import { invalidRequest, notFound, TollgateError } from '../errors.js';
 import { apiKeyRoutes } from './api-keys.js';
+import { appClientRoutes } from './app-clients.js';
 import { auditEventRoutes } from './audit-events.js';
 import { authenticate, requireGlobal, type VerifyAccessToken } from './auth.js';
 import { readJsonBody } from './body.js';
@@ -14,6 +15,7 @@ import { resourceServerRoutes } from './resource-servers.js';
 import type { CompiledRoute } from './route.js';
 import { signingKeyRoutes } from './signing-keys.js';
 import { tenantRoutes } from './tenants.js';
+import { userRoutes } from './users.js';
 
 export { ADMIN_AUDIENCE, ADMIN_SCOPE, TENANT_ADMIN_SCOPE, ensureAdminResource } from './audience.js';
 
@@ -44,6 +46,8 @@ export function adminRoutes(services: AdminServices): CompiledRoute[] {
     ...tenantRoutes(services),
     ...resourceServerRoutes(services),
     ...clientRoutes(services),
+    ...appClientRoutes(services),
+    ...userRoutes(services),
     ...apiKeyRoutes(services),
     ...signingKeyRoutes(services),
     ...auditEventRoutes(services),

@@ -42,9 +42,24 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
     tokenEndpointAuthMethod: { type: 'string', enum: ['client_secret_basic', 'private_key_jwt'] },
     jwks: { type: ['object', 'null'] }, jwksUri: nullableString, dpopBoundAccessTokens: { type: 'boolean' },
     tokenExchange: { type: ['object', 'null'] },
+    public: { type: 'boolean', description: 'app clients only: no secret, PKCE is its only proof' },
+    redirectUris: { ...strings, description: 'app clients only' },
+    postLogoutRedirectUris: { ...strings, description: 'app clients only' },
   }, ['clientId', 'tenantId', 'name', 'enabled']),
   ClientWithSecret: {
     allOf: [{ $ref: '#/components/schemas/Client' }, object({ client_id: string, client_secret: { type: 'string', description: 'shown only in this response; absent for a private_key_jwt client' } })],
+  },
+  AppClientWithSecret: {
+    allOf: [{ $ref: '#/components/schemas/Client' }, object({
+      client_id: string,
+      client_secret: { type: 'string', description: 'shown only in this response; absent for a public client' },
+      token_endpoint_auth_method: { type: 'string', enum: ['client_secret_basic', 'none'] },
+      redirect_uris: strings, post_logout_redirect_uris: strings,
+    }, ['client_id', 'token_endpoint_auth_method', 'redirect_uris', 'post_logout_redirect_uris'])],
+  },
+  User: object({ id: string, tenantId: string, tenantSlug: string, email: string, roles: strings, enabled: { type: 'boolean' }, createdAt: time, updatedAt: time }),
+  UserWithPassword: {
+    allOf: [{ $ref: '#/components/schemas/User' }, object({ password: { type: 'string', description: 'the generated password: shown only in this response; absent when the request gave one' } }, [])],
   },
   ApiKey: object({
     id: string, tenantId: string, tenantSlug: string, env: { type: 'string', enum: ['live', 'test'] }, name: string, scopes: strings,

@@ -1,9 +1,11 @@
 import type { JSONSchemaType } from 'ajv';
 import { API_KEY_ENVIRONMENTS, type ApiKeyEnvironment } from '../api-keys/index.js';
 import { createClientSchema, updateClientSchema, type CreateClientInput, type UpdateClientInput } from '../registry/clients.js';
+import { appClientSchema, type CreateAppClientInput } from '../registry/app-clients.js';
 import { SCOPE_TOKEN } from '../registry/input.js';
 import { createResourceSchema, type CreateResourceInput } from '../registry/resources.js';
 import { createTenantSchema, updateTenantSchema, type CreateTenantInput, type UpdateTenantInput } from '../registry/tenants.js';
+import { createUserSchema, type CreateUserInput } from '../users/index.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../keys/key-store.js';
 
 /**
@@ -32,6 +34,32 @@ export const createClientBody = {
   properties: { ...createClientSchema.properties, tenant: TENANT_REFERENCE },
   required: createClientSchema.required.filter((field) => field !== 'tenant'),
 } as unknown as JSONSchemaType<CreateClientBody>;
+
+/**
+ * An app client (authorization code) as `clients create --grant
+ * authorization_code` takes it: the machine fields the CLI passes plus the
+ * app fields, each from the registry's own schema; the tenant may be left out.
+ */
+export type CreateAppClientBody = Pick<CreateAppClientInput, 'name' | 'resources' | 'scopes' | 'cors_origins' | 'redirect_uris' | 'post_logout_redirect_uris' | 'public'> & {
+  tenant?: string;
+};
+
+const { name, resources, scopes, cors_origins } = createClientSchema.properties;
+export const createAppClientBody = {
+  type: 'object',
+  properties: { name, tenant: TENANT_REFERENCE, resources, scopes, cors_origins, ...appClientSchema.properties },
+  required: ['name', 'resources', 'scopes', ...appClientSchema.required],
+  additionalProperties: false,
+} as unknown as JSONSchemaType<CreateAppClientBody>;
+
+/** A user as `users create` takes it, except that the tenant may be left out and the password generated. */
+export type CreateUserBody = Omit<CreateUserInput, 'tenant' | 'password'> & { tenant?: string; password?: string };
+
+export const createUserBody = {
+  ...createUserSchema,
+  properties: { ...createUserSchema.properties, tenant: TENANT_REFERENCE, password: { ...createUserSchema.properties.password, nullable: true } },
+  required: ['email'],
+} as unknown as JSONSchemaType<CreateUserBody>;
 
 export interface CreateApiKeyBody {
   /** Slug or id; a tenant admin's keys always go to the admin's own tenant. */

@@ -1,11 +1,21 @@
 import { snapshot } from '../audit/changes.js';
 import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
+import { withAppClientSecret, type AppClient } from '../registry/app-clients.js';
+import type { ClientView } from '../registry/clients.js';
 import { splitList } from '../registry/input.js';
 import { required } from './args.js';
 import type { Output } from './output.js';
 
 const APP_FIELDS = ['name', 'scopes', 'roles', 'resources', 'corsOrigins'] as const;
+
+/** The `client.created` detail of an app client (CLI and admin API alike). */
+export const appClientCreatedDetail = (client: ClientView, app: AppClient) => ({
+  ...snapshot(client, APP_FIELDS),
+  grant: 'authorization_code',
+  public: app.public,
+  redirect_uris: app.redirectUris.join(' '),
+});
 
 /**
  * `clients create --grant authorization_code --redirect-uri … [--public]`:
@@ -17,7 +27,7 @@ export async function createAppClient(context: CommandContext): Promise<Output> 
   const redirectUris = (values['redirect-uri'] ?? []).flatMap(splitList);
   if (!redirectUris.length) throw invalidRequest('--redirect-uri is required with --grant authorization_code');
   const isPublic = values.public ?? false;
-  const { client, app, clientSecret } = await registry.appClients.create({
+  const created = await registry.appClients.create({
     name: required(values.name, '--name'),
     tenant: required(values.tenant, '--tenant'),
     resources: (values.resource ?? []).flatMap(splitList),
@@ -27,19 +37,7 @@ export async function createAppClient(context: CommandContext): Promise<Output> 
     post_logout_redirect_uris: (values['post-logout-redirect-uri'] ?? []).flatMap(splitList),
     public: isPublic,
   });
-  await audit.record({
-    type: 'client.created',
-    actor: 'cli',
-    tenantId: client.tenantId,
-    subject: client.clientId,
-    detail: { ...snapshot(client, APP_FIELDS), grant: 'authorization_code', public: isPublic, redirect_uris: app.redirectUris.join(' ') },
-  });
-  return {
-    client_id: client.clientId,
-    ...(clientSecret ? { client_secret: clientSecret } : {}),
-    token_endpoint_auth_method: isPublic ? 'none' : 'client_secret_basic',
-    redirect_uris: app.redirectUris,
-    post_logout_redirect_uris: app.postLogoutRedirectUris,
-    ...client,
-  };
+  const { client, app } = created;
+  await audit.record({ type: 'client.created', actor: 'cli', tenantId: client.tenantId, subject: client.clientId, detail: appClientCreatedDetail(client, app) });
+  return withAppClientSecret(created);
 }

@@ -6,7 +6,8 @@ import { UserRepository, type UserView } from '../users/index.js';
 import { required } from './args.js';
 import type { Output } from './output.js';
 
-const USER_FIELDS = ['email', 'roles', 'enabled'] as const;
+/** The fields a user's audit events record (CLI and admin API alike). */
+export const USER_FIELDS = ['email', 'roles', 'enabled'] as const;
 
 /** The password piped in (`--password-stdin`), without the final newline `echo` adds. */
 async function readStdin(): Promise<string> {

@@ -25,7 +25,10 @@ export interface CreateAppClientInput extends CreateClientInput {
   public?: boolean;
 }
 
-const appInput = compileInput<Pick<CreateAppClientInput, 'redirect_uris' | 'post_logout_redirect_uris' | 'public'>>({
+type AppClientFields = Pick<CreateAppClientInput, 'redirect_uris' | 'post_logout_redirect_uris' | 'public'>;
+
+/** The app fields of a create (CLI and admin API); exported for the admin API's body schema and OpenAPI document. */
+export const appClientSchema = {
   type: 'object',
   properties: {
     redirect_uris: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1, uniqueItems: true, maxItems: 20 },
@@ -34,7 +37,21 @@ const appInput = compileInput<Pick<CreateAppClientInput, 'redirect_uris' | 'post
   },
   required: ['redirect_uris'],
   additionalProperties: false,
-} satisfies JSONSchemaType<Pick<CreateAppClientInput, 'redirect_uris' | 'post_logout_redirect_uris' | 'public'>>);
+} satisfies JSONSchemaType<AppClientFields>;
+const appInput = compileInput<AppClientFields>(appClientSchema);
+
+/**
+ * What a create answers (CLI and admin API alike): the client, its app
+ * fields and, for a confidential client only, its secret, shown this once.
+ */
+export const withAppClientSecret = ({ client, app, clientSecret }: { client: ClientView; app: AppClient; clientSecret: string | undefined }) => ({
+  client_id: client.clientId,
+  ...(clientSecret ? { client_secret: clientSecret } : {}),
+  token_endpoint_auth_method: app.public ? 'none' : 'client_secret_basic',
+  redirect_uris: app.redirectUris,
+  post_logout_redirect_uris: app.postLogoutRedirectUris,
+  ...client,
+});
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
 import { conflict, invalidRequest, notFound } from '../errors.js';
 import { compileInput, isStorableText, parseList, ROLE } from '../registry/input.js';
+import type { TenantScope } from '../registry/tenant-scope.js';
 import type { TenantRepository } from '../registry/tenants.js';
 import { hashPassword } from './password.js';
 
@@ -31,7 +32,8 @@ export interface CreateUserInput {
 /** NIST SP 800-63B: at least 8 characters; 1024 bounds the argon2 input. */
 export const PASSWORD_MIN_LENGTH = 8;
 
-const createUserInput = compileInput<CreateUserInput>({
+/** Exported for the admin API, which validates with it and publishes it in its OpenAPI document. */
+export const createUserSchema = {
   type: 'object',
   properties: {
     tenant: { type: 'string', minLength: 1, maxLength: 64 },
@@ -42,7 +44,8 @@ const createUserInput = compileInput<CreateUserInput>({
   },
   required: ['tenant', 'email', 'password'],
   additionalProperties: false,
-} satisfies JSONSchemaType<CreateUserInput>);
+} satisfies JSONSchemaType<CreateUserInput>;
+const createUserInput = compileInput<CreateUserInput>(createUserSchema);
 
 interface UserRow {
   id: string;
@@ -112,9 +115,12 @@ export class UserRepository {
     return row && toUser(row);
   }
 
-  async findById(id: string): Promise<User | undefined> {
+  /** With `scope`, a user of another tenant is not found (the tenant is in the WHERE clause). */
+  async findById(id: string, scope?: TenantScope): Promise<User | undefined> {
     if (!isStorableText(id)) return undefined;
-    const row = await this.#select().where('users.id', id).first();
+    const query = this.#select().where('users.id', id);
+    if (scope) query.andWhere('users.tenant_id', scope.tenantId);
+    const row = await query.first();
     return row && toUser(row);
   }
 
@@ -132,15 +138,19 @@ export class UserRepository {
     return user;
   }
 
-  async list(filter: { tenant?: string } = {}): Promise<UserView[]> {
+  async list(filter: { tenant?: string; scope?: TenantScope } = {}): Promise<UserView[]> {
     const query = this.#select().orderBy('users.created_at');
     if (filter.tenant) query.where((where) => where.where('tenants.slug', filter.tenant).orWhere('tenants.id', filter.tenant));
+    if (filter.scope) query.where('users.tenant_id', filter.scope.tenantId);
     const rows: (UserRow & { tenant_slug: string })[] = await query;
     return rows.map((row) => userView(toUser(row)));
   }
 
-  async setEnabled(id: string, enabled: boolean): Promise<UserView> {
-    const updated = await this.knex('users').where({ id }).update({ enabled, updated_at: Date.now() });
+  async setEnabled(id: string, enabled: boolean, scope?: TenantScope): Promise<UserView> {
+    if (!isStorableText(id)) throw notFound(`user ${id} does not exist`);
+    const updated = await this.knex('users')
+      .where({ id, ...(scope ? { tenant_id: scope.tenantId } : {}) })
+      .update({ enabled, updated_at: Date.now() });
     if (!updated) throw notFound(`user ${id} does not exist`);
     return userView(await this.get(id));
   }
