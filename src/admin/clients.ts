@@ -70,7 +70,10 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
       handle: async ({ caller, params }) => {
         const { secretHash: _hidden, ...view } = await clients.get(params['clientId']!, scopeOf(caller));
         const app = await registry.appClients.find(view.clientId);
-        return app ? { ...view, public: app.public, redirectUris: app.redirectUris, postLogoutRedirectUris: app.postLogoutRedirectUris } : view;
+        if (!app) return view;
+        // A public client authenticates with nothing (`none`), whatever the machine row says.
+        const tokenEndpointAuthMethod = app.public ? 'none' : view.tokenEndpointAuthMethod;
+        return { ...view, tokenEndpointAuthMethod, public: app.public, redirectUris: app.redirectUris, postLogoutRedirectUris: app.postLogoutRedirectUris };
       },
     }),
     route<UpdateClientInput>({

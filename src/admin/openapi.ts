@@ -39,7 +39,7 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
     clientId: string, tenantId: string, tenantSlug: string, name: string, secretExpiresAt: nullableTime, roles: strings, scopes: strings,
     resources: strings, ipAllowlist: { type: ['array', 'null'], items: string }, corsOrigins: strings, enabled: { type: 'boolean' },
     tokenVersion: integer, tokenQuota: nullableString, tenantTokenQuota: nullableString, createdAt: time, updatedAt: time,
-    tokenEndpointAuthMethod: { type: 'string', enum: ['client_secret_basic', 'private_key_jwt'] },
+    tokenEndpointAuthMethod: { type: 'string', enum: ['client_secret_basic', 'private_key_jwt', 'none'], description: 'none: a public app client' },
     jwks: { type: ['object', 'null'] }, jwksUri: nullableString, dpopBoundAccessTokens: { type: 'boolean' },
     tokenExchange: { type: ['object', 'null'] },
     public: { type: 'boolean', description: 'app clients only: no secret, PKCE is its only proof' },
