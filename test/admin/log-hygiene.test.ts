@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { API, seedMachineClient, startTestServer } from '../helpers/server.js';
 import { adminRequest, adminSession } from './fixture.js';
 
-describe('the admin API keeps tokens and the secrets it hands out out of logs and audit rows', () => {
+describe('the admin API keeps tokens, the secrets and passwords it hands out, and password hashes out of logs and audit rows', () => {
   test('creates, rotations and refusals at debug level', async () => {
     const logLines: string[] = [];
     const server = await startTestServer('sqlite', { logLines });
@@ -15,7 +15,10 @@ describe('the admin API keeps tokens and the secrets it hands out out of logs an
       assert.equal(client.status, 201);
       const rotated = await admin.call('POST', `/clients/${String(client.body['client_id'])}/rotate-secret`);
       const key = await admin.call('POST', '/api-keys', { tenant: 'acme', name: 'k', scopes: [] });
-      secrets.push(String(client.body['client_secret']), String(rotated.body['client_secret']), String(key.body['key']));
+      const user = await admin.call('POST', '/users', { tenant: 'acme', email: 'ada@acme.test' }, { 'idempotency-key': 'u1' });
+      assert.equal(user.status, 201);
+      await admin.call('POST', `/users/${String(user.body['id'])}/disable`);
+      secrets.push(String(client.body['client_secret']), String(rotated.body['client_secret']), String(key.body['key']), String(user.body['password']));
       assert.equal((await adminRequest(server, 'GET', '/clients', { token: `${admin.token}tampered` })).status, 401);
       secrets.push(`${admin.token}tampered`);
 
