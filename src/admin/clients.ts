@@ -2,6 +2,7 @@ import type { AuditEventType } from '../audit/audit-log.js';
 import { changeDetail, snapshot } from '../audit/changes.js';
 import { AUDITED_FIELDS } from '../cli/clients.js';
 import { withClientSecret, type ClientView } from '../registry/clients.js';
+import { appClientView } from '../registry/app-clients.js';
 import { ADMIN_SCOPE } from './audience.js';
 import { recordAdminChange } from './audit.js';
 import { insufficientScope, type AdminCaller } from './auth.js';
@@ -70,10 +71,7 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
       handle: async ({ caller, params }) => {
         const { secretHash: _hidden, ...view } = await clients.get(params['clientId']!, scopeOf(caller));
         const app = await registry.appClients.find(view.clientId);
-        if (!app) return view;
-        // A public client authenticates with nothing (`none`), whatever the machine row says.
-        const tokenEndpointAuthMethod = app.public ? 'none' : view.tokenEndpointAuthMethod;
-        return { ...view, tokenEndpointAuthMethod, public: app.public, redirectUris: app.redirectUris, postLogoutRedirectUris: app.postLogoutRedirectUris };
+        return app ? appClientView(view, app) : view;
       },
     }),
     route<UpdateClientInput>({

@@ -50,8 +50,22 @@ export const withAppClientSecret = ({ client, app, clientSecret }: { client: Cli
   token_endpoint_auth_method: app.public ? 'none' : 'client_secret_basic',
   redirect_uris: app.redirectUris,
   post_logout_redirect_uris: app.postLogoutRedirectUris,
-  ...client,
+  ...appClientView(client, app),
 });
+
+/**
+ * A client's view with its app fields. A public client authenticates with
+ * nothing (`none`), whatever the machine row underneath says.
+ */
+export function appClientView<View extends Pick<ClientView, 'tokenEndpointAuthMethod'>>(view: View, app: AppClient) {
+  return {
+    ...view,
+    tokenEndpointAuthMethod: app.public ? ('none' as const) : view.tokenEndpointAuthMethod,
+    public: app.public,
+    redirectUris: app.redirectUris,
+    postLogoutRedirectUris: app.postLogoutRedirectUris,
+  };
+}
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
