@@ -121,17 +121,9 @@ export function interactionRoutes(options: InteractionRoutesOptions): Middleware
     return finish(ctx, { consent: { grantId } });
   }
 
-  return async (ctx, next) => {
-    if (ctx.path === STYLESHEET_PATH && ctx.method === 'GET') {
-      ctx.type = 'text/css';
-      ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = STYLESHEET;
-      return;
-    }
-    const match = ROUTE.exec(ctx.path);
-    if (!match) return next();
+  async function answer(ctx: Parameters<Middleware>[0], step: string | undefined): Promise<void> {
     try {
-      await handle(ctx, match[2]);
+      await handle(ctx, step);
     } catch (error) {
       // An expired or foreign interaction (no cookie, wrong uid): the user
       // goes back to the app; nothing else to tell them.
@@ -141,5 +133,18 @@ export function interactionRoutes(options: InteractionRoutesOptions): Middleware
       }
       throw error;
     }
+  }
+
+  // Not async: every other request (every token request) passes straight
+  // through without a promise of its own.
+  return (ctx, next) => {
+    if (ctx.path === STYLESHEET_PATH && ctx.method === 'GET') {
+      ctx.type = 'text/css';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = STYLESHEET;
+      return undefined;
+    }
+    const match = ROUTE.exec(ctx.path);
+    return match ? answer(ctx, match[2]) : next();
   };
 }
