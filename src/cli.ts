@@ -6,6 +6,7 @@ import { fileSecretSource } from './dev-secret.js';
 import { TollgateError } from './errors.js';
 import { createRegistry, type Registry } from './registry/index.js';
 import { splitList } from './registry/input.js';
+import { RESOURCE_FIELDS } from './registry/resources.js';
 import { KeyStoreError } from '../keys/key-store.js';
 import { AuditLog } from './audit/audit-log.js';
 import { snapshot } from './audit/changes.js';
@@ -106,7 +107,6 @@ export interface CommandContext {
 /** Returns what to print, or undefined when the command printed as it went (`audit tail`). */
 type Handler = (context: CommandContext) => Promise<Output | undefined>;
 
-const RESOURCE_FIELDS = ['audience', 'name', 'scopes', 'accessTokenTtl', 'tokenFormat'] as const;
 
 const commands: Record<string, Handler> = {
   ...tenantCommands,

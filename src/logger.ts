@@ -41,7 +41,7 @@ export function createLogger(level: Config['logLevel'], write?: (line: string) =
   const log = pino(
     {
       level,
-      base: fields ?? undefined,
+      base: fields,
       messageKey: 'message',
       timestamp: stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

@@ -9,13 +9,9 @@ export type RedisConnection = Redis | Cluster;
  */
 export const CLUSTER_SCHEME = 'redis-cluster://';
 
-/** `host:port,host:port` (REDIS_CLUSTER_NODES) → the target `connectRedis` understands. */
+/** `host:port,host:port` (REDIS_CLUSTER_NODES, checked by its config pattern) → the target `connectRedis` understands. */
 export function clusterTarget(nodes: string): string {
-  return `${CLUSTER_SCHEME}${nodes
-    .split(',')
-    .map((node) => node.trim())
-    .filter(Boolean)
-    .join(',')}`;
+  return `${CLUSTER_SCHEME}${nodes}`;
 }
 
 /** The seed nodes of a `redis-cluster://` target, or undefined for a plain `redis://` URL. */
@@ -26,7 +22,7 @@ export function clusterNodes(target: string): { host: string; port: number }[] |
     .split(',')
     .map((node) => {
       const at = node.lastIndexOf(':');
-      return at > 0 ? { host: node.slice(0, at), port: Number(node.slice(at + 1)) } : { host: node, port: 6379 };
+      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
     });
 }
 

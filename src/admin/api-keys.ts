@@ -1,6 +1,6 @@
 import { parseDuration, type ApiKeyView } from '../api-keys/index.js';
 import { invalidRequest } from '../errors.js';
-import { page, scopeOf, tenantForCreate, type AdminServices } from './context.js';
+import { page, scopeOf, TENANT_QUERY, tenantForCreate, type AdminServices } from './context.js';
 import { route, type CompiledRoute } from './route.js';
 import { createApiKeyBody, rotateApiKeyBody } from './schemas.js';
 
@@ -15,7 +15,6 @@ const issued = ({ apiKey, key }: { apiKey: ApiKeyView; key: string }) => ({ key,
  */
 export function apiKeyRoutes(services: AdminServices): CompiledRoute[] {
   const keys = services.apiKeys;
-  const TENANT_QUERY = { tenant: { description: 'Only this tenant (slug or id)', pattern: '^[A-Za-z0-9-]{1,64}$', maxLength: 64 } };
   return [
     route({
       method: 'GET', path: '/api-keys', operationId: 'listApiKeys', summary: 'List API keys (never a key or its hash)', tag: TAG,

@@ -1,5 +1,5 @@
 import { invalidRequest } from '../errors.js';
-import { page, type AdminServices } from './context.js';
+import { page, TENANT_QUERY, visibleTenant, type AdminServices } from './context.js';
 import { route, type CompiledRoute } from './route.js';
 
 /** The most events one page holds, whatever `limit` asks for. */
@@ -18,25 +18,22 @@ function decodeCursor(cursor: string): number {
  * The audit log, newest first, one capped page at a time. A tenant admin
  * reads only events of their own tenant (the filter is part of the query).
  */
-export function auditEventRoutes({ audit, registry }: AdminServices): CompiledRoute[] {
+export function auditEventRoutes(services: AdminServices): CompiledRoute[] {
+  const { audit } = services;
   return [
     route({
       method: 'GET', path: '/audit-events', operationId: 'listAuditEvents', summary: `Audit events, newest first (at most ${AUDIT_PAGE_MAX} a page; follow next_cursor)`, tag: 'Audit',
       access: 'tenant', status: 200, response: { ref: 'AuditEvent', list: 'page' },
       query: {
         type: { description: 'An event type, or a family ending in a dot (`client.`, `key.`)', pattern: '^[a-z_.]{1,64}$', maxLength: 64 },
-        tenant: { description: 'Only this tenant (slug or id)', pattern: '^[A-Za-z0-9-]{1,64}$', maxLength: 64 },
+        ...TENANT_QUERY,
         subject: { description: 'The object acted on: a client id, API key id or kid', pattern: '^[\\x21-\\x7e]{1,200}$', maxLength: 200 },
         limit: { description: `Page size, 1 to ${AUDIT_PAGE_MAX} (larger values are capped); default ${AUDIT_PAGE_DEFAULT}`, pattern: '^[0-9]{1,6}$', maxLength: 6 },
         cursor: { description: 'next_cursor of the previous page', pattern: '^[A-Za-z0-9_-]{1,40}$', maxLength: 40 },
       },
       handle: async ({ caller, query }) => {
         let tenantId = caller.global ? undefined : caller.tenantId;
-        if (query['tenant']) {
-          const tenant = await registry.tenants.findBySlugOrId(query['tenant']);
-          if (!tenant || (tenantId !== undefined && tenant.id !== tenantId)) throw invalidRequest(`tenant ${query['tenant']} does not exist`);
-          tenantId = tenant.id;
-        }
+        if (query['tenant']) tenantId = (await visibleTenant(services, caller, query['tenant'], invalidRequest)).id;
         const limit = Math.min(Math.max(Number(query['limit'] ?? AUDIT_PAGE_DEFAULT), 1), AUDIT_PAGE_MAX);
         const events = await audit.list({
           limit,

@@ -6,7 +6,7 @@ import { appClientView } from '../registry/app-clients.js';
 import { ADMIN_SCOPE } from './audience.js';
 import { recordAdminChange } from './audit.js';
 import { insufficientScope, type AdminCaller } from './auth.js';
-import { page, scopeOf, tenantForCreate, type AdminServices } from './context.js';
+import { page, scopeOf, TENANT_QUERY, tenantForCreate, type AdminServices } from './context.js';
 import { route, type AdminRequest, type CompiledRoute } from './route.js';
 import type { UpdateClientInput } from '../registry/clients.js';
 import { createClientBody, updateClientBody } from './schemas.js';
@@ -14,7 +14,6 @@ import { createClientBody, updateClientBody } from './schemas.js';
 const TAG = 'Clients';
 
 /** The secret is in this response and nowhere else, ever (as in `tollgate clients create`). */
-const withSecret = withClientSecret;
 
 /**
  * Machine clients of one tenant. Every read and change passes the caller's
@@ -38,7 +37,7 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
       const after: ClientView = 'client' in result ? result.client : (result as ClientView);
       const detail = changeDetail<ClientView>(before, after, AUDITED_FIELDS);
       await recordAdminChange(audit, request.caller, { type, tenantId: after.tenantId, subject: clientId, detail });
-      return 'client' in result ? withSecret(result) : result;
+      return 'client' in result ? withClientSecret(result) : result;
     };
   }
 
@@ -51,7 +50,7 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
     route({
       method: 'GET', path: '/clients', operationId: 'listClients', summary: 'List clients (a tenant admin: their tenant only)', tag: TAG,
       access: 'tenant', status: 200, response: { ref: 'Client', list: 'array' },
-      query: { tenant: { description: 'Only this tenant (slug or id)', pattern: '^[A-Za-z0-9-]{1,64}$', maxLength: 64 } },
+      query: TENANT_QUERY,
       handle: async ({ caller, query }) => page(await clients.list({ ...(query['tenant'] ? { tenant: query['tenant'] } : {}), scope: scopeOf(caller) })),
     }),
     route({
@@ -62,7 +61,7 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
         const tenant = await tenantForCreate(services, caller, body.tenant);
         const created = await clients.create({ ...body, tenant: tenant.id });
         await recordAdminChange(audit, caller, { type: 'client.created', tenantId: tenant.id, subject: created.client.clientId, detail: snapshot(created.client, AUDITED_FIELDS) });
-        return withSecret(created);
+        return withClientSecret(created);
       },
     }),
     route({

@@ -38,10 +38,28 @@ export function scopeOf(caller: AdminCaller): TenantScope | undefined {
 export async function tenantForCreate(services: AdminServices, caller: AdminCaller, reference: string | undefined): Promise<Tenant> {
   if (reference === undefined && !caller.global) reference = caller.tenantId;
   if (reference === undefined) throw invalidRequest('tenant is required');
+  return visibleTenant(services, caller, reference, invalidRequest);
+}
+
+/**
+ * The tenant by slug or id as `caller` may see it: every tenant for a
+ * global admin, only their own for a tenant admin; any other is answered
+ * with `refuse` exactly like one that does not exist (404 for a read, 400
+ * where the tenant is an input).
+ */
+export async function visibleTenant(
+  services: Pick<AdminServices, 'registry'>,
+  caller: Pick<AdminCaller, 'global' | 'tenantId'>,
+  reference: string,
+  refuse: (description: string) => Error,
+): Promise<Tenant> {
   const tenant = await services.registry.tenants.findBySlugOrId(reference);
-  if (!tenant || (!caller.global && tenant.id !== caller.tenantId)) throw invalidRequest(`tenant ${reference} does not exist`);
+  if (!tenant || (!caller.global && tenant.id !== caller.tenantId)) throw refuse(`tenant ${reference} does not exist`);
   return tenant;
 }
+
+/** The `tenant` query parameter of list routes: a slug or id. */
+export const TENANT_QUERY = { tenant: { description: 'Only this tenant (slug or id)', pattern: '^[A-Za-z0-9-]{1,64}$', maxLength: 64 } } as const;
 
 /** A list answer: `data`, plus the cursor of the next page where lists are paginated. */
 export const page = <T>(data: readonly T[], nextCursor?: string | null) => ({ data, ...(nextCursor !== undefined ? { next_cursor: nextCursor } : {}) });

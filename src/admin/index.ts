@@ -64,13 +64,17 @@ function decodeParameter(value: string): string {
   }
 }
 
+/** Query-parameter patterns compiled once (routes share a handful), not per request. */
+const queryPatterns = new Map<string, RegExp>();
+const queryPattern = (source: string) => queryPatterns.get(source) ?? queryPatterns.set(source, new RegExp(source)).get(source)!;
+
 /** Query parameters: only the route's names, each matching its pattern, given once. */
 function readQuery(ctx: ParameterizedContext, route: CompiledRoute): Record<string, string | undefined> {
   const query: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(ctx.query)) {
     const parameter = route.query?.[name];
     if (!parameter) throw invalidRequest(`${name} is not a recognised query parameter`);
-    if (typeof value !== 'string' || value.length > parameter.maxLength || !new RegExp(parameter.pattern).test(value)) {
+    if (typeof value !== 'string' || value.length > parameter.maxLength || !queryPattern(parameter.pattern).test(value)) {
       throw invalidRequest(`${name} is invalid`);
     }
     query[name] = value;

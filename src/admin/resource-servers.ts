@@ -1,10 +1,10 @@
 import { snapshot } from '../audit/changes.js';
+import { RESOURCE_FIELDS } from '../registry/resources.js';
 import { recordAdminChange } from './audit.js';
 import { page, type AdminServices } from './context.js';
 import { route, type CompiledRoute } from './route.js';
 import { createResourceBody } from './schemas.js';
 
-const RESOURCE_FIELDS = ['audience', 'name', 'scopes', 'accessTokenTtl', 'tokenFormat'] as const;
 const TAG = 'Resource servers';
 
 /**

@@ -1,29 +1,23 @@
 import { changeDetail, snapshot } from '../audit/changes.js';
+import { TENANT_FIELDS } from '../cli/tenants.js';
 import { notFound } from '../errors.js';
-import type { Tenant } from '../registry/tenants.js';
 import { recordAdminChange } from './audit.js';
-import type { AdminServices } from './context.js';
-import { page } from './context.js';
+import type { AdminCaller } from './auth.js';
+import { page, visibleTenant, type AdminServices } from './context.js';
 import { route, type CompiledRoute } from './route.js';
 import { createTenantBody, updateTenantBody } from './schemas.js';
 
-const TENANT_FIELDS = ['slug', 'name', 'tokenQuota'] as const;
 const TAG = 'Tenants';
 
 /** Tenants: every admin reads its own; only a global admin creates or changes them. */
 export function tenantRoutes(services: AdminServices): CompiledRoute[] {
   const { registry, audit } = services;
-  /** The tenant by slug or id, invisible to a tenant admin unless it is their own. */
-  async function visibleTenant(reference: string, caller: { global: boolean; tenantId: string }): Promise<Tenant> {
-    const tenant = await registry.tenants.findBySlugOrId(reference);
-    if (!tenant || (!caller.global && tenant.id !== caller.tenantId)) throw notFound(`tenant ${reference} does not exist`);
-    return tenant;
-  }
+  const visible = (reference: string, caller: AdminCaller) => visibleTenant(services, caller, reference, notFound);
   return [
     route({
       method: 'GET', path: '/tenants', operationId: 'listTenants', summary: 'List tenants (a tenant admin sees only their own)', tag: TAG,
       access: 'tenant', status: 200, response: { ref: 'Tenant', list: 'array' },
-      handle: async ({ caller }) => page(caller.global ? await registry.tenants.list() : [await visibleTenant(caller.tenantId, caller)]),
+      handle: async ({ caller }) => page(caller.global ? await registry.tenants.list() : [await visible(caller.tenantId, caller)]),
     }),
     route({
       method: 'POST', path: '/tenants', operationId: 'createTenant', summary: 'Create a tenant', tag: TAG,
@@ -37,13 +31,13 @@ export function tenantRoutes(services: AdminServices): CompiledRoute[] {
     route({
       method: 'GET', path: '/tenants/{tenant}', operationId: 'getTenant', summary: 'Read a tenant by slug or id', tag: TAG,
       access: 'tenant', status: 200, response: { ref: 'Tenant' },
-      handle: async ({ caller, params }) => visibleTenant(params['tenant']!, caller),
+      handle: async ({ caller, params }) => visible(params['tenant']!, caller),
     }),
     route({
       method: 'PATCH', path: '/tenants/{tenant}', operationId: 'updateTenant', summary: "Change a tenant's token quota", tag: TAG,
       access: 'admin', body: updateTenantBody, status: 200, response: { ref: 'Tenant' },
       handle: async ({ caller, params, body }) => {
-        const before = await visibleTenant(params['tenant']!, caller);
+        const before = await visible(params['tenant']!, caller);
         const tenant = await registry.tenants.update(before.id, body);
         await recordAdminChange(audit, caller, { type: 'tenant.updated', tenantId: tenant.id, subject: tenant.slug, detail: changeDetail(before, tenant, TENANT_FIELDS) });
         return tenant;

@@ -5,7 +5,7 @@ import { USER_FIELDS } from '../cli/users.js';
 import { generateSecret } from '../registry/secrets.js';
 import { userView, type UserView } from '../users/index.js';
 import { recordAdminChange } from './audit.js';
-import { page, scopeOf, tenantForCreate, type AdminServices } from './context.js';
+import { page, scopeOf, TENANT_QUERY, tenantForCreate, type AdminServices } from './context.js';
 import { route, type AdminRequest, type CompiledRoute } from './route.js';
 import { createUserBody, type CreateUserBody } from './schemas.js';
 
@@ -44,7 +44,7 @@ export function userRoutes(services: AdminServices): CompiledRoute[] {
     route({
       method: 'GET', path: '/users', operationId: 'listUsers', summary: 'List users (a tenant admin: their tenant only; never a password or its hash)', tag: TAG,
       access: 'tenant', status: 200, response: { ref: 'User', list: 'array' },
-      query: { tenant: { description: 'Only this tenant (slug or id)', pattern: '^[A-Za-z0-9-]{1,64}$', maxLength: 64 } },
+      query: TENANT_QUERY,
       handle: async ({ caller, query }) => page(await users.list({ ...(query['tenant'] ? { tenant: query['tenant'] } : {}), scope: scopeOf(caller) })),
     }),
     route<CreateUserBody>({

@@ -161,14 +161,15 @@ export class ApiKeyRepository {
   /** Stops the key at once (in this process; elsewhere within the cache TTL). Revoking twice changes nothing. */
   async revoke(id: string, by: ApiKeyChangeOptions = {}): Promise<ApiKeyView> {
     if (!isStorableText(id)) throw unknownKey(id);
-    const view = await this.get(id, by.scope);
+    // The tenant scope is in the WHERE clause; the read after it is the answer, and the 404 for an id outside the scope.
     const updated = await this.knex('api_keys')
-      .where({ id, tenant_id: view.tenantId })
+      .where({ id, ...(by.scope ? { tenant_id: by.scope.tenantId } : {}) })
       .whereNull('revoked_at')
       .update({ revoked_at: this.#clock() });
     this.#cache.delete(id);
+    const view = await this.get(id, by.scope);
     if (updated) emitEvent(this.#onEvent, { type: 'api_key.revoked', apiKeyId: id, tenantId: view.tenantId, ...actorOf(by) });
-    return this.get(id);
+    return view;
   }
 
   /**

@@ -1,18 +1,23 @@
 import type { Knex } from 'knex';
 import { auditRow, type AuditEvent } from './audit-log.js';
 
-const AUDIT_COLUMNS = ['at', 'type', 'actor', 'tenant_id', 'subject', 'detail'] as const;
-const rowValues = (row: ReturnType<typeof auditRow>) => AUDIT_COLUMNS.map((column) => row[column]);
-const ROW_PLACEHOLDERS = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
+type AuditRowValues = ReturnType<typeof auditRow>;
 
 /**
  * One multi-row INSERT, written out directly: knex's query builder compiles
  * such an insert value by value, which cost more per token than SQLite's
- * own insert (bench/PROFILE.md). Plain `?` placeholders work on every
- * dialect knex.raw serves (it numbers them for PostgreSQL).
+ * own insert (bench/PROFILE.md). The columns are those `auditRow` writes,
+ * so a column added there is never left out here. Plain `?` placeholders
+ * work on every dialect knex.raw serves (it numbers them for PostgreSQL).
  */
-const insertStatement = (rows: number) =>
-  `insert into audit_events (${AUDIT_COLUMNS.join(', ')}) values ${Array.from({ length: rows }, () => ROW_PLACEHOLDERS).join(', ')}`;
+function insertOf(batch: readonly AuditRowValues[]): { sql: string; bindings: (string | number | null)[] } {
+  const columns = Object.keys(batch[0]!) as (keyof AuditRowValues)[];
+  const placeholders = `(${columns.map(() => '?').join(', ')})`;
+  return {
+    sql: `insert into audit_events (${columns.join(', ')}) values ${batch.map(() => placeholders).join(', ')}`,
+    bindings: batch.flatMap((row) => columns.map((column) => row[column])),
+  };
+}
 
 export interface BatchedAuditWriterOptions {
   /** Longest an event waits before it is written (default 1 s). */
@@ -36,7 +41,7 @@ export interface BatchedAuditWriterOptions {
  * dropped (and counted), so an outage cannot exhaust memory.
  */
 export class BatchedAuditWriter {
-  readonly #queue: ReturnType<typeof auditRow>[] = [];
+  readonly #queue: AuditRowValues[] = [];
   readonly #timer: NodeJS.Timeout;
   readonly #batchSize: number;
   readonly #maxQueued: number;
@@ -77,7 +82,8 @@ export class BatchedAuditWriter {
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.#batchSize);
       try {
-        await this.knex.raw(insertStatement(batch.length), batch.flatMap(rowValues));
+        const { sql, bindings } = insertOf(batch);
+        await this.knex.raw(sql, bindings);
       } catch (error) {
         // Kept for the next tick: an outage delays events, it does not lose them.
         this.options.onError?.(error);

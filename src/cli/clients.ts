@@ -41,7 +41,6 @@ async function changed(
   return audited(context, type, result, changeDetail(before, after, AUDITED_FIELDS));
 }
 
-const withSecret = withClientSecret;
 
 export const clientCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
   'clients create': async (context) => {
@@ -61,7 +60,7 @@ export const clientCommands: Record<string, (context: CommandContext) => Promise
       ...(values['token-quota'] !== undefined ? { token_quota: quota(values['token-quota']) } : {}),
       ...clientProofInput(values),
     });
-    return withSecret(await audited(context, 'client.created', created, snapshot(created.client, AUDITED_FIELDS)));
+    return withClientSecret(await audited(context, 'client.created', created, snapshot(created.client, AUDITED_FIELDS)));
   },
   'clients update': async (context) => {
     const tokenQuota = quota(context.values['token-quota']);
@@ -83,7 +82,7 @@ export const clientCommands: Record<string, (context: CommandContext) => Promise
     return changed(context, 'client.enabled', clientId, () => context.registry.clients.setEnabled(clientId, true));
   },
   'clients rotate-secret': async (context) =>
-    withSecret(await audited(context, 'client.secret_rotated', await context.registry.clients.rotateSecret(required(context.args[0], 'client_id')))),
+    withClientSecret(await audited(context, 'client.secret_rotated', await context.registry.clients.rotateSecret(required(context.args[0], 'client_id')))),
   'clients revoke-tokens': async (context) => {
     const clientId = required(context.args[0], 'client_id');
     return changed(context, 'client.tokens_revoked', clientId, () => context.registry.clients.revokeTokens(clientId));

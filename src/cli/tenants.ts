@@ -4,7 +4,8 @@ import { invalidRequest } from '../errors.js';
 import { quota, required } from './args.js';
 import type { Output } from './output.js';
 
-const TENANT_FIELDS = ['slug', 'name', 'tokenQuota'] as const;
+/** Tenant fields an audit event records (CLI and admin API). */
+export const TENANT_FIELDS = ['slug', 'name', 'tokenQuota'] as const;
 
 export const tenantCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
   'tenants create': async ({ registry, audit, args, values }) => {

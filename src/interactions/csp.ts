@@ -10,7 +10,7 @@ export const STYLESHEET_PATH = '/interaction-assets/tollgate.css';
  * blocked unless its origin (or, for a private-use scheme, its scheme) is
  * listed.
  */
-export function formActionSource(uri: string): string | undefined {
+function formActionSource(uri: string): string | undefined {
   if (!URL.canParse(uri)) return undefined;
   const url = new URL(uri);
   if (url.protocol === 'https:' || url.protocol === 'http:') return url.origin;

@@ -1,4 +1,5 @@
 import type { ParameterizedContext } from 'koa';
+import { readBoundedBody } from '../bounded-body.js';
 import { TollgateError } from '../errors.js';
 
 /** A sign-in form is a few hundred bytes; anything near this is not one. */
@@ -9,12 +10,5 @@ export async function readForm(ctx: ParameterizedContext): Promise<URLSearchPara
   if (!ctx.is('application/x-www-form-urlencoded')) {
     throw new TollgateError(415, 'unsupported_media_type', 'forms are application/x-www-form-urlencoded');
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) throw new TollgateError(413, 'request_too_large', `form must not exceed ${MAX_FORM_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return new URLSearchParams((await readBoundedBody(ctx, MAX_FORM_BYTES, 'form')).toString('utf8'));
 }

@@ -6,9 +6,6 @@ import { SignIn, type UserRepository } from '../users/index.js';
 import { CsrfTokens } from './csrf.js';
 import { interactionRoutes } from './routes.js';
 
-export { formActionSource, setPagePolicy, STYLESHEET_PATH } from './csp.js';
-export { CsrfTokens } from './csrf.js';
-
 /** The sign-in pages, wired: users, the login throttle, CSRF keyed from TOLLGATE_SECRET. */
 export function createInteractions(options: {
   provider: () => Provider;

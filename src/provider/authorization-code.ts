@@ -62,13 +62,16 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
   const { users, refreshTokens } = options;
 
   const findAccount: Configuration['findAccount'] = async (ctx, sub) => {
-    const user = await users.findById(sub);
     const tenantId = (ctx.oidc.client as unknown as Partial<TollgateClientMetadata> | undefined)?.tenant_id;
-    // Disabled users and users of another tenant have no account here:
-    // their refresh tokens stop working and their sessions must sign in again.
-    if (!user?.enabled || (tenantId !== undefined && user.tenantId !== tenantId)) return undefined;
+    // Users of another tenant are not found (the tenant is in the query);
+    // disabled users have no account here: their refresh tokens stop
+    // working and their sessions must sign in again.
+    const user = await users.findById(sub, tenantId === undefined ? undefined : { tenantId });
+    if (!user?.enabled) return undefined;
     return {
       accountId: user.id,
+      // Read by extraTokenClaims: the grant already loaded the account, so its roles need no second query.
+      roles: user.roles,
       claims: async () => ({ sub: user.id, email: user.email, email_verified: false, tenant_id: user.tenantId, tenant: user.tenantSlug }),
     };
   };
@@ -93,8 +96,9 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
     extraTokenClaims: (async (ctx: KoaContextWithOIDC, token: TokenLike) => {
       const claims = await extraTokenClaims(ctx, token);
       if (!claims || !token.accountId) return claims;
-      const user = await users.findById(token.accountId);
-      return { ...claims, roles: user?.roles ?? [] };
+      const account = ctx.oidc.account as { accountId?: string; roles?: string[] } | undefined;
+      const roles = account?.accountId === token.accountId ? account.roles : (await users.findById(token.accountId))?.roles;
+      return { ...claims, roles: roles ?? [] };
     }) as Configuration['extraTokenClaims'],
     features: {
       ...base.features,

@@ -14,12 +14,12 @@ import { createResourceServerInfo, defaultResource, PROVIDER_SCOPES } from './re
 import { extraTokenClaims } from './token-claims.js';
 import { enforceTokenQuotas } from './token-quota-hook.js';
 import { isClientTokenCurrent } from './token-status.js';
-import { ipAllowed } from './ip-allowlist.js';
-import { clientIp } from '../rate-limit/client-ip.js';
+import { allowedFromRequest } from './ip-allowlist.js';
 import type { UserRepository } from '../users/index.js';
 import { revokeGrantOnLostConsume, withAuthorizationCode } from './authorization-code.js';
 import { cookieKeys } from './cookie-keys.js';
 import { applyProofOfPossession, installTokenExchange } from './proof-of-possession.js';
+import type { JwtIntrospector } from './jwt-introspection.js';
 
 /** Only asymmetric signatures: a client secret can never become a signing key. */
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -32,6 +32,8 @@ export interface ProviderDependencies {
   readonly credentials: VerifiedCredentialCache;
   /** Private JWKs, the active (signing) key first. */
   readonly signingJwks: readonly JWK[];
+  /** Verifies this server's JWT access tokens against the published keys (token exchange's subject tokens). */
+  readonly introspectJwt: JwtIntrospector;
   /** Per-client and per-tenant token quotas; omitted when rate limits are off. */
   readonly tokenQuotas?: TokenQuotas | undefined;
   /** People who sign in through the authorization-code flow; omitted: machine clients only. */
@@ -128,7 +130,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   applyProofOfPossession(configuration, config);
   const provider = new Provider(config.issuer, deps.users ? withAuthorizationCode(configuration, { users: deps.users, refreshTokens: config.refreshTokens }) : configuration);
   revokeGrantOnLostConsume(provider);
-  installTokenExchange(provider, { ...deps, signing, algorithms: SIGNING_ALGORITHMS });
+  installTokenExchange(provider, { ...deps, signing });
 
   // Advertised URLs derive from ISSUER only. oidc-provider builds them from the
   // request's Host header, so `Host: evil.example` would otherwise publish
@@ -145,11 +147,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // The client's IP allow-list, checked before argon2: from any other
     // address even the right secret is invalid_client (private_key_jwt
     // clients: see private-key-jwt.ts).
-    const ctx = Provider.ctx;
-    if (client.ip_allowlist?.length && (!ctx || !ipAllowed(client.ip_allowlist, clientIp(ctx, config.rateLimits.trustProxy)))) {
-      if (ctx) ctx.state['refusalReason'] = 'ip_not_allowed';
-      return false;
-    }
+    if (!allowedFromRequest(client.ip_allowlist, Provider.ctx, config.rateLimits.trustProxy)) return false;
     // Standard metadata is camelCased on the model (`clientId`); Tollgate's extras keep their names.
     const { clientId } = this as unknown as { clientId: string };
     return credentials.verify(['client', clientId, client.token_version], client.clientSecret, presented);

@@ -1,4 +1,6 @@
 import { BlockList, isIP } from 'node:net';
+import type { Context } from 'koa';
+import { clientIp, type TrustProxy } from '../rate-limit/client-ip.js';
 
 const lists = new Map<string, BlockList>();
 /** Distinct allow-lists kept compiled; past this the map starts over (allow-lists are few and small). */
@@ -15,6 +17,20 @@ export function ipAllowed(allowlist: readonly string[] | null | undefined, ip: s
   const family = isIP(ip);
   if (family === 0) return false;
   return compiled(allowlist).check(ip, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * The one allow-list check of client authentication, whatever the method
+ * (secret in `compareClientSecret`, assertion in private-key-jwt.ts): false
+ * when the request comes from outside the client's allow-list, and then the
+ * refusal is marked `ip_not_allowed` for the audit log. Without a request
+ * (no context) a client with an allow-list is refused.
+ */
+export function allowedFromRequest(allowlist: readonly string[] | null | undefined, ctx: Context | undefined, trustProxy: TrustProxy): boolean {
+  if (!allowlist?.length) return true;
+  if (ctx && ipAllowed(allowlist, clientIp(ctx, trustProxy))) return true;
+  if (ctx) ctx.state['refusalReason'] = 'ip_not_allowed';
+  return false;
 }
 
 function compiled(allowlist: readonly string[]): BlockList {

@@ -13,12 +13,14 @@ const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
  * published keys instead and applies the same client rule as for opaque
  * tokens (client enabled, token version current).
  */
+export type JwtIntrospector = (token: string) => Promise<IntrospectionResponse>;
+
 export function createJwtIntrospector(options: {
   issuer: string;
   publicJwks: readonly JWK[];
   algorithms: readonly string[];
   clients: ClientRepository;
-}) {
+}): JwtIntrospector {
   const keys = createLocalJWKSet({ keys: [...options.publicJwks] });
   return async function introspectJwt(token: string): Promise<IntrospectionResponse> {
     let payload;

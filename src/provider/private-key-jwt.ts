@@ -1,13 +1,12 @@
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
-import { clientIp } from '../rate-limit/client-ip.js';
-import { ipAllowed } from './ip-allowlist.js';
+import { allowedFromRequest } from './ip-allowlist.js';
 import type { TollgateClientMetadata } from './registry-client-adapter.js';
 
 /** A client's jwks_uri must answer within this, or the assertion fails (invalid_client). */
-export const JWKS_FETCH_TIMEOUT_MS = 2_000;
+const JWKS_FETCH_TIMEOUT_MS = 2_000;
 /** A JWKS larger than this is refused: a key set of ten RSA-4096 keys is well under it. */
-export const JWKS_MAX_BYTES = 64 * 1024;
+const JWKS_MAX_BYTES = 64 * 1024;
 
 /**
  * RFC 7523 client authentication. oidc-provider verifies the assertion
@@ -16,11 +15,10 @@ export const JWKS_MAX_BYTES = 64 * 1024;
  * this adds the client's IP allow-list, which the secret methods check in
  * `compareClientSecret` and which an assertion never reaches.
  */
-export function assertPrivateKeyJwtClient(config: Config): NonNullable<Configuration['assertJwtClientAuthClaimsAndHeader']> {
+function assertPrivateKeyJwtClient(config: Config): NonNullable<Configuration['assertJwtClientAuthClaimsAndHeader']> {
   return (ctx: KoaContextWithOIDC, _claims, _header, client) => {
     const { ip_allowlist: allowlist } = client as unknown as Partial<TollgateClientMetadata>;
-    if (allowlist?.length && !ipAllowed(allowlist, clientIp(ctx, config.rateLimits.trustProxy))) {
-      ctx.state['refusalReason'] = 'ip_not_allowed';
+    if (!allowedFromRequest(allowlist, ctx, config.rateLimits.trustProxy)) {
       throw new errors.InvalidClientAuth('client is not allowed from this address');
     }
   };
@@ -32,7 +30,7 @@ export function assertPrivateKeyJwtClient(config: Config): NonNullable<Configura
  * a short timeout, no redirects. The body size cap is `fetchResponseBodyLimits`;
  * caching is the provider's (at least 60 s, longer with Cache-Control max-age).
  */
-export function jwksFetch(config: Config): NonNullable<Configuration['fetch']> {
+function jwksFetch(config: Config): NonNullable<Configuration['fetch']> {
   return (input, init = {}) => {
     const options: RequestInit & { dispatcher?: unknown } = { ...init, signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS), redirect: 'error' };
     if (config.jwksUriPrivateNetwork) delete options.dispatcher;

@@ -1,14 +1,11 @@
-import type { Configuration, JWK, Provider } from 'oidc-provider';
+import type { Configuration, Provider } from 'oidc-provider';
 import type { Config } from '../config.js';
 import type { Registry } from '../registry/index.js';
 import { dpopFeature, DPOP_SIGNING_ALGORITHMS } from './dpop.js';
-import { createJwtIntrospector } from './jwt-introspection.js';
+import type { JwtIntrospector } from './jwt-introspection.js';
 import { privateKeyJwtConfiguration } from './private-key-jwt.js';
 import type { SigningChoice } from './resource-policy.js';
 import { exchangeJwtCustomizer, registerTokenExchange } from './token-exchange/grant.js';
-
-/** Members only a private key has: what is left is the published verifying key. */
-const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
 
 /**
  * Stronger machine credentials, added to the provider configuration in one
@@ -34,17 +31,11 @@ export function applyProofOfPossession(configuration: Configuration, config: Con
  */
 export function installTokenExchange(
   provider: Provider,
-  deps: { config: Config; registry: Registry; signingJwks: readonly JWK[]; signing: SigningChoice; algorithms: readonly string[] },
+  deps: { config: Config; registry: Registry; introspectJwt: JwtIntrospector; signing: SigningChoice },
 ): void {
-  const publicJwks = deps.signingJwks.map((jwk) => Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_MEMBERS.has(name))));
   registerTokenExchange(provider, {
     registry: deps.registry,
-    introspectJwt: createJwtIntrospector({
-      issuer: deps.config.issuer,
-      publicJwks,
-      algorithms: deps.algorithms,
-      clients: deps.registry.clients,
-    }),
+    introspectJwt: deps.introspectJwt,
     signing: () => deps.signing,
     defaultAccessTokenTtl: deps.config.accessTokenTtlSeconds,
   });

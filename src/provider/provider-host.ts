@@ -10,7 +10,7 @@ import { createJwtIntrospector, type IntrospectionResponse } from './jwt-introsp
 import { endpointOutcomeOf, type EndpointOutcomeListener } from './endpoint-outcome.js';
 import { oidcOf } from './oidc-view.js';
 
-export type HostDependencies = Omit<ProviderDependencies, 'signingJwks'> & {
+export type HostDependencies = Omit<ProviderDependencies, 'signingJwks' | 'introspectJwt'> & {
   /** Answers introspection for API keys, which the provider does not know. */
   readonly apiKeys?: ApiKeyIntrospector;
   /** Told what every token, introspection and revocation request came to (audit, metrics). Must not throw. */
@@ -58,7 +58,14 @@ export class ProviderHost {
   }
 
   static #mount(deps: HostDependencies, keys: Awaited<ReturnType<SigningKeySource['current']>>): Mounted {
-    const provider = createProvider({ ...deps, signingJwks: keys.signingJwks });
+    // One verifier per key set: the admin API and token exchange both check this server's JWTs with it.
+    const introspectJwt = createJwtIntrospector({
+      issuer: deps.config.issuer,
+      publicJwks: keys.publicJwks as JoseJwk[],
+      algorithms: SIGNING_ALGORITHMS,
+      clients: deps.registry.clients,
+    });
+    const provider = createProvider({ ...deps, signingJwks: keys.signingJwks, introspectJwt });
     // The provider answers internal failures with a generic server_error;
     // keep the cause for the host, which logs it and maps outages to 503.
     provider.on('server_error', (ctx: ParameterizedContext, error: unknown) => {
@@ -68,12 +75,7 @@ export class ProviderHost {
       provider,
       version: keys.version,
       dispatch: compose(provider.middleware) as Middleware,
-      introspectJwt: createJwtIntrospector({
-        issuer: deps.config.issuer,
-        publicJwks: keys.publicJwks as JoseJwk[],
-        algorithms: SIGNING_ALGORITHMS,
-        clients: deps.registry.clients,
-      }),
+      introspectJwt,
     };
   }
 

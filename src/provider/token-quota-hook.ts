@@ -17,7 +17,9 @@ export class TokenQuotaExceeded extends errors.OIDCProviderError {
 
 type ClientOf = (Partial<TollgateClientMetadata> & { clientId?: string }) | undefined;
 
-const hasQuota = (client: ClientOf): client is NonNullable<ClientOf> & { clientId: string } =>
+type QuotaClient = NonNullable<ClientOf> & { clientId: string };
+
+const hasQuota = (client: ClientOf): client is QuotaClient =>
   Boolean(client?.clientId && (client.token_quota || client.tenant_token_quota));
 
 /**
@@ -26,8 +28,7 @@ const hasQuota = (client: ClientOf): client is NonNullable<ClientOf> & { clientI
  * The quotas come from the client metadata (the registry's cached lookup),
  * so this adds no database query.
  */
-async function chargedAround<T>(quotas: TokenQuotas, client: ClientOf, step: () => Promise<T>): Promise<T> {
-  if (!client?.clientId) return step();
+async function chargedAround<T>(quotas: TokenQuotas, client: QuotaClient, step: () => Promise<T>): Promise<T> {
   const decision = await quotas.charge({
     clientId: client.clientId,
     clientQuota: client.token_quota,

@@ -26,8 +26,7 @@ export function createAuthFailureGuard(options: AuthFailureGuardOptions): Middle
   return async (ctx, next) => {
     if (!isLimitedRequest(ctx, paths)) return next();
     const attempt = { clientId: clientIdOf(ctx), ip: clientIp(ctx, trustProxy) };
-    const checked = counter.check(attempt);
-    const verdict = checked instanceof Promise ? await checked : checked;
+    const verdict = await counter.check(attempt);
     if ('unavailable' in verdict && verdict.unavailable) {
       respondLimitsUnavailable(ctx);
       return undefined;

@@ -27,8 +27,7 @@ export type FailureVerdict =
  * all, or `check` reports the limits unavailable.
  */
 export interface FailureCounter {
-  /** Synchronous when the counters live in memory (no Redis): no promise on the hot path. */
-  check(attempt: AuthAttempt): FailureVerdict | Promise<FailureVerdict>;
+  check(attempt: AuthAttempt): Promise<FailureVerdict>;
   recordFailure(attempt: AuthAttempt): Promise<void>;
 }
 
@@ -53,10 +52,6 @@ interface CounterStore {
   increment(key: string, durationMs: number): Promise<void>;
 }
 
-/** The memory store answers at once; the counter uses that to skip promises without Redis. */
-interface MemoryCounterStore extends CounterStore {
-  readNow(key: string): CounterState;
-}
 
 /** A counter store over Redis or memory, and the counter over it. */
 export function createFailureCounter(options: FailureCounterOptions): FailureCounter {
@@ -78,15 +73,12 @@ export function createFailureCounter(options: FailureCounterOptions): FailureCou
   }
 
   return {
-    check(attempt) {
+    async check(attempt) {
       const counters = countersOf(attempt);
-      if (!redis) return verdictOf(counters, counters.map(({ key }) => memory.readNow(key)));
-      return (async () => {
-        // One key per call keeps every command inside one Cluster slot.
-        const answer = await withStore((store) => Promise.all(counters.map(({ key }) => store.read(key))));
-        if ('fallback' in answer) return answer.fallback === 'closed' ? { limited: false, unavailable: true } : { limited: false };
-        return verdictOf(counters, answer.value);
-      })();
+      // One key per call keeps every command inside one Cluster slot.
+      const answer = await withStore((store) => Promise.all(counters.map(({ key }) => store.read(key))));
+      if ('fallback' in answer) return answer.fallback === 'closed' ? { limited: false, unavailable: true } : { limited: false };
+      return verdictOf(counters, answer.value);
     },
     async recordFailure(attempt) {
       await withStore((store) => Promise.all(countersOf(attempt).map(({ key, limit: spec }) => store.increment(key, spec.durationMs))));
@@ -141,21 +133,15 @@ function redisStore(redis: Redis): CounterStore {
   };
 }
 
-function memoryStore(capacity: number, now: () => number): MemoryCounterStore {
+function memoryStore(capacity: number, now: () => number): CounterStore {
   const windows = memoryWindows(capacity, now);
-  const readNow = (key: string): CounterState => {
-    const window = windows.live(key);
-    return window ? { count: window.count, ttlMs: window.endsAt - now() } : { count: 0, ttlMs: 0 };
-  };
   return {
-    readNow,
     async read(key) {
-      return readNow(key);
+      const window = windows.live(key);
+      return window ? { count: window.count, ttlMs: window.endsAt - now() } : { count: 0, ttlMs: 0 };
     },
     async increment(key, durationMs) {
-      const window = windows.live(key);
-      if (window) window.count += 1;
-      else windows.start(key, durationMs);
+      windows.hit(key, durationMs);
     },
   };
 }

@@ -73,9 +73,7 @@ export function createIpRateLimit(options: IpRateLimitOptions): Middleware {
   /** Counts the request in its address's window in this process; sets the `RateLimit-*` headers. */
   const standingInMemory = (ctx: Context): Standing => {
     const key = common.id(ctx);
-    const live = memory.live(key);
-    const window = live ?? memory.start(key, limit.durationMs);
-    if (live) live.count += 1;
+    const window = memory.hit(key, limit.durationMs);
     const resetSeconds = Math.max(0, Math.ceil((window.endsAt - now()) / 1000));
     setLimitHeaders(ctx, { limit: limit.max, remaining: limit.max - window.count, resetSeconds });
     return { admitted: window.count <= limit.max, resetSeconds };

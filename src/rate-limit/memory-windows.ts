@@ -22,8 +22,8 @@ export interface MemoryWindow {
 export interface MemoryWindows {
   /** The window of `key` if it has not ended; an ended one is dropped. */
   live(key: string): MemoryWindow | undefined;
-  /** Starts a window of `durationMs` for `key` holding one count. */
-  start(key: string, durationMs: number): MemoryWindow;
+  /** Counts one for `key`: in its live window, or in a new one of `durationMs`. */
+  hit(key: string, durationMs: number): MemoryWindow;
 }
 
 /**
@@ -32,19 +32,25 @@ export interface MemoryWindows {
  */
 export function memoryWindows(capacity: number, now: () => number): MemoryWindows {
   const windows = new BoundedMap<string, MemoryWindow>(capacity);
+  const live = (key: string) => {
+    const window = windows.get(key);
+    if (window && window.endsAt <= now()) {
+      windows.delete(key);
+      return undefined;
+    }
+    return window;
+  };
   return {
-    live(key) {
-      const window = windows.get(key);
-      if (window && window.endsAt <= now()) {
-        windows.delete(key);
-        return undefined;
+    live,
+    hit(key, durationMs) {
+      const window = live(key);
+      if (window) {
+        window.count += 1;
+        return window;
       }
-      return window;
-    },
-    start(key, durationMs) {
-      const window = { count: 1, endsAt: now() + durationMs };
-      windows.set(key, window);
-      return window;
+      const started = { count: 1, endsAt: now() + durationMs };
+      windows.set(key, started);
+      return started;
     },
   };
 }

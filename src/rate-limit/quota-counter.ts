@@ -166,10 +166,9 @@ function memoryStore(capacity: number, now: () => number): QuotaStore {
   const windows = memoryWindows(capacity, now);
   return {
     async take(key, limit) {
-      let window = windows.live(key);
-      if (window && window.count >= limit.max) return { taken: false, count: window.count, ttlMs: window.endsAt - now() };
-      if (window) window.count += 1;
-      else window = windows.start(key, limit.durationMs);
+      const live = windows.live(key);
+      if (live && live.count >= limit.max) return { taken: false, count: live.count, ttlMs: live.endsAt - now() };
+      const window = windows.hit(key, limit.durationMs);
       return { taken: true, count: window.count, ttlMs: window.endsAt - now() };
     },
     async giveBack(key) {

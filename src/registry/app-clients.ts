@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
 import { invalidRequest } from '../errors.js';
-import type { ClientRepository, ClientView, CreateClientInput } from './clients.js';
+import { withClientSecret, type ClientRepository, type ClientView, type CreateClientInput } from './clients.js';
 import { compileInput, isStorableText, parseList } from './input.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -45,12 +45,11 @@ const appInput = compileInput<AppClientFields>(appClientSchema);
  * fields and, for a confidential client only, its secret, shown this once.
  */
 export const withAppClientSecret = ({ client, app, clientSecret }: { client: ClientView; app: AppClient; clientSecret: string | undefined }) => ({
-  client_id: client.clientId,
-  ...(clientSecret ? { client_secret: clientSecret } : {}),
+  ...withClientSecret({ client: appClientView(client, app), clientSecret }),
+  // The names an OpenID Connect client library configures itself with.
   token_endpoint_auth_method: app.public ? 'none' : 'client_secret_basic',
   redirect_uris: app.redirectUris,
   post_logout_redirect_uris: app.postLogoutRedirectUris,
-  ...appClientView(client, app),
 });
 
 /**
@@ -75,7 +74,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
  * scheme in reverse-domain form (`com.example.app:/callback`, RFC 8252 §7.1)
  * for public (native) clients.
  */
-export function checkRedirectUri(uri: string, isPublic: boolean, field = 'redirect_uri'): void {
+function checkRedirectUri(uri: string, isPublic: boolean, field = 'redirect_uri'): void {
   const url = URL.canParse(uri) ? new URL(uri) : undefined;
   const privateUse = url && /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol);
   const ok =

@@ -31,7 +31,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
  * `kid`, at most ten. A private or symmetric key is refused so a pasted
  * private JWK cannot be stored by mistake.
  */
-export function checkClientJwks(jwks: ClientJwks): void {
+function checkClientJwks(jwks: ClientJwks): void {
   if (JSON.stringify(jwks).length > MAX_JWKS_BYTES) throw invalidRequest(`jwks is larger than ${MAX_JWKS_BYTES} bytes`);
   if (!jwks.keys.length || jwks.keys.length > MAX_KEYS) throw invalidRequest(`jwks must hold between 1 and ${MAX_KEYS} keys`);
   for (const key of jwks.keys) {
@@ -45,7 +45,7 @@ export function checkClientJwks(jwks: ClientJwks): void {
  * A `jwks_uri` is https, or http on a loopback address (development and
  * tests); the provider fetches it with a timeout, a size cap and caching.
  */
-export function checkJwksUri(value: string): void {
+function checkJwksUri(value: string): void {
   const url = URL.canParse(value) ? new URL(value) : undefined;
   const host = url?.hostname.replace(/^\[|\]$/g, '');
   const loopback = host === 'localhost' || (host !== undefined && isIP(host) !== 0 && (host.startsWith('127.') || host === '::1'));

@@ -60,7 +60,7 @@ export type ClientView = Omit<Client, 'secretHash'>;
  * and, the only time it is ever shown, its secret; a private_key_jwt client
  * has none.
  */
-export const withClientSecret = ({ client, clientSecret }: { client: ClientView; clientSecret: string | undefined }) => ({
+export const withClientSecret = <View extends Pick<ClientView, 'clientId'>>({ client, clientSecret }: { client: View; clientSecret: string | undefined }) => ({
   client_id: client.clientId,
   ...(clientSecret === undefined ? {} : { client_secret: clientSecret }),
   ...client,

@@ -5,6 +5,9 @@ import { conflict, invalidRequest } from '../errors.js';
 import { compileInput, isStorableText, parseList, SCOPE_TOKEN } from './input.js';
 import { TtlCache } from './ttl-cache.js';
 
+/** Resource-server fields an audit event records (CLI and admin API). */
+export const RESOURCE_FIELDS = ['audience', 'name', 'scopes', 'accessTokenTtl', 'tokenFormat'] as const;
+
 export type TokenFormat = 'jwt' | 'opaque';
 
 /** A resource server (RFC 8707 resource indicator = the tokens' audience). */

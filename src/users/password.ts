@@ -1,8 +1,5 @@
 import { generateSecret, hashSecret, verifySecret } from '../registry/secrets.js';
 
-/** Passwords get the same argon2id parameters as client secrets (registry/secrets.ts). */
-export const hashPassword = hashSecret;
-
 let decoy: Promise<string> | undefined;
 
 /**

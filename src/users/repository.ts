@@ -5,7 +5,7 @@ import { conflict, invalidRequest, notFound } from '../errors.js';
 import { compileInput, isStorableText, parseList, ROLE } from '../registry/input.js';
 import type { TenantScope } from '../registry/tenant-scope.js';
 import type { TenantRepository } from '../registry/tenants.js';
-import { hashPassword } from './password.js';
+import { hashSecret } from '../registry/secrets.js';
 
 /** A person who signs in to a tenant's apps (the password only as a hash). */
 export interface User {
@@ -98,7 +98,7 @@ export class UserRepository {
       id: randomUUID(),
       tenant_id: tenant.id,
       email,
-      password_hash: await hashPassword(valid.password),
+      password_hash: await hashSecret(valid.password),
       roles: JSON.stringify(valid.roles ?? []),
       enabled: true,
       created_at: now,

@@ -1,5 +1,5 @@
 import { DEFAULT_DPOP_ALGORITHMS, MemoryDpopReplayCache, type DpopConfig, type DpopReplayCache } from './dpop.js';
-import type { JwsAlgorithm } from './options.js';
+import { checkedAlgorithms, type JwsAlgorithm } from './options.js';
 
 /**
  * How the verifier checks DPoP proofs (RFC 9449) sent with DPoP-bound
@@ -21,14 +21,9 @@ export interface DpopOptions {
   replayCache?: DpopReplayCache;
 }
 
-const ASYMMETRIC = /^(ES(256|384|512)|EdDSA|Ed25519|[RP]S(256|384|512))$/;
-
 /** Validates {@link DpopOptions} at creation, failing with a TypeError that names the option. */
 export function resolveDpopOptions(options: DpopOptions | undefined, realm: string): DpopConfig {
-  const algorithms = options?.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
-  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((alg) => typeof alg === 'string' && ASYMMETRIC.test(alg))) {
-    throw new TypeError('@tollgate/resource-server: option "dpop.algorithms" may list only asymmetric JWS algorithms');
-  }
+  const algorithms = checkedAlgorithms(options?.algorithms, 'dpop.algorithms', DEFAULT_DPOP_ALGORITHMS);
   const proofMaxAge = options?.proofMaxAge ?? 60;
   if (typeof proofMaxAge !== 'number' || !Number.isFinite(proofMaxAge) || proofMaxAge <= 0 || proofMaxAge > 3600) {
     throw new TypeError('@tollgate/resource-server: option "dpop.proofMaxAge" must be a number of seconds, above 0 and at most 3600');

@@ -77,7 +77,7 @@ export const DEFAULT_DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as c
 const MAX_PROOF_LENGTH = 8192;
 
 /** A DPoP refusal: RFC 9449 §7.1 `invalid_dpop_proof`, challenged with the DPoP scheme. */
-export function invalidProof(config: DpopConfig, description: string, cause?: unknown): ResourceServerError {
+function invalidProof(config: DpopConfig, description: string, cause?: unknown): ResourceServerError {
   return new ResourceServerError('ERR_INVALID_DPOP_PROOF', description, { realm: config.realm, scheme: 'DPoP', algs: config.algorithms, cause });
 }
 

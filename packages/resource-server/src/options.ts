@@ -207,12 +207,17 @@ export function resolveOptions(options: VerifierOptions): VerifierConfig {
   });
 }
 
-function checkedAlgorithms(algorithms: readonly JwsAlgorithm[] | undefined): readonly JwsAlgorithm[] {
-  if (algorithms === undefined) return DEFAULT_ALGORITHMS;
-  if (!Array.isArray(algorithms) || algorithms.length === 0) fail('algorithms', 'must be a non-empty array');
+/** An algorithm option (`algorithms`, `dpop.algorithms`): asymmetric JWS algorithms only, `fallback` when not given. */
+export function checkedAlgorithms(
+  algorithms: readonly JwsAlgorithm[] | undefined,
+  option = 'algorithms',
+  fallback: readonly JwsAlgorithm[] = DEFAULT_ALGORITHMS,
+): readonly JwsAlgorithm[] {
+  if (algorithms === undefined) return fallback;
+  if (!Array.isArray(algorithms) || algorithms.length === 0) fail(option, 'must be a non-empty array');
   for (const algorithm of algorithms as readonly unknown[]) {
     if (typeof algorithm !== 'string' || !ASYMMETRIC_ALGORITHMS.has(algorithm)) {
-      fail('algorithms', `may list only asymmetric JWS algorithms (${[...ASYMMETRIC_ALGORITHMS].join(', ')}); "none" and HS* are never accepted`);
+      fail(option, `may list only asymmetric JWS algorithms (${[...ASYMMETRIC_ALGORITHMS].join(', ')}); "none" and HS* are never accepted`);
     }
   }
   return Object.freeze([...new Set(algorithms)]);
