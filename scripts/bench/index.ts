@@ -5,7 +5,8 @@
  * bench/results/latest.svg. Prints numbers only; asserts nothing.
  *
  * BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 16), BENCH_ROUNDS
- * (default 3, for the interleaved limits + audit on/off comparison) and
+ * (default 3, for the interleaved and the side-by-side limits + audit
+ * on/off comparisons), BENCH_WARMUP_SECONDS (default 1) and
  * BENCH_COLD_STARTS (default 3) tune a run; PostgreSQL is included when
  * BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, Redis when
  * BENCH_REDIS_URL (or TEST_REDIS_URL) is. BENCH_ONLY=issuance stops after
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { renderChart } from './chart.js';
 import { measureColdStart } from './cold-start.js';
-import { CONNECTIONS, measure, median, SECONDS, type Result } from './measure.js';
+import { CONNECTIONS, measure, measureSideBySide, median, SECONDS, type Contender, type Result } from './measure.js';
 import { measureProviderSwap } from './provider-swap.js';
 import { updateReadme } from './readme.js';
 import { benchResourceServer } from './resource-server.js';
@@ -110,18 +111,44 @@ report('client_credentials issuance, ES256 JWT (limits + audit on unless noted)'
 // round (on ÷ off of the same round) and the median of those kept: a noisy
 // neighbour slows both runs of a round alike, where the ratio of the two
 // medians would mix runs from quiet and busy moments.
-const pairedCost = (runs: readonly Result[], pick: (result: Result) => number, invert: boolean) => {
+const pairedCost = (runs: readonly Result[], offRuns: readonly Result[], pick: (result: Result) => number, invert: boolean) => {
   const ratios = runs.map((run, index) => {
-    const ratio = pick(run) / pick(policyRuns.off[index]!);
+    const ratio = pick(run) / pick(offRuns[index]!);
     return 100 * (invert ? 1 - ratio : ratio - 1);
   });
   return [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
 };
-const cost = (runs: readonly Result[]) =>
-  `${pairedCost(runs, (r) => r.requestsPerSecond, true).toFixed(1)} % req/s, ${pairedCost(runs, (r) => r.cpuMicrosPerRequest, false).toFixed(1)} % CPU per request (median of ${runs.length} paired rounds)`;
+const cost = (runs: readonly Result[], offRuns: readonly Result[] = policyRuns.off) =>
+  `${pairedCost(runs, offRuns, (r) => r.cpuMicrosPerRequest, false).toFixed(1)} % CPU per request, ${pairedCost(runs, offRuns, (r) => r.requestsPerSecond, true).toFixed(1)} % req/s`;
 const roundsOf = (runs: Result[]) => runs.map((r) => `${r.requestsPerSecond}/s ${r.cpuMicrosPerRequest} µs`).join(', ');
 console.log(`rounds: on ${roundsOf(policyRuns.on)}; off ${roundsOf(policyRuns.off)}${policyRedis ? `; redis ${roundsOf(policyRuns.redis)}` : ''}`);
-console.log(`cost of rate limits + token audit events: memory ${cost(policyRuns.on)}${policyRedis ? `, Redis ${cost(policyRuns.redis)}` : ' (Redis scenario skipped: set BENCH_REDIS_URL or TEST_REDIS_URL)'}`);
+console.log(
+  `cost of rate limits + token audit events, one run after the other (median of ${rounds} rounds): memory ${cost(policyRuns.on)}${policyRedis ? `; Redis ${cost(policyRuns.redis)}` : ' (Redis scenario skipped: set BENCH_REDIS_URL or TEST_REDIS_URL)'}`,
+);
+
+// The same cost side by side: on and off loaded at the same moment (each
+// with its own connections), so the VM's drift between runs, larger than
+// the cost itself, touches both alike. The sides swap places every round.
+const contenders: Record<'on' | 'off' | 'redis', Contender> = {
+  on: { scenario: 'on', kind: 'tollgate', env: SQLITE },
+  off: { scenario: 'off', kind: 'tollgate', env: { ...SQLITE, TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' } },
+  redis: { scenario: 'redis', kind: 'tollgate', env: { ...SQLITE, REDIS_URL: redisUrl ?? '' } },
+};
+const sideBySide: Record<'on' | 'redis', { with: Result[]; off: Result[] }> = { on: { with: [], off: [] }, redis: { with: [], off: [] } };
+for (let round = 0; round < rounds; round += 1) {
+  for (const which of redisUrl ? (['on', 'redis'] as const) : (['on'] as const)) {
+    const pair = round % 2 === 0 ? [contenders[which], contenders.off] : [contenders.off, contenders[which]];
+    const results = await measureSideBySide(pair);
+    sideBySide[which].with.push(results[pair.indexOf(contenders[which])]!);
+    sideBySide[which].off.push(results[pair.indexOf(contenders.off)]!);
+  }
+}
+const sideRounds = (which: 'on' | 'redis') =>
+  sideBySide[which].with.map((run, index) => `${run.cpuMicrosPerRequest}/${sideBySide[which].off[index]!.cpuMicrosPerRequest} µs`).join(', ');
+console.log(`side-by-side rounds (with/off CPU per request): memory ${sideRounds('on')}${redisUrl ? `; Redis ${sideRounds('redis')}` : ''}`);
+console.log(
+  `cost of rate limits + token audit events, side by side (median of ${rounds} rounds): memory ${cost(sideBySide.on.with, sideBySide.on.off)}${redisUrl ? `; Redis ${cost(sideBySide.redis.with, sideBySide.redis.off)}` : ''}`,
+);
 
 // BENCH_ONLY=issuance stops here (the scenarios above are the ones tuning work changes).
 if (process.env['BENCH_ONLY'] === 'issuance') process.exit(0);

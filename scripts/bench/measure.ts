@@ -10,7 +10,7 @@ import type { BenchTarget } from './bench-server.js';
 
 export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 export const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
-const WARM_UP_SECONDS = 1;
+const WARM_UP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 1);
 
 export interface Result {
   scenario: string;
@@ -95,40 +95,100 @@ async function formFor(endpoint: Endpoint, target: BenchTarget): Promise<{ path:
   }
 }
 
-export async function measure(scenario: string, kind: TargetKind, env: Record<string, string> = {}, endpoint: Endpoint = 'token'): Promise<Result> {
+/** A started bench server and the request it will be loaded with. */
+interface Prepared {
+  readonly scenario: string;
+  readonly child: ChildProcess;
+  readonly target: BenchTarget;
+  readonly request: { url: string; method: 'POST'; headers: Record<string, string>; body: string };
+  requests: number;
+}
+
+async function prepare(scenario: string, kind: TargetKind, env: Record<string, string>, endpoint: Endpoint): Promise<Prepared> {
   const { child, target } = await startTarget(kind, env);
-  let requests = 0;
+  const prepared: Prepared = { scenario, child, target, requests: 0, request: undefined! };
   try {
     const { path, form } = await formFor(endpoint, target);
-    const request = {
-      url: `${target.url}${path}`,
-      method: 'POST' as const,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(target) },
-      body: new URLSearchParams(form).toString(),
-    };
-    // Warm-up: JIT, connection pools, and (for Tollgate) the credential cache.
-    await autocannon({ ...request, connections: 4, duration: WARM_UP_SECONDS });
-    await ask(child, 'profile', 'profiling');
-    const before = await statsOf(child);
-    const result = await autocannon({ ...request, connections: CONNECTIONS, duration: SECONDS });
-    const after = await statsOf(child);
-    requests = result.requests.total;
     return {
-      scenario,
-      requestsPerSecond: Math.round(result.requests.average),
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      errors: result.errors + result.non2xx,
-      rssMiB: Math.round(after.rss / 1024 / 1024),
-      cpuMicrosPerRequest: Math.round((after.cpuMicros - before.cpuMicros) / Math.max(1, requests)),
-      ...(target.seededInMs === undefined ? {} : { seededInMs: target.seededInMs }),
+      ...prepared,
+      request: {
+        url: `${target.url}${path}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(target) },
+        body: new URLSearchParams(form).toString(),
+      },
     };
+  } catch (error) {
+    await finish(prepared);
+    throw error;
+  }
+}
+
+/** Warm-up: JIT, connection pools, and (for Tollgate) the credential cache. */
+async function warmUp(run: Prepared, seconds: number): Promise<void> {
+  await autocannon({ ...run.request, connections: 4, duration: seconds });
+  await ask(run.child, 'profile', 'profiling');
+}
+
+/** Loads one warmed-up server for SECONDS with CONNECTIONS connections. */
+async function load(run: Prepared): Promise<Result> {
+  const before = await statsOf(run.child);
+  const result = await autocannon({ ...run.request, connections: CONNECTIONS, duration: SECONDS });
+  const after = await statsOf(run.child);
+  run.requests = result.requests.total;
+  return {
+    scenario: run.scenario,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    rssMiB: Math.round(after.rss / 1024 / 1024),
+    cpuMicrosPerRequest: Math.round((after.cpuMicros - before.cpuMicros) / Math.max(1, run.requests)),
+    ...(run.target.seededInMs === undefined ? {} : { seededInMs: run.target.seededInMs }),
+  };
+}
+
+async function finish(run: Prepared): Promise<void> {
+  // Let it exit by itself (a BENCH_PROFILE_DIR profile is written on exit), then make sure.
+  const exited = new Promise((resolve) => run.child.once('exit', resolve));
+  run.child.send({ type: 'exit', scenario: run.scenario, requests: run.requests });
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  run.child.kill();
+}
+
+export async function measure(scenario: string, kind: TargetKind, env: Record<string, string> = {}, endpoint: Endpoint = 'token'): Promise<Result> {
+  const run = await prepare(scenario, kind, env, endpoint);
+  try {
+    await warmUp(run, WARM_UP_SECONDS);
+    return await load(run);
   } finally {
-    // Let it exit by itself (a BENCH_PROFILE_DIR profile is written on exit), then make sure.
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.send({ type: 'exit', scenario, requests });
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    child.kill();
+    await finish(run);
+  }
+}
+
+/** One scenario of a side-by-side measurement. */
+export interface Contender {
+  readonly scenario: string;
+  readonly kind: TargetKind;
+  readonly env: Record<string, string>;
+}
+
+/**
+ * Loads several servers at the same time, each with its own CONNECTIONS
+ * connections: whatever else the machine is doing then slows them alike,
+ * so their CPU per request compares within one measurement. (One after the
+ * other, a shared VM drifts by more than a small cost between the runs.)
+ * Absolute figures are lower than `measure`'s: the servers share the cores.
+ */
+export async function measureSideBySide(contenders: readonly Contender[], endpoint: Endpoint = 'token'): Promise<Result[]> {
+  const runs: Prepared[] = [];
+  try {
+    for (const { scenario, kind, env } of contenders) runs.push(await prepare(scenario, kind, env, endpoint));
+    // Twice the usual warm-up: the servers share the cores while warming up too.
+    await Promise.all(runs.map((run) => warmUp(run, 2 * WARM_UP_SECONDS)));
+    return await Promise.all(runs.map((run) => load(run)));
+  } finally {
+    await Promise.all(runs.map((run) => finish(run)));
   }
 }
 

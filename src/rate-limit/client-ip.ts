@@ -81,7 +81,7 @@ export function clientIp(ctx: RequestAddresses, trustProxy: TrustProxy): string 
 }
 
 // A keep-alive connection sends many requests from one address, and the
-// limits, the failure guard, the IP allow-list and the audit each ask for it:
+// token-endpoint gate, the IP allow-list and the audit each ask for it:
 // normalise it once per socket.
 const socketAddresses = new WeakMap<object, string>();
 

@@ -1,29 +1,28 @@
-import compose from 'koa-compose';
 import type { Middleware } from 'koa';
 import type { RedisConnection as Redis } from '../redis-client.js';
-import { createAuthFailureGuard } from './auth-failure-guard.js';
 import { createFailureCounter, type FailureCounter } from './failure-counter.js';
-import { createIpRateLimit } from './ip-limit.js';
 import { createQuotaCounter } from './quota-counter.js';
 import { createRateLimitRedis, throttleErrors } from './redis.js';
 import { DEFAULT_PREFIX, type RateLimitErrorHandler } from './respond.js';
 import type { RateLimitSettings } from './settings.js';
+import { createTokenEndpointGate } from './token-endpoint-gate.js';
 import { createTokenQuotas, type TokenQuotas } from './token-quotas.js';
+import { createWindowCounters } from './window-counters.js';
 
 export { clientIdOf } from './client-id.js';
 export { clientIp, ipBucket, normaliseIp, parseTrustProxy, type TrustProxy } from './client-ip.js';
-export { createAuthFailureGuard } from './auth-failure-guard.js';
 export { createFailureCounter, type AuthAttempt, type FailureCounter, type FailureVerdict } from './failure-counter.js';
-export { createIpRateLimit } from './ip-limit.js';
 export { formatLimitSpec, parseLimitSpec, type LimitSpec } from './limit-spec.js';
 export { createQuotaCounter, type QuotaCounter, type QuotaVerdict, type QuotaWindow } from './quota-counter.js';
 export { createRateLimitRedis, throttleErrors } from './redis.js';
 export { LIMITED_PATHS, respondRateLimited, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
 export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable, type RedisDownPolicy } from './settings.js';
+export { createTokenEndpointGate } from './token-endpoint-gate.js';
 export { createTokenQuotas, type QuotaDecision, type QuotaSubject, type TokenQuotas } from './token-quotas.js';
+export { createWindowCounters, type WindowCounters } from './window-counters.js';
 
 export interface RateLimits {
-  /** Per-address limit, then the failed-authentication guard; pass-through when disabled. */
+  /** The token-endpoint gate (per-address limit and failed-authentication limits); pass-through when disabled. */
   readonly middleware: Middleware;
   /** Token quotas for the provider to charge at issuance; undefined when disabled. */
   readonly tokenQuotas: TokenQuotas | undefined;
@@ -54,21 +53,20 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
   if (!settings.enabled) return { middleware: (_ctx, next) => next(), tokenQuotas: undefined, loginFailures: undefined, close: async () => undefined };
   const onError = throttleErrors(options.onError);
   const redis: Redis | undefined = options.redisUrl ? createRateLimitRedis(options.redisUrl, onError) : undefined;
-  const ipLimit = createIpRateLimit({ limit: settings.perIp, trustProxy: settings.trustProxy, redis, prefix, onError, whenRedisDown: settings.whenRedisDown });
-  const counter = createFailureCounter({ limit: settings.authFailures, ipLimit: settings.authFailuresPerIp, whenRedisDown: settings.whenRedisDown, redis, prefix, onError });
-  const guard = createAuthFailureGuard({ counter, trustProxy: settings.trustProxy });
+  // One set of counters for the gate and both failure counters: a token request's counters are one batch.
+  const counters = createWindowCounters({ redis, onError, whenRedisDown: settings.whenRedisDown });
+  const failures = createFailureCounter({ counters, limit: settings.authFailures, ipLimit: settings.authFailuresPerIp, prefix });
+  const gate = createTokenEndpointGate({ requestLimit: settings.perIp, failures, counters, trustProxy: settings.trustProxy, prefix });
   const tokenQuotas = createTokenQuotas({ counter: createQuotaCounter({ redis, onError, whenRedisDown: settings.whenRedisDown }), prefix, onError });
   // Same limits as failed client authentications, in keys of their own.
   const loginFailures = createFailureCounter({
+    counters,
     limit: settings.authFailures,
     ipLimit: settings.authFailuresPerIp,
-    whenRedisDown: settings.whenRedisDown,
-    redis,
     prefix: `${prefix ?? DEFAULT_PREFIX}:login`,
-    onError,
   });
   return {
-    middleware: compose([ipLimit, guard]) as Middleware,
+    middleware: gate,
     tokenQuotas,
     loginFailures,
     async close() {

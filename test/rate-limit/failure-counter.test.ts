@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { createAuthFailureGuard } from '../../src/rate-limit/auth-failure-guard.js';
-import { parseTrustProxy } from '../../src/rate-limit/client-ip.js';
-import { createFailureCounter, type FailureCounter } from '../../src/rate-limit/failure-counter.js';
-import { connectTestRedis, post, REDIS_SKIP, RIGHT_SECRET, startApp, type TestApp } from './fixture.js';
+import type { FailureCounter } from '../../src/rate-limit/failure-counter.js';
+import { connectTestRedis, createTestGate, post, REDIS_SKIP, RIGHT_SECRET, startApp, type TestApp } from './fixture.js';
 
 const LIMIT = { max: 3, durationMs: 60_000 };
 
@@ -13,8 +11,9 @@ function failureCounting(store: () => { redis?: Redis; prefix?: string }) {
   let counter: FailureCounter;
   let app: TestApp;
   before(async () => {
-    counter = createFailureCounter({ limit: LIMIT, ...store(), onError: (error) => assert.fail(String(error)) });
-    app = await startApp(createAuthFailureGuard({ counter, trustProxy: parseTrustProxy('1') }));
+    const gate = createTestGate({ failureLimit: LIMIT, trustProxy: '1', ...store() });
+    counter = gate.failures;
+    app = await startApp(gate.middleware);
   });
   after(() => app.close());
 
@@ -70,7 +69,7 @@ describe('failed client authentication counter, memory', () => {
 
   test('the window ends and the count starts again; memory stays bounded', async () => {
     let now = 1_000_000;
-    const counter = createFailureCounter({ limit: LIMIT, memoryCapacity: 4, now: () => now, onError: (error) => assert.fail(String(error)) });
+    const counter = createTestGate({ failureLimit: LIMIT, memoryCapacity: 4, now: () => now }).failures;
     const attempt = { clientId: 'c', ip: '192.0.2.1' };
     for (let failure = 0; failure < LIMIT.max; failure += 1) await counter.recordFailure(attempt);
     assert.deepEqual(await counter.check(attempt), { limited: true, retryAfterSeconds: 60 });

@@ -3,7 +3,13 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import Koa, { type Middleware } from 'koa';
 import type { Redis } from 'ioredis';
+import assert from 'node:assert/strict';
+import { parseTrustProxy } from '../../src/rate-limit/client-ip.js';
+import { createFailureCounter, type FailureCounter } from '../../src/rate-limit/failure-counter.js';
+import type { LimitSpec } from '../../src/rate-limit/limit-spec.js';
 import { createRateLimitRedis } from '../../src/rate-limit/redis.js';
+import { createTokenEndpointGate } from '../../src/rate-limit/token-endpoint-gate.js';
+import { createWindowCounters } from '../../src/rate-limit/window-counters.js';
 import { freePort, postForm } from '../helpers/server.js';
 
 export const REDIS_URL = process.env['TEST_REDIS_URL'];
@@ -98,4 +104,35 @@ export async function connectTestRedis(onError: (error: unknown) => void = () =>
 /** A loopback Redis URL on which nothing listens (a port just freed). */
 export async function closedRedisUrl(): Promise<string> {
   return `redis://127.0.0.1:${await freePort()}/0`;
+}
+
+/** Room enough that a suite about one limit never meets the other. */
+export const UNREACHED = { max: 1_000_000, durationMs: 60_000 };
+
+/**
+ * The token-endpoint gate as `createRateLimits` builds it, with the limits a
+ * suite chooses (by default none it would reach), counting in Redis when
+ * `redis` is given and in memory otherwise.
+ */
+export function createTestGate(options: {
+  requestLimit?: LimitSpec;
+  failureLimit?: LimitSpec;
+  trustProxy?: string;
+  redis?: Redis | undefined;
+  prefix?: string | undefined;
+  now?: () => number;
+  memoryCapacity?: number;
+  onError?: (error: unknown) => void;
+}): { middleware: Middleware; failures: FailureCounter } {
+  const onError = options.onError ?? ((error: unknown) => assert.fail(String(error)));
+  const counters = createWindowCounters({ redis: options.redis, onError, now: options.now, memoryCapacity: options.memoryCapacity });
+  const failures = createFailureCounter({ counters, limit: options.failureLimit ?? UNREACHED, prefix: options.prefix });
+  const middleware = createTokenEndpointGate({
+    requestLimit: options.requestLimit ?? UNREACHED,
+    failures,
+    counters,
+    trustProxy: parseTrustProxy(options.trustProxy ?? 'loopback'),
+    prefix: options.prefix,
+  });
+  return { middleware, failures };
 }

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { parseTrustProxy } from '../../src/rate-limit/client-ip.js';
-import { createIpRateLimit } from '../../src/rate-limit/ip-limit.js';
-import { connectTestRedis, post, REDIS_SKIP, startApp, type TestApp } from './fixture.js';
+import { connectTestRedis, createTestGate, post, REDIS_SKIP, REDIS_URL, startApp, type TestApp } from './fixture.js';
 
 const LIMIT = { max: 3, durationMs: 60_000 };
 
@@ -13,9 +11,7 @@ function perAddressLimit(store: () => { redis?: Redis; prefix?: string }) {
   const errors: unknown[] = [];
   before(async () => {
     const { redis, prefix } = store();
-    app = await startApp(
-      createIpRateLimit({ limit: LIMIT, trustProxy: parseTrustProxy('loopback'), redis, prefix, onError: (error) => errors.push(error) }),
-    );
+    app = await startApp(createTestGate({ requestLimit: LIMIT, redis, prefix, onError: (error) => errors.push(error) }).middleware);
   });
   after(() => app.close());
 
@@ -56,7 +52,7 @@ function perAddressLimit(store: () => { redis?: Redis; prefix?: string }) {
   });
 
   test('a spoofed X-Forwarded-For from an untrusted peer changes nothing', async () => {
-    const untrusted = await startApp(createIpRateLimit({ limit: LIMIT, trustProxy: parseTrustProxy('10.0.0.0/8'), ...store(), onError: () => undefined }));
+    const untrusted = await startApp(createTestGate({ requestLimit: LIMIT, trustProxy: '10.0.0.0/8', ...store(), onError: () => undefined }).middleware);
     try {
       const statuses: number[] = [];
       for (let sent = 0; sent <= LIMIT.max; sent += 1) statuses.push((await post(untrusted, '/token/introspection', { ip: `198.51.100.${sent}` })).status);
@@ -77,17 +73,47 @@ function perAddressLimit(store: () => { redis?: Redis; prefix?: string }) {
   });
 }
 
-describe('per-address limit, memory driver', () => {
+describe('per-address limit, memory', () => {
   perAddressLimit(() => ({}));
 });
 
-describe('per-address limit, Redis driver', { skip: REDIS_SKIP }, () => {
+describe('per-address limit, Redis', { skip: REDIS_SKIP }, () => {
   let connection: Awaited<ReturnType<typeof connectTestRedis>>;
   before(async () => {
     connection = await connectTestRedis();
   });
   after(() => connection.close());
   perAddressLimit(() => ({ redis: connection.redis, prefix: connection.prefix }));
+
+  test('a token request is one Redis command: its address counter and both failure counts in one script', async () => {
+    const { Redis: RedisClient } = await import('ioredis');
+    // monitor() opens a connection of its own; both are closed below.
+    const client = new RedisClient(REDIS_URL!);
+    const monitor = await client.monitor();
+    const commands: string[][] = [];
+    // What clients sent; the script's own calls show with source "lua".
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args.some((arg) => arg.startsWith(`${connection.prefix}:`))) commands.push(args);
+    });
+    const prefix = `${connection.prefix}:single`;
+    const app = await startApp(createTestGate({ requestLimit: LIMIT, redis: connection.redis, prefix }).middleware);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 200)); // MONITOR lines arrive after the replies
+    try {
+      // Once first, so a script Redis has not cached yet (EVALSHA, then EVAL) is not counted.
+      await post(app, '/token', { ip: '203.0.113.41', clientId: 'warm-up', secret: 'right-secret' });
+      await settle();
+      commands.length = 0;
+      assert.equal((await post(app, '/token', { ip: '203.0.113.40', clientId: 'one-trip', secret: 'right-secret' })).status, 200);
+      await settle();
+      assert.equal(commands.length, 1, commands.map((args) => args.join(' ')).join('\n'));
+      const keys = commands[0]!.filter((arg) => arg.startsWith(`${prefix}:`));
+      assert.deepEqual(keys, [`${prefix}:{ip:203.0.113.40}:requests`, `${prefix}:{ip:203.0.113.40}:auth-failures`, `${prefix}:{client:one-trip}:auth-failures`]);
+    } finally {
+      monitor.disconnect();
+      client.disconnect();
+      await app.close();
+    }
+  });
 
   test('counters are hash-tagged per address under the prefix and expire', async () => {
     const keys = await connection.redis.keys(`${connection.prefix}:*`);
