@@ -118,8 +118,9 @@ const pairedCost = (runs: readonly Result[], offRuns: readonly Result[], pick: (
   });
   return [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
 };
+const cpuCost = (runs: readonly Result[], offRuns: readonly Result[]) => Math.round(10 * pairedCost(runs, offRuns, (r) => r.cpuMicrosPerRequest, false)) / 10;
 const cost = (runs: readonly Result[], offRuns: readonly Result[] = policyRuns.off) =>
-  `${pairedCost(runs, offRuns, (r) => r.cpuMicrosPerRequest, false).toFixed(1)} % CPU per request, ${pairedCost(runs, offRuns, (r) => r.requestsPerSecond, true).toFixed(1)} % req/s`;
+  `${cpuCost(runs, offRuns).toFixed(1)} % CPU per request, ${pairedCost(runs, offRuns, (r) => r.requestsPerSecond, true).toFixed(1)} % req/s`;
 const roundsOf = (runs: Result[]) => runs.map((r) => `${r.requestsPerSecond}/s ${r.cpuMicrosPerRequest} µs`).join(', ');
 console.log(`rounds: on ${roundsOf(policyRuns.on)}; off ${roundsOf(policyRuns.off)}${policyRedis ? `; redis ${roundsOf(policyRuns.redis)}` : ''}`);
 console.log(
@@ -149,6 +150,18 @@ console.log(`side-by-side rounds (with/off CPU per request): memory ${sideRounds
 console.log(
   `cost of rate limits + token audit events, side by side (median of ${rounds} rounds): memory ${cost(sideBySide.on.with, sideBySide.on.off)}${redisUrl ? `; Redis ${cost(sideBySide.redis.with, sideBySide.redis.off)}` : ''}`,
 );
+
+/** The cost figures for the results file and the README, % CPU per request (median of the rounds). */
+const costFigures: Record<string, number> = {
+  'limits + audit cost, memory, side by side, % CPU/req': cpuCost(sideBySide.on.with, sideBySide.on.off),
+  'limits + audit cost, memory, one run after the other, % CPU/req': cpuCost(policyRuns.on, policyRuns.off),
+  ...(redisUrl
+    ? {
+        'limits + audit cost, Redis, side by side, % CPU/req': cpuCost(sideBySide.redis.with, sideBySide.redis.off),
+        'limits + audit cost, Redis, one run after the other, % CPU/req': cpuCost(policyRuns.redis, policyRuns.off),
+      }
+    : {}),
+};
 
 // BENCH_ONLY=issuance stops here (the scenarios above are the ones tuning work changes).
 if (process.env['BENCH_ONLY'] === 'issuance') process.exit(0);
@@ -204,6 +217,7 @@ const run = {
   groups,
   coldStartMs: { runs: coldStartRuns, median: coldStartMedian },
   figures: {
+    ...costFigures,
     'resource-server verify(access token) per s': packageBench.verifyOpsPerSecond,
     'resource-server raw jose.jwtVerify per s': packageBench.joseOpsPerSecond,
     'resource-server verify(API key), warm cache, per s': packageBench.apiKeyCachedOpsPerSecond,
