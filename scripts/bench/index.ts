@@ -76,17 +76,21 @@ const ceiling = await measure('bare oidc-provider (memory adapter)', 'bare');
 // measured, so on/off are interleaved over BENCH_ROUNDS rounds: the table
 // shows the median run of each, the cost line the median of per-round ratios.
 const policyRuns: Record<'on' | 'off' | 'redis', Result[]> = { on: [], off: [], redis: [] };
-const policyScenarios = {
-  on: () => measure('tollgate sqlite, argon2 + cache', 'tollgate', SQLITE),
-  off: () => measure('  same, limits + audit off', 'tollgate', { ...SQLITE, TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' }),
-  redis: () => measure('  same, limits in Redis', 'tollgate', { ...SQLITE, REDIS_URL: redisUrl! }),
-} as const;
+/** The three policy scenarios, measured one after the other here and side by side below. */
+const policyContenders: Record<'on' | 'off' | 'redis', Contender> = {
+  on: { scenario: 'tollgate sqlite, argon2 + cache', kind: 'tollgate', env: SQLITE },
+  off: { scenario: '  same, limits + audit off', kind: 'tollgate', env: { ...SQLITE, TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' } },
+  redis: { scenario: '  same, limits in Redis', kind: 'tollgate', env: { ...SQLITE, REDIS_URL: redisUrl ?? '' } },
+};
 for (let round = 0; round < rounds; round += 1) {
   // The order alternates (on, off, redis / redis, off, on) so a machine that
   // slows down or speeds up during the run does not always favour one side.
   const order: ('on' | 'off' | 'redis')[] = redisUrl ? ['on', 'off', 'redis'] : ['on', 'off'];
   if (round % 2 === 1) order.reverse();
-  for (const which of order) policyRuns[which].push(await policyScenarios[which]());
+  for (const which of order) {
+    const { scenario, kind, env } = policyContenders[which];
+    policyRuns[which].push(await measure(scenario, kind, env));
+  }
 }
 const policyOn = median(policyRuns.on);
 const policyOff = median(policyRuns.off);
@@ -130,18 +134,14 @@ console.log(
 // The same cost side by side: on and off loaded at the same moment (each
 // with its own connections), so the VM's drift between runs, larger than
 // the cost itself, touches both alike. The sides swap places every round.
-const contenders: Record<'on' | 'off' | 'redis', Contender> = {
-  on: { scenario: 'on', kind: 'tollgate', env: SQLITE },
-  off: { scenario: 'off', kind: 'tollgate', env: { ...SQLITE, TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' } },
-  redis: { scenario: 'redis', kind: 'tollgate', env: { ...SQLITE, REDIS_URL: redisUrl ?? '' } },
-};
 const sideBySide: Record<'on' | 'redis', { with: Result[]; off: Result[] }> = { on: { with: [], off: [] }, redis: { with: [], off: [] } };
 for (let round = 0; round < rounds; round += 1) {
   for (const which of redisUrl ? (['on', 'redis'] as const) : (['on'] as const)) {
-    const pair = round % 2 === 0 ? [contenders[which], contenders.off] : [contenders.off, contenders[which]];
+    const { [which]: contender, off } = policyContenders;
+    const pair = round % 2 === 0 ? [contender, off] : [off, contender];
     const results = await measureSideBySide(pair);
-    sideBySide[which].with.push(results[pair.indexOf(contenders[which])]!);
-    sideBySide[which].off.push(results[pair.indexOf(contenders.off)]!);
+    sideBySide[which].with.push(results[pair.indexOf(contender)]!);
+    sideBySide[which].off.push(results[pair.indexOf(off)]!);
   }
 }
 const sideRounds = (which: 'on' | 'redis') =>

@@ -106,20 +106,17 @@ interface Prepared {
 
 async function prepare(scenario: string, kind: TargetKind, env: Record<string, string>, endpoint: Endpoint): Promise<Prepared> {
   const { child, target } = await startTarget(kind, env);
-  const prepared: Prepared = { scenario, child, target, requests: 0, request: undefined! };
   try {
     const { path, form } = await formFor(endpoint, target);
-    return {
-      ...prepared,
-      request: {
-        url: `${target.url}${path}`,
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(target) },
-        body: new URLSearchParams(form).toString(),
-      },
+    const request = {
+      url: `${target.url}${path}`,
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(target) },
+      body: new URLSearchParams(form).toString(),
     };
+    return { scenario, child, target, request, requests: 0 };
   } catch (error) {
-    await finish(prepared);
+    await finish({ scenario, child, requests: 0 });
     throw error;
   }
 }
@@ -148,7 +145,7 @@ async function load(run: Prepared): Promise<Result> {
   };
 }
 
-async function finish(run: Prepared): Promise<void> {
+async function finish(run: Pick<Prepared, 'scenario' | 'child' | 'requests'>): Promise<void> {
   // Let it exit by itself (a BENCH_PROFILE_DIR profile is written on exit), then make sure.
   const exited = new Promise((resolve) => run.child.once('exit', resolve));
   run.child.send({ type: 'exit', scenario: run.scenario, requests: run.requests });

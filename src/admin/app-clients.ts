@@ -1,5 +1,4 @@
-import { appClientCreatedDetail } from '../cli/app-clients.js';
-import { withAppClientSecret } from '../registry/app-clients.js';
+import { appClientCreatedDetail, withAppClientSecret } from '../registry/app-clients.js';
 import { recordAdminChange } from './audit.js';
 import { refuseEscalation } from './clients.js';
 import { tenantForCreate, type AdminServices } from './context.js';

@@ -3,7 +3,7 @@ import { page, TENANT_QUERY, visibleTenant, type AdminServices } from './context
 import { route, type CompiledRoute } from './route.js';
 
 /** The most events one page holds, whatever `limit` asks for. */
-export const AUDIT_PAGE_MAX = 100;
+const AUDIT_PAGE_MAX = 100;
 const AUDIT_PAGE_DEFAULT = 50;
 
 /** A cursor is the id of the last event of the previous page; opaque to callers. */

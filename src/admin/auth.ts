@@ -26,7 +26,7 @@ function challenge(ctx: ParameterizedContext, error?: 'invalid_token' | 'insuffi
   ctx.set('WWW-Authenticate', error ? `${REALM}, error="${error}", error_description="${description}"` : REALM);
 }
 
-export function unauthenticated(ctx: ParameterizedContext, tokenSent: boolean): TollgateError {
+function unauthenticated(ctx: ParameterizedContext, tokenSent: boolean): TollgateError {
   const description = tokenSent ? 'the access token is invalid, expired or revoked' : 'an admin API access token is required';
   challenge(ctx, tokenSent ? 'invalid_token' : undefined, description);
   return new TollgateError(401, 'invalid_token', description);

@@ -1,19 +1,15 @@
 import type { AuditEventType } from '../audit/audit-log.js';
 import { changeDetail, snapshot } from '../audit/changes.js';
-import { AUDITED_FIELDS } from '../cli/clients.js';
-import { withClientSecret, type ClientView } from '../registry/clients.js';
+import { AUDITED_FIELDS, clientView, withClientSecret, type ClientView, type UpdateClientInput } from '../registry/clients.js';
 import { appClientView } from '../registry/app-clients.js';
 import { ADMIN_SCOPE } from './audience.js';
 import { recordAdminChange } from './audit.js';
 import { insufficientScope, type AdminCaller } from './auth.js';
 import { page, scopeOf, TENANT_QUERY, tenantForCreate, type AdminServices } from './context.js';
 import { route, type AdminRequest, type CompiledRoute } from './route.js';
-import type { UpdateClientInput } from '../registry/clients.js';
 import { createClientBody, updateClientBody } from './schemas.js';
 
 const TAG = 'Clients';
-
-/** The secret is in this response and nowhere else, ever (as in `tollgate clients create`). */
 
 /**
  * Machine clients of one tenant. Every read and change passes the caller's
@@ -68,7 +64,7 @@ export function clientRoutes(services: AdminServices): CompiledRoute[] {
       method: 'GET', path: '/clients/{clientId}', operationId: 'getClient', summary: 'Read a client (never its secret); an app client with its redirect URIs', tag: TAG,
       access: 'tenant', status: 200, response: { ref: 'Client' },
       handle: async ({ caller, params }) => {
-        const { secretHash: _hidden, ...view } = await clients.get(params['clientId']!, scopeOf(caller));
+        const view = clientView(await clients.get(params['clientId']!, scopeOf(caller)));
         const app = await registry.appClients.find(view.clientId);
         return app ? appClientView(view, app) : view;
       },

@@ -4,7 +4,7 @@ import type { Sealer } from '../../keys/seal.js';
 import { conflict, invalidRequest } from '../errors.js';
 
 /** How long a key answers retries (Stripe keeps them 24 hours). */
-export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 /** Printable ASCII, as an HTTP header carries it; a UUID is the usual choice. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

@@ -19,7 +19,7 @@ import { userRoutes } from './users.js';
 
 export { ADMIN_AUDIENCE, ADMIN_SCOPE, TENANT_ADMIN_SCOPE, ensureAdminResource } from './audience.js';
 
-export const ADMIN_PREFIX = '/admin/v1';
+const ADMIN_PREFIX = '/admin/v1';
 const IDEMPOTENCY_SWEEP_MS = 3_600_000;
 
 export interface AdminApiOptions extends AdminServices {
@@ -41,7 +41,7 @@ export interface AdminApi {
 }
 
 /** Every admin operation, one resource family per module. */
-export function adminRoutes(services: AdminServices): CompiledRoute[] {
+function adminRoutes(services: AdminServices): CompiledRoute[] {
   return [
     ...tenantRoutes(services),
     ...resourceServerRoutes(services),

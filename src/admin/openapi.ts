@@ -7,7 +7,7 @@ type Schema = Record<string, unknown>;
  * The request schemas are AJV (draft-07 with `nullable`); OpenAPI 3.1 uses
  * JSON Schema 2020-12, where a nullable field is `type: [T, 'null']`.
  */
-export function toJsonSchema2020(schema: unknown): unknown {
+function toJsonSchema2020(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(toJsonSchema2020);
   if (schema === null || typeof schema !== 'object') return schema;
   const { nullable, ...rest } = schema as Schema;

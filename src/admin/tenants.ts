@@ -1,5 +1,5 @@
 import { changeDetail, snapshot } from '../audit/changes.js';
-import { TENANT_FIELDS } from '../cli/tenants.js';
+import { TENANT_FIELDS } from '../registry/tenants.js';
 import { notFound } from '../errors.js';
 import { recordAdminChange } from './audit.js';
 import type { AdminCaller } from './auth.js';

@@ -1,9 +1,8 @@
 import type { AuditEventType } from '../audit/audit-log.js';
 import { changeDetail, snapshot } from '../audit/changes.js';
 import { notFound } from '../errors.js';
-import { USER_FIELDS } from '../cli/users.js';
 import { generateSecret } from '../registry/secrets.js';
-import { userView, type UserView } from '../users/index.js';
+import { USER_FIELDS, userView, type UserView } from '../users/index.js';
 import { recordAdminChange } from './audit.js';
 import { page, scopeOf, TENANT_QUERY, tenantForCreate, type AdminServices } from './context.js';
 import { route, type AdminRequest, type CompiledRoute } from './route.js';

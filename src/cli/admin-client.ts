@@ -4,7 +4,7 @@ import type { CreateClientInput } from '../registry/clients.js';
 import { invalidRequest } from '../errors.js';
 
 /** Where a global admin client lives when no tenant is named: every client belongs to a tenant. */
-export const SYSTEM_TENANT = 'tollgate';
+const SYSTEM_TENANT = 'tollgate';
 
 /**
  * `clients create --admin`: the bootstrap for the admin API. Without

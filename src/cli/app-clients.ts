@@ -1,21 +1,10 @@
-import { snapshot } from '../audit/changes.js';
 import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
-import { withAppClientSecret, type AppClient } from '../registry/app-clients.js';
-import type { ClientView } from '../registry/clients.js';
+import { appClientCreatedDetail, withAppClientSecret } from '../registry/app-clients.js';
 import { splitList } from '../registry/input.js';
 import { required } from './args.js';
 import type { Output } from './output.js';
 
-const APP_FIELDS = ['name', 'scopes', 'roles', 'resources', 'corsOrigins'] as const;
-
-/** The `client.created` detail of an app client (CLI and admin API alike). */
-export const appClientCreatedDetail = (client: ClientView, app: AppClient) => ({
-  ...snapshot(client, APP_FIELDS),
-  grant: 'authorization_code',
-  public: app.public,
-  redirect_uris: app.redirectUris.join(' '),
-});
 
 /**
  * `clients create --grant authorization_code --redirect-uri … [--public]`:

@@ -1,7 +1,7 @@
 import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
 import { changeDetail, snapshot } from '../audit/changes.js';
 import type { CommandContext } from '../cli.js';
-import { withClientSecret, type ClientView } from '../registry/clients.js';
+import { AUDITED_FIELDS, clientView, withClientSecret, type ClientView } from '../registry/clients.js';
 import { splitList } from '../registry/input.js';
 import { invalidRequest } from '../errors.js';
 import { adminClientInput } from './admin-client.js';
@@ -22,11 +22,6 @@ async function audited<T extends { client: ClientView } | ClientView>(
   return result;
 }
 
-/** What the audit log keeps of a client: never its secret or hash. */
-export const AUDITED_FIELDS = [
-  'name', 'scopes', 'roles', 'resources', 'ipAllowlist', 'corsOrigins', 'tokenQuota', 'enabled', 'tokenVersion',
-  'tokenEndpointAuthMethod', 'jwksUri', 'dpopBoundAccessTokens', 'tokenExchange',
-] as const;
 
 /** Runs a change and records it with the fields it changed, before and after. */
 async function changed(
@@ -69,10 +64,7 @@ export const clientCommands: Record<string, (context: CommandContext) => Promise
     return changed(context, 'client.updated', clientId, () => context.registry.clients.update(clientId, { token_quota: tokenQuota }));
   },
   'clients list': async ({ registry, values }) => registry.clients.list(values.tenant ? { tenant: values.tenant } : {}),
-  'clients show': async ({ registry, args }) => {
-    const { secretHash: _hidden, ...view } = await registry.clients.get(required(args[0], 'client_id'));
-    return view;
-  },
+  'clients show': async ({ registry, args }) => clientView(await registry.clients.get(required(args[0], 'client_id'))),
   'clients disable': async (context) => {
     const clientId = required(context.args[0], 'client_id');
     return changed(context, 'client.disabled', clientId, () => context.registry.clients.setEnabled(clientId, false));

@@ -1,11 +1,9 @@
 import { changeDetail, snapshot } from '../audit/changes.js';
 import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
+import { TENANT_FIELDS } from '../registry/tenants.js';
 import { quota, required } from './args.js';
 import type { Output } from './output.js';
-
-/** Tenant fields an audit event records (CLI and admin API). */
-export const TENANT_FIELDS = ['slug', 'name', 'tokenQuota'] as const;
 
 export const tenantCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
   'tenants create': async ({ registry, audit, args, values }) => {

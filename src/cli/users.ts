@@ -2,12 +2,9 @@ import { changeDetail, snapshot } from '../audit/changes.js';
 import type { CommandContext } from '../cli.js';
 import { generateSecret } from '../registry/secrets.js';
 import { splitList } from '../registry/input.js';
-import { UserRepository, type UserView } from '../users/index.js';
+import { USER_FIELDS, UserRepository, type UserView } from '../users/index.js';
 import { required } from './args.js';
 import type { Output } from './output.js';
-
-/** The fields a user's audit events record (CLI and admin API alike). */
-export const USER_FIELDS = ['email', 'roles', 'enabled'] as const;
 
 /** The password piped in (`--password-stdin`), without the final newline `echo` adds. */
 async function readStdin(): Promise<string> {

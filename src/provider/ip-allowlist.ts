@@ -12,7 +12,7 @@ const MAX_COMPILED = 1_000;
  * or empty) allows every address. Entries were validated when stored
  * (registry/clients.ts); one that no longer parses allows nothing.
  */
-export function ipAllowed(allowlist: readonly string[] | null | undefined, ip: string): boolean {
+function ipAllowed(allowlist: readonly string[] | null | undefined, ip: string): boolean {
   if (!allowlist || allowlist.length === 0) return true;
   const family = isIP(ip);
   if (family === 0) return false;

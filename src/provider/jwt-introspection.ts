@@ -6,6 +6,9 @@ export type IntrospectionResponse = { active: false } | ({ active: true } & Reco
 
 const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
 
+/** Answers an RFC 7662 introspection request for one JWT access token. */
+export type JwtIntrospector = (token: string) => Promise<IntrospectionResponse>;
+
 /**
  * RFC 7662 introspection of the JWT access tokens Tollgate signs. The
  * provider does not store JWT access tokens and refuses to introspect them
@@ -13,8 +16,6 @@ const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
  * published keys instead and applies the same client rule as for opaque
  * tokens (client enabled, token version current).
  */
-export type JwtIntrospector = (token: string) => Promise<IntrospectionResponse>;
-
 export function createJwtIntrospector(options: {
   issuer: string;
   publicJwks: readonly JWK[];

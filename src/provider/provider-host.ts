@@ -6,7 +6,7 @@ import type { JWK as JoseJwk } from 'jose';
 import { verifyAgainstDecoy } from '../registry/credential-cache.js';
 import { createProvider, SIGNING_ALGORITHMS, type ProviderDependencies } from './create-provider.js';
 import type { ApiKeyIntrospector } from './api-key-introspection.js';
-import { createJwtIntrospector, type IntrospectionResponse } from './jwt-introspection.js';
+import { createJwtIntrospector, type IntrospectionResponse, type JwtIntrospector } from './jwt-introspection.js';
 import { endpointOutcomeOf, type EndpointOutcomeListener } from './endpoint-outcome.js';
 import { oidcOf } from './oidc-view.js';
 
@@ -30,7 +30,7 @@ interface Mounted {
   readonly provider: Provider;
   readonly version: string;
   readonly dispatch: Middleware;
-  readonly introspectJwt: (token: string) => Promise<IntrospectionResponse>;
+  readonly introspectJwt: JwtIntrospector;
 }
 
 const errorOf = (ctx: ParameterizedContext): unknown => (ctx.body as { error?: unknown } | null | undefined)?.error;

@@ -5,7 +5,6 @@
  * addresses exhaust the heap. Counters are inserted when their window
  * starts, so the oldest insertion is the first to expire; evicting a live
  * counter only hands that address a fresh window, which is the lesser harm.
-
  */
 export class BoundedMap<K, V> extends Map<K, V> {
   readonly capacity: number;

@@ -17,7 +17,12 @@ const MAX_CLIENT_ID_LENGTH = 256;
  * @example clientIdOf({ get: () => 'Basic ' + btoa('billing%2Djob:secret') }) // 'billing-job'
  */
 export function clientIdOf(ctx: { get(field: string): string }): string | undefined {
-  const match = /^basic +([A-Za-z0-9+/]+={0,2})$/i.exec(ctx.get('authorization').trim());
+  return clientIdOfAuthorization(ctx.get('authorization'));
+}
+
+/** `clientIdOf` for an `Authorization` header value already read. */
+export function clientIdOfAuthorization(authorization: string): string | undefined {
+  const match = /^basic +([A-Za-z0-9+/]+={0,2})$/i.exec(authorization.trim());
   if (!match) return undefined;
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');

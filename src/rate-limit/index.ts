@@ -17,9 +17,7 @@ export { createQuotaCounter, type QuotaCounter, type QuotaVerdict, type QuotaWin
 export { createRateLimitRedis, throttleErrors } from './redis.js';
 export { LIMITED_PATHS, respondRateLimited, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
 export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable, type RedisDownPolicy } from './settings.js';
-export { createTokenEndpointGate } from './token-endpoint-gate.js';
 export { createTokenQuotas, type QuotaDecision, type QuotaSubject, type TokenQuotas } from './token-quotas.js';
-export { createWindowCounters, type WindowCounters } from './window-counters.js';
 
 export interface RateLimits {
   /** The token-endpoint gate (per-address limit and failed-authentication limits); pass-through when disabled. */

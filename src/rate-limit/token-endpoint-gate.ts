@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { clientIdOf } from './client-id.js';
+import { clientIdOfAuthorization } from './client-id.js';
 import { clientIp, type TrustProxy } from './client-ip.js';
 import type { AuthAttempt, FailureCounter } from './failure-counter.js';
 import { formatLimitSpec, type LimitSpec } from './limit-spec.js';
@@ -16,7 +16,6 @@ import type { WindowCounters, WindowOp, WindowState } from './window-counters.js
 
 /** What the gate counts for a request, remembered per connection. */
 interface SocketCounters {
-  readonly ip: string;
   readonly authorization: string;
   readonly attempt: AuthAttempt;
   readonly ops: readonly WindowOp[];
@@ -82,9 +81,9 @@ export function createTokenEndpointGate(options: TokenEndpointGateOptions): Midd
 
   /** The attempt and the counters a request touches, from its address and its Basic header. */
   const countersOf = (ip: string, authorization: string): SocketCounters => {
-    const attempt = { clientId: clientIdOf({ get: () => authorization }), ip };
+    const attempt = { clientId: clientIdOfAuthorization(authorization), ip };
     const requests: WindowOp = { key: `${prefix}:${subjects.ip(ip)}:requests`, durationMs: requestLimit.durationMs, hit: true };
-    return { ip, authorization, attempt, ops: [requests, ...failures.readOps(attempt)] };
+    return { authorization, attempt, ops: [requests, ...failures.readOps(attempt)] };
   };
   // A keep-alive connection usually sends one client's requests from one
   // address: the Basic header decoded and the keys built for its last
@@ -94,7 +93,7 @@ export function createTokenEndpointGate(options: TokenEndpointGateOptions): Midd
     const ip = clientIp(ctx, trustProxy);
     const authorization = ctx.get('authorization');
     const last = lastCounters.get(ctx.req.socket);
-    if (last && last.ip === ip && last.authorization === authorization) return last;
+    if (last && last.attempt.ip === ip && last.authorization === authorization) return last;
     const current = countersOf(ip, authorization);
     lastCounters.set(ctx.req.socket, current);
     return current;

@@ -117,7 +117,9 @@ function redisWindows(redis: Redis): (ops: readonly WindowOp[]) => Promise<Windo
     const bySlot = new Map<string, number[]>();
     ops.forEach((op, index) => {
       const tag = hashTag(op.key);
-      bySlot.set(tag, [...(bySlot.get(tag) ?? []), index]);
+      const indexes = bySlot.get(tag);
+      if (indexes) indexes.push(index);
+      else bySlot.set(tag, [index]);
     });
     const states: WindowState[] = new Array(ops.length);
     await Promise.all(

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
+import { snapshot } from '../audit/changes.js';
 import { invalidRequest } from '../errors.js';
 import { withClientSecret, type ClientRepository, type ClientView, type CreateClientInput } from './clients.js';
 import { compileInput, isStorableText, parseList } from './input.js';
@@ -145,3 +146,13 @@ export class AppClientRepository {
     });
   }
 }
+
+const APP_FIELDS = ['name', 'scopes', 'roles', 'resources', 'corsOrigins'] as const;
+
+/** The `client.created` detail of an app client (CLI and admin API alike). */
+export const appClientCreatedDetail = (client: ClientView, app: AppClient) => ({
+  ...snapshot(client, APP_FIELDS),
+  grant: 'authorization_code',
+  public: app.public,
+  redirect_uris: app.redirectUris.join(' '),
+});

@@ -168,6 +168,12 @@ const toClient = (row: JoinedClientRow): Client => ({
   updatedAt: row.updated_at,
 });
 
+/** What the audit log keeps of a client (CLI and admin API): never its secret or hash. */
+export const AUDITED_FIELDS = [
+  'name', 'scopes', 'roles', 'resources', 'ipAllowlist', 'corsOrigins', 'tokenQuota', 'enabled', 'tokenVersion',
+  'tokenEndpointAuthMethod', 'jwksUri', 'dpopBoundAccessTokens', 'tokenExchange',
+] as const;
+
 export function clientView(client: Client): ClientView {
   const { secretHash: _hidden, ...view } = client;
   return view;

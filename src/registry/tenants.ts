@@ -4,6 +4,9 @@ import type { JSONSchemaType } from 'ajv';
 import { conflict, notFound } from '../errors.js';
 import { compileInput, LIMIT_SPEC, SLUG } from './input.js';
 
+/** Tenant fields an audit event records (CLI and admin API). */
+export const TENANT_FIELDS = ['slug', 'name', 'tokenQuota'] as const;
+
 export interface Tenant {
   id: string;
   slug: string;

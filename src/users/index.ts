@@ -1,2 +1,2 @@
-export { createUserSchema, UserRepository, userView, type CreateUserInput, type User, type UserView } from './repository.js';
+export { createUserSchema, USER_FIELDS, UserRepository, userView, type CreateUserInput, type User, type UserView } from './repository.js';
 export { SignIn } from './sign-in.js';

@@ -22,6 +22,9 @@ export interface User {
 
 export type UserView = Omit<User, 'passwordHash'>;
 
+/** The fields a user's audit events record (CLI and admin API alike). */
+export const USER_FIELDS = ['email', 'roles', 'enabled'] as const;
+
 export interface CreateUserInput {
   tenant: string;
   email: string;
@@ -30,7 +33,7 @@ export interface CreateUserInput {
 }
 
 /** NIST SP 800-63B: at least 8 characters; 1024 bounds the argon2 input. */
-export const PASSWORD_MIN_LENGTH = 8;
+const PASSWORD_MIN_LENGTH = 8;
 
 /** Exported for the admin API, which validates with it and publishes it in its OpenAPI document. */
 export const createUserSchema = {

@@ -2,7 +2,7 @@ import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import { applyDpopBinding } from 'oidc-provider/lib/helpers/grant_common.js';
 import { checkDpopRequired, validateDpop } from 'oidc-provider/lib/helpers/grants.js';
 import type { Registry } from '../../registry/index.js';
-import type { IntrospectionResponse } from '../jwt-introspection.js';
+import type { JwtIntrospector } from '../jwt-introspection.js';
 import type { TollgateClientMetadata } from '../registry-client-adapter.js';
 import type { SigningChoice } from '../resource-policy.js';
 import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './constants.js';
@@ -17,7 +17,7 @@ const exchangedClaims = new WeakMap<object, { sub: string; act: Record<string, u
 
 export interface TokenExchangeDependencies {
   readonly registry: Registry;
-  readonly introspectJwt: (token: string) => Promise<IntrospectionResponse>;
+  readonly introspectJwt: JwtIntrospector;
   readonly signing: () => SigningChoice;
   readonly defaultAccessTokenTtl: number;
 }

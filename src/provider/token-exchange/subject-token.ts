@@ -1,5 +1,5 @@
 import { errors, type Provider } from 'oidc-provider';
-import type { IntrospectionResponse } from '../jwt-introspection.js';
+import type { JwtIntrospector } from '../jwt-introspection.js';
 import type { ClientRepository } from '../../registry/clients.js';
 import { isClientTokenCurrent } from '../token-status.js';
 import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE } from './constants.js';
@@ -30,7 +30,7 @@ const refused = (description: string) => new errors.InvalidRequest(description);
 export async function resolveSubjectToken(
   provider: Provider,
   clients: ClientRepository,
-  introspectJwt: (token: string) => Promise<IntrospectionResponse>,
+  introspectJwt: JwtIntrospector,
   params: { subject_token?: unknown; subject_token_type?: unknown },
 ): Promise<SubjectToken> {
   const { subject_token: token, subject_token_type: type } = params;
@@ -43,7 +43,7 @@ export async function resolveSubjectToken(
   return subject;
 }
 
-async function fromJwt(introspectJwt: (token: string) => Promise<IntrospectionResponse>, token: string): Promise<SubjectToken | undefined> {
+async function fromJwt(introspectJwt: JwtIntrospector, token: string): Promise<SubjectToken | undefined> {
   const claims = await introspectJwt(token);
   if (!claims.active || typeof claims['sub'] !== 'string' || typeof claims['tenant_id'] !== 'string' || typeof claims['exp'] !== 'number') {
     return undefined;
