@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openDatabase, migrate, type Database } from '../adapters/database.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -129,6 +130,19 @@ const commands: Record<string, Handler> = {
   ...userCommands,
 };
 
+/**
+ * Names the database a command uses when the user did not (DATABASE_URL
+ * unset), and says so when that means creating a new, empty one: on stderr,
+ * so `--json` output stays clean.
+ */
+function announceDefaultDatabase(config: Config): void {
+  if (!config.databaseUrlDefaulted) return;
+  const file = config.databaseUrl.slice('sqlite:'.length);
+  console.error(existsSync(file)
+    ? `tollgate: using ${file} (DATABASE_URL is not set)`
+    : `tollgate: no database at ${file} yet: creating a new, empty one (DATABASE_URL is not set)`);
+}
+
 async function serve(config: Config): Promise<void> {
   // Loaded only here: oidc-provider is not needed (nor its Node-version
   // warning wanted) for registry commands.
@@ -152,6 +166,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await serve(config);
     return -1;
   }
+  announceDefaultDatabase(config);
   const database = openDatabase(config.databaseUrl);
   try {
     if (group === 'migrate') {

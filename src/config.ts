@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type JSONSchemaType } from 'ajv';
 import { clusterTarget } from './redis-client.js';
 import { rateLimitSettings, type RateLimitSettings } from './rate-limit/settings.js';
@@ -14,6 +16,8 @@ export interface Config {
   readonly host: string;
   readonly issuer: string;
   readonly databaseUrl: string;
+  /** True when DATABASE_URL was not set and the default SQLite file in the data directory is used. */
+  readonly databaseUrlDefaulted: boolean;
   readonly dataDir: string;
   /** Newest first: the first seals, every one may open (see keys/seal.ts). */
   readonly secrets: readonly string[];
@@ -65,7 +69,7 @@ interface EnvSettings {
   TOLLGATE_ADMIN_PORT?: number;
   HOST: string;
   ISSUER?: string;
-  DATABASE_URL: string;
+  DATABASE_URL?: string;
   TOLLGATE_DATA_DIR: string;
   TOLLGATE_SECRET?: string;
   TOLLGATE_SECRET_PREVIOUS?: string;
@@ -87,6 +91,12 @@ interface EnvSettings {
   TOLLGATE_JWKS_URI_PRIVATE_NETWORK: 'allow' | 'deny';
 }
 
+/**
+ * The project's own data/ folder (this file is dist/src/config.js), so the
+ * server and the CLI find the same database from any working directory.
+ */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../data', import.meta.url));
+
 const schema: JSONSchemaType<EnvSettings> = {
   type: 'object',
   properties: {
@@ -94,12 +104,8 @@ const schema: JSONSchemaType<EnvSettings> = {
     TOLLGATE_ADMIN_PORT: { type: 'integer', nullable: true, minimum: 0, maximum: 65535 },
     HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
     ISSUER: { type: 'string', nullable: true, pattern: '^https?://[^?#]+$' },
-    DATABASE_URL: {
-      type: 'string',
-      pattern: '^(sqlite:|postgres://|postgresql://|cockroachdb://)',
-      default: 'sqlite:./data/tollgate.sqlite',
-    },
-    TOLLGATE_DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    DATABASE_URL: { type: 'string', nullable: true, pattern: '^(sqlite:|postgres://|postgresql://|cockroachdb://)' },
+    TOLLGATE_DATA_DIR: { type: 'string', minLength: 1, default: DEFAULT_DATA_DIR },
     TOLLGATE_SECRET: { type: 'string', nullable: true, minLength: 32 },
     TOLLGATE_SECRET_PREVIOUS: { type: 'string', nullable: true },
     TOLLGATE_ACCESS_TOKEN_TTL: { type: 'integer', minimum: 30, maximum: 86400, default: 900 },
@@ -165,9 +171,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     throw new ConfigError('ISSUER must be an https:// URL when NODE_ENV=production');
   }
 
+  const databaseUrl = settings.DATABASE_URL ?? `sqlite:${join(settings.TOLLGATE_DATA_DIR, 'tollgate.sqlite')}`;
+
   // SQLite is one file locked by one process: a second worker would queue
   // behind the first for every write (or fail with SQLITE_BUSY).
-  if (settings.TOLLGATE_WORKERS > 1 && settings.DATABASE_URL.startsWith('sqlite:')) {
+  if (settings.TOLLGATE_WORKERS > 1 && databaseUrl.startsWith('sqlite:')) {
     throw new ConfigError(
       `TOLLGATE_WORKERS (--workers) is ${settings.TOLLGATE_WORKERS} but DATABASE_URL is SQLite, which serves one process: use PostgreSQL (DATABASE_URL=postgres://…) or one worker`,
     );
@@ -213,7 +221,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     adminPort: settings.TOLLGATE_ADMIN_PORT,
     host: settings.HOST,
     issuer,
-    databaseUrl: settings.DATABASE_URL,
+    databaseUrl,
+    databaseUrlDefaulted: settings.DATABASE_URL === undefined,
     dataDir: settings.TOLLGATE_DATA_DIR,
     secrets: Object.freeze([secret, ...previous]),
     secretGenerated,

@@ -1,19 +1,31 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SecretSource } from '../../src/config.js';
 
 const generated: SecretSource = { developmentSecret: () => 'd'.repeat(48) };
 const secret = 's'.repeat(40);
 
 describe('configuration from the environment', () => {
-  test('defaults need nothing: port 3000, SQLite in ./data, issuer from the port, 15-minute tokens', () => {
+  test('defaults need nothing: port 3000, SQLite in the project\'s data/, issuer from the port, 15-minute tokens', () => {
     const config = loadConfig({}, generated);
     assert.equal(config.port, 3000);
     assert.equal(config.issuer, 'http://localhost:3000');
-    assert.equal(config.databaseUrl, 'sqlite:./data/tollgate.sqlite');
+    const projectData = fileURLToPath(new URL('../../../data', import.meta.url));
+    assert.equal(config.dataDir, projectData);
+    assert.equal(config.databaseUrl, `sqlite:${join(projectData, 'tollgate.sqlite')}`);
+    assert.equal(config.databaseUrlDefaulted, true);
     assert.equal(config.accessTokenTtlSeconds, 900);
     assert.equal(config.secretGenerated, true);
     assert.ok(Object.isFrozen(config));
+  });
+
+  test('the default database follows TOLLGATE_DATA_DIR; a DATABASE_URL given is used as given', () => {
+    assert.equal(loadConfig({ TOLLGATE_DATA_DIR: '/srv/tollgate' }, generated).databaseUrl, 'sqlite:/srv/tollgate/tollgate.sqlite');
+    const explicit = loadConfig({ DATABASE_URL: 'sqlite:./here.sqlite' }, generated);
+    assert.equal(explicit.databaseUrl, 'sqlite:./here.sqlite');
+    assert.equal(explicit.databaseUrlDefaulted, false);
   });
 
   test('values are coerced and empty strings count as unset', () => {
