@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/**/*.test.js) with node:test, after saying
 // which optional suites this machine will skip and why.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 function findTests(dir) {
   const found = [];
@@ -35,5 +37,44 @@ if (!existsSync('/usr/bin/chromium')) {
 }
 console.log(`# ${selected.length} test files`);
 
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+// The spec report goes to the terminal as it comes; a TAP copy is kept to
+// count what was skipped (node's own summary counts a skipped suite as one
+// test, however many it holds) and why.
+const tapDir = mkdtempSync(join(tmpdir(), 'tollgate-tests-'));
+const tapFile = join(tapDir, 'report.tap');
+const runner = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...selected], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+
+// oidc-provider warns on every import under Node 20 (each test file is a
+// process of its own): say it once.
+const RUNTIME_WARNING = /oidc-provider WARNING: Unsupported runtime/;
+let warned = false;
+function relay(stream, out) {
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+    if (RUNTIME_WARNING.test(line)) {
+      if (warned) return;
+      warned = true;
+      out.write(`# ${line.trim()} (printed by every test process; shown once)\n`);
+      return;
+    }
+    out.write(`${line}\n`);
+  });
+}
+relay(runner.stdout, process.stdout);
+relay(runner.stderr, process.stderr);
+
+const status = await new Promise((resolve) => runner.on('close', (code) => resolve(code ?? 1)));
+let tap = '';
+try { tap = readFileSync(tapFile, 'utf8'); } catch { /* the runner died before writing: its status says so */ }
+rmSync(tapDir, { recursive: true, force: true });
+const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+const reasons = new Map();
+for (const [, reason] of tap.matchAll(/^\s*ok \d+ - .*# SKIP ?(.*)$/gm)) reasons.set(reason || 'no reason given', (reasons.get(reason || 'no reason given') ?? 0) + 1);
+const skipped = [...reasons.values()].reduce((sum, n) => sum + n, 0);
+if (skipped) {
+  console.log(`# skipped, suites and tests (each suite counts once however many tests it holds):`);
+  for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1])) console.log(`#   ${n} × ${reason}`);
+}
+console.log(`tests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${skipped} skipped`);
+process.exit(status);
