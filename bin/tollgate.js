@@ -11,4 +11,8 @@ if (!existsSync(cli)) {
   console.error(`tollgate: the CLI is not built yet in ${root}: run \`npm run build\` there (npm ci does it too)`);
   process.exit(1);
 }
+// Settings from the project's .env (git-ignored), under what the environment
+// already sets: `cp .env.example .env` is all a local setup needs.
+const dotenv = new URL('../.env', import.meta.url);
+if (existsSync(dotenv)) process.loadEnvFile(fileURLToPath(dotenv));
 await import(cli.href);

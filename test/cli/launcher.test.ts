@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -42,5 +42,24 @@ describe('the tollgate command', { timeout: 60_000 }, () => {
   test('a database given explicitly is not announced', async () => {
     const { stderr } = await run(launcher, ['tenants', 'list', '--json'], { env: { ...env, DATABASE_URL: `sqlite:${join(dataDir, 'explicit.sqlite')}` } });
     assert.equal(stderr, '');
+  });
+});
+
+describe('the .env file', { timeout: 30_000 }, () => {
+  test('is read from the project root under what the environment sets', async () => {
+    // A copy of the launcher beside a stand-in CLI that prints what it was given.
+    const project = mkdtempSync(join(tmpdir(), 'tollgate-dotenv-'));
+    try {
+      mkdirSync(join(project, 'bin'));
+      mkdirSync(join(project, 'dist', 'src'), { recursive: true });
+      copyFileSync(launcher, join(project, 'bin', 'tollgate.js'));
+      writeFileSync(join(project, 'package.json'), '{"type":"module"}');
+      writeFileSync(join(project, 'dist', 'src', 'cli.js'), 'console.log(JSON.stringify([process.env.FROM_FILE, process.env.BOTH]));');
+      writeFileSync(join(project, '.env'), 'FROM_FILE=file\nBOTH=file\n');
+      const { stdout } = await run(process.execPath, [join(project, 'bin', 'tollgate.js')], { env: { ...process.env, BOTH: 'environment' }, cwd: tmpdir() });
+      assert.deepEqual(JSON.parse(stdout), ['file', 'environment']);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 });
