@@ -17,7 +17,6 @@ export { createQuotaCounter, type QuotaCounter, type QuotaVerdict, type QuotaWin
 export { createRateLimitRedis, throttleErrors } from './redis.js';
 export { respondRateLimited, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
 export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable, type RedisDownPolicy } from './settings.js';
-export { noteSecretVerified } from './proven-credentials.js';
 export type { GateKind } from './token-endpoint-gate.js';
 export { createTokenQuotas, type QuotaDecision, type QuotaSubject, type TokenQuotas } from './token-quotas.js';
 
