@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
+import Provider from 'oidc-provider';
+import { routeOfProvider } from '../../src/provider/endpoints.js';
 import { connectTestRedis, createTestGate, gateKindOf, post, REDIS_SKIP, RIGHT_SECRET, startApp, type TestApp } from './fixture.js';
 import { CLIENT_ENDPOINT_PATHS, routedSpellings, unroutedSpellings } from './spellings.js';
 
@@ -25,6 +27,10 @@ describe('which endpoint a request is, as oidc-provider routes it', () => {
     assert.equal(gateKindOf({ method: 'OPTIONS', path: '/token' }), undefined, 'a CORS preflight authenticates nobody');
     assert.equal(gateKindOf({ method: 'GET', path: '/jwks' }), undefined);
     assert.equal(gateKindOf({ method: 'GET', path: '/.well-known/openid-configuration' }), undefined);
+  });
+
+  test('an oidc-provider whose router is not where this was written for fails at start-up, in one line', () => {
+    assert.throws(() => routeOfProvider(Object.create(Provider.prototype) as Provider), /oidc-provider: its router .* is missing; this Tollgate was written for oidc-provider 9\.13/);
   });
 });
 

@@ -125,7 +125,6 @@ export const gateKindOf: (ctx: { method: string; path: string }) => GateKind | u
   const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
   const provider = new Provider('http://127.0.0.1', {
     jwks: { keys: [{ ...jwk, kid: 'fixture', alg: 'ES256', use: 'sig' }] },
-    adapter: class {} as never,
     features: { devInteractions: { enabled: false }, introspection: { enabled: true }, revocation: { enabled: true } },
   });
   const routeOf = routeOfProvider(provider);
