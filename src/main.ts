@@ -184,7 +184,7 @@ export async function startTollgate(
     const app = createApp({
       config,
       logger,
-      rateLimits: rateLimits.middleware,
+      rateLimits: rateLimits.gate(providerHost.gateKindOf),
       provider: providerHost.middleware(),
       ...(adminListener ? {} : { admin: adminApi.middleware }),
       interactions: createInteractions({

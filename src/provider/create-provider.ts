@@ -14,7 +14,7 @@ import { createResourceServerInfo, defaultResource, PROVIDER_SCOPES } from './re
 import { extraTokenClaims } from './token-claims.js';
 import { enforceTokenQuotas } from './token-quota-hook.js';
 import { isClientTokenCurrent } from './token-status.js';
-import { allowedFromRequest } from './ip-allowlist.js';
+import { installClientSecretComparison } from './client-secret.js';
 import type { UserRepository } from '../users/index.js';
 import { revokeGrantOnLostConsume, withAuthorizationCode } from './authorization-code.js';
 import { cookieKeys } from './cookie-keys.js';
@@ -139,19 +139,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     return provider.urlFor(name, opt);
   };
 
-  // The stored `client_secret` is an argon2id hash; compare through the
-  // verified-credential cache. The token version is part of the cache
-  // identity so `revoke-tokens` also forces a fresh argon2 check.
-  provider.Client.prototype.compareClientSecret = async function compareClientSecret(presented: string) {
-    const client = this as unknown as TollgateClientMetadata & { clientSecret: string };
-    // The client's IP allow-list, checked before argon2: from any other
-    // address even the right secret is invalid_client (private_key_jwt
-    // clients: see private-key-jwt.ts).
-    if (!allowedFromRequest(client.ip_allowlist, Provider.ctx, config.rateLimits.trustProxy)) return false;
-    // Standard metadata is camelCased on the model (`clientId`); Tollgate's extras keep their names.
-    const { clientId } = this as unknown as { clientId: string };
-    return credentials.verify(['client', clientId, client.token_version], client.clientSecret, presented);
-  };
+  installClientSecretComparison(provider, { credentials, trustProxy: config.rateLimits.trustProxy });
 
   if (deps.tokenQuotas) enforceTokenQuotas(provider, deps.tokenQuotas);
 

@@ -2,11 +2,7 @@ import type { ParameterizedContext } from 'koa';
 import { clientIdOf } from '../rate-limit/client-id.js';
 import { oidcOf } from './oidc-view.js';
 import { clientIp, type TrustProxy } from '../rate-limit/client-ip.js';
-
-/** The endpoints that authenticate clients, as oidc-provider names their routes. */
-export type ClientEndpoint = 'token' | 'introspection' | 'revocation';
-
-const CLIENT_ENDPOINTS: ReadonlySet<string> = new Set<ClientEndpoint>(['token', 'introspection', 'revocation']);
+import { isClientEndpoint, type ClientEndpoint } from './endpoints.js';
 
 /**
  * What one request to a client-authenticating endpoint came to, for the
@@ -39,7 +35,8 @@ export type EndpointOutcomeListener = (outcome: EndpointOutcome) => void;
 /** The outcome of a request the provider just answered, or undefined for other endpoints. */
 export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustProxy, at: number): EndpointOutcome | undefined {
   const oidc = oidcOf(ctx);
-  if (!oidc?.route || !CLIENT_ENDPOINTS.has(oidc.route)) return undefined;
+  const endpoint = oidc?.route;
+  if (!oidc || !isClientEndpoint(endpoint)) return undefined;
   const status = ctx.status;
   const body = ctx.body as { error?: unknown } | null | undefined;
   const error = status >= 400 && typeof body?.error === 'string' ? body.error : undefined;
@@ -53,7 +50,7 @@ export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustPr
   const namedClientId = client ? undefined : (oidc.params?.['client_id'] ?? clientIdOf(ctx));
   const grantType = oidc.params?.['grant_type'];
   return {
-    endpoint: oidc.route as ClientEndpoint,
+    endpoint,
     succeeded: status >= 200 && status < 300,
     status,
     error,

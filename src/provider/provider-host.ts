@@ -3,11 +3,13 @@ import type { Middleware, ParameterizedContext } from 'koa';
 import type Provider from 'oidc-provider';
 import type { JWK } from 'oidc-provider';
 import type { JWK as JoseJwk } from 'jose';
-import { verifyAgainstDecoy } from '../registry/credential-cache.js';
+import type { GateKind } from '../rate-limit/token-endpoint-gate.js';
+import { equaliseRefusal } from './client-secret.js';
 import { createProvider, SIGNING_ALGORITHMS, type ProviderDependencies } from './create-provider.js';
 import type { ApiKeyIntrospector } from './api-key-introspection.js';
 import { createJwtIntrospector, type IntrospectionResponse, type JwtIntrospector } from './jwt-introspection.js';
 import { endpointOutcomeOf, type EndpointOutcomeListener } from './endpoint-outcome.js';
+import { gateKindOfRoute, routeOfProvider, type RouteOf } from './endpoints.js';
 import { oidcOf } from './oidc-view.js';
 
 export type HostDependencies = Omit<ProviderDependencies, 'signingJwks' | 'introspectJwt'> & {
@@ -31,6 +33,7 @@ interface Mounted {
   readonly version: string;
   readonly dispatch: Middleware;
   readonly introspectJwt: JwtIntrospector;
+  readonly routeOf: RouteOf;
 }
 
 const errorOf = (ctx: ParameterizedContext): unknown => (ctx.body as { error?: unknown } | null | undefined)?.error;
@@ -76,8 +79,17 @@ export class ProviderHost {
       version: keys.version,
       dispatch: compose(provider.middleware) as Middleware,
       introspectJwt,
+      routeOf: routeOfProvider(provider),
     };
   }
+
+  /**
+   * How the rate-limit gate treats a request, from the route this host's
+   * oidc-provider would dispatch it to (see endpoints.ts): one answer for
+   * every spelling the provider accepts, none for those it does not route.
+   */
+  readonly gateKindOf = (ctx: Pick<ParameterizedContext, 'method' | 'path'>): GateKind | undefined =>
+    gateKindOfRoute(this.#mounted.routeOf(ctx.method, ctx.path));
 
   get provider(): Provider {
     return this.#mounted.provider;
@@ -157,10 +169,6 @@ export class ProviderHost {
       }
     }
 
-    // Unknown (or disabled) client: pay the argon2 cost a wrong secret pays,
-    // so response time does not reveal which client ids exist.
-    if (ctx.status === 401 && errorOf(ctx) === 'invalid_client' && !oidc.entities?.['Client']) {
-      await verifyAgainstDecoy('');
-    }
+    if (ctx.status === 401 && errorOf(ctx) === 'invalid_client') await equaliseRefusal(ctx);
   }
 }

@@ -22,17 +22,25 @@ export type FailureVerdict =
  * `whenRedisDown` says (see `createWindowCounters`), and `check` reports
  * `unavailable` when that is `closed`.
  *
- * The token endpoint's gate reads these counters in the same batch as the
- * per-address request limit (`readOps` and `verdictOf`), so a token request
- * costs one round trip to Redis, not two.
+ * The token endpoint's gate reads or reserves these counters in the same
+ * batch as the per-address request limit (`opsFor` and `verdictOf`), so a
+ * token request costs one round trip to Redis, not two.
  */
 export interface FailureCounter {
   check(attempt: AuthAttempt): Promise<FailureVerdict>;
   recordFailure(attempt: AuthAttempt): Promise<void>;
-  /** The ops that read `attempt`'s counters, for a caller batching them with its own. */
-  readOps(attempt: AuthAttempt): WindowOp[];
-  /** The verdict from the states `readOps` read (in the same order). */
-  verdictOf(states: readonly WindowState[]): FailureVerdict;
+  /**
+   * The ops on `attempt`'s counters, address first, for a caller batching
+   * them with its own: `read` them, `reserve` the attempt (counted as a
+   * failure unless a counter is at its limit) or `return` a reservation.
+   */
+  opsFor(attempt: AuthAttempt, mode: 'read' | 'reserve' | 'return'): WindowOp[];
+  /**
+   * The verdict from the states `opsFor` gave (in the same order): limited
+   * when a reservation was refused, or, for `read`, when a counter has
+   * already reached its limit.
+   */
+  verdictOf(states: readonly WindowState[], mode: 'read' | 'reserve'): FailureVerdict;
 }
 
 export interface FailureCounterOptions {
@@ -48,31 +56,35 @@ export function createFailureCounter(options: FailureCounterOptions): FailureCou
   const { limit, counters } = options;
   const ipLimit = options.ipLimit ?? limit;
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  // The address first: the gate relies on it being there for every attempt.
-  const opsOf = ({ clientId, ip }: AuthAttempt, hit: boolean): WindowOp[] => {
-    const ops = [{ key: `${prefix}:${subjects.ip(ip)}:auth-failures`, durationMs: ipLimit.durationMs, hit }];
-    if (clientId) ops.push({ key: `${prefix}:${subjects.client(clientId)}:auth-failures`, durationMs: limit.durationMs, hit });
+  // The address first: verdictOf tells the two limits apart by position.
+  const opsFor = ({ clientId, ip }: AuthAttempt, mode: 'hit' | 'read' | 'reserve' | 'return'): WindowOp[] => {
+    const op = (key: string, spec: LimitSpec): WindowOp =>
+      mode === 'reserve' ? { key, durationMs: spec.durationMs, mode, limit: spec.max } : { key, durationMs: spec.durationMs, mode };
+    const ops = [op(`${prefix}:${subjects.ip(ip)}:auth-failures`, ipLimit)];
+    if (clientId) ops.push(op(`${prefix}:${subjects.client(clientId)}:auth-failures`, limit));
     return ops;
   };
-  /** Limited while any counter has reached its limit, until the last of those windows ends. */
-  const verdictOf = (states: readonly WindowState[]): FailureVerdict => {
+  /** Limited while any counter is past its limit, until the last of those windows ends. */
+  const verdictOf = (states: readonly WindowState[], mode: 'read' | 'reserve'): FailureVerdict => {
+    // A reservation reports the count with this attempt in it; a read, the count before it.
+    const attempt = mode === 'read' ? 1 : 0;
     let waitMs = 0;
     states.forEach((state, index) => {
       const spec = index === 0 ? ipLimit : limit;
-      if (state.count >= spec.max) waitMs = Math.max(waitMs, state.ttlMs > 0 ? state.ttlMs : spec.durationMs);
+      if (state.count + attempt > spec.max) waitMs = Math.max(waitMs, state.ttlMs > 0 ? state.ttlMs : spec.durationMs);
     });
     return waitMs === 0 ? NOT_LIMITED : { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   };
   return {
-    readOps: (attempt) => opsOf(attempt, false),
+    opsFor,
     verdictOf,
     async check(attempt) {
-      const answer = await counters.apply(opsOf(attempt, false));
+      const answer = await counters.apply(opsFor(attempt, 'read'));
       if ('fallback' in answer) return answer.fallback === 'closed' ? { limited: false, unavailable: true } : NOT_LIMITED;
-      return verdictOf(answer.value);
+      return verdictOf(answer.value, 'read');
     },
     async recordFailure(attempt) {
-      await counters.apply(opsOf(attempt, true));
+      await counters.apply(opsFor(attempt, 'hit'));
     },
   };
 }

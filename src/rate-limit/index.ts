@@ -1,11 +1,11 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { RedisConnection as Redis } from '../redis-client.js';
 import { createFailureCounter, type FailureCounter } from './failure-counter.js';
 import { createQuotaCounter } from './quota-counter.js';
 import { createRateLimitRedis, throttleErrors } from './redis.js';
 import { DEFAULT_PREFIX, type RateLimitErrorHandler } from './respond.js';
 import type { RateLimitSettings } from './settings.js';
-import { createTokenEndpointGate } from './token-endpoint-gate.js';
+import { createTokenEndpointGate, type GateKind } from './token-endpoint-gate.js';
 import { createTokenQuotas, type TokenQuotas } from './token-quotas.js';
 import { createWindowCounters } from './window-counters.js';
 
@@ -15,13 +15,17 @@ export { createFailureCounter, type AuthAttempt, type FailureCounter, type Failu
 export { formatLimitSpec, parseLimitSpec, type LimitSpec } from './limit-spec.js';
 export { createQuotaCounter, type QuotaCounter, type QuotaVerdict, type QuotaWindow } from './quota-counter.js';
 export { createRateLimitRedis, throttleErrors } from './redis.js';
-export { LIMITED_PATHS, respondRateLimited, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
+export { respondRateLimited, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
 export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable, type RedisDownPolicy } from './settings.js';
+export type { GateKind } from './token-endpoint-gate.js';
 export { createTokenQuotas, type QuotaDecision, type QuotaSubject, type TokenQuotas } from './token-quotas.js';
 
 export interface RateLimits {
-  /** The token-endpoint gate (per-address limit and failed-authentication limits); pass-through when disabled. */
-  readonly middleware: Middleware;
+  /**
+   * The gate (per-address limit and failed-authentication limits) for the
+   * endpoints `gateKindOf` names (ProviderHost.gateKindOf); pass-through when disabled.
+   */
+  gate(gateKindOf: (ctx: Context) => GateKind | undefined): Middleware;
   /** Token quotas for the provider to charge at issuance; undefined when disabled. */
   readonly tokenQuotas: TokenQuotas | undefined;
   /** Failed sign-ins per account and per address (the login page); undefined when disabled. */
@@ -48,13 +52,12 @@ export interface RateLimitsOptions {
  */
 export function createRateLimits(options: RateLimitsOptions): RateLimits {
   const { settings, prefix } = options;
-  if (!settings.enabled) return { middleware: (_ctx, next) => next(), tokenQuotas: undefined, loginFailures: undefined, close: async () => undefined };
+  if (!settings.enabled) return { gate: () => (_ctx, next) => next(), tokenQuotas: undefined, loginFailures: undefined, close: async () => undefined };
   const onError = throttleErrors(options.onError);
   const redis: Redis | undefined = options.redisUrl ? createRateLimitRedis(options.redisUrl, onError) : undefined;
   // One set of counters for the gate and both failure counters: a token request's counters are one batch.
   const counters = createWindowCounters({ redis, onError, whenRedisDown: settings.whenRedisDown });
   const failures = createFailureCounter({ counters, limit: settings.authFailures, ipLimit: settings.authFailuresPerIp, prefix });
-  const gate = createTokenEndpointGate({ requestLimit: settings.perIp, failures, counters, trustProxy: settings.trustProxy, prefix });
   const tokenQuotas = createTokenQuotas({ counter: createQuotaCounter({ redis, onError, whenRedisDown: settings.whenRedisDown }), prefix, onError });
   // Same limits as failed client authentications, in keys of their own.
   const loginFailures = createFailureCounter({
@@ -64,7 +67,7 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
     prefix: `${prefix ?? DEFAULT_PREFIX}:login`,
   });
   return {
-    middleware: gate,
+    gate: (gateKindOf) => createTokenEndpointGate({ requestLimit: settings.perIp, failures, counters, trustProxy: settings.trustProxy, gateKindOf, prefix }),
     tokenQuotas,
     loginFailures,
     async close() {

@@ -2,14 +2,6 @@ import type { Context } from 'koa';
 import { errorBody, TollgateError } from '../errors.js';
 import { ipBucket } from './client-ip.js';
 
-/** The endpoints that authenticate clients, and so the ones worth flooding. */
-export const LIMITED_PATHS: ReadonlySet<string> = new Set(['/token', '/token/introspection', '/token/revocation']);
-
-/** Whether a request is one the limits count. */
-export function isLimitedRequest(ctx: Pick<Context, 'method' | 'path'>, paths: ReadonlySet<string> = LIMITED_PATHS): boolean {
-  return ctx.method === 'POST' && paths.has(ctx.path);
-}
-
 /** Called with what went wrong when a limit could not be consulted (the request went through). */
 export type RateLimitErrorHandler = (error: unknown) => void;
 

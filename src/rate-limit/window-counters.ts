@@ -1,15 +1,23 @@
 import type { RedisConnection as Redis } from '../redis-client.js';
-import { memoryWindows, type WindowStoreOptions } from './memory-windows.js';
+import { memoryWindows, type MemoryWindow, type WindowStoreOptions } from './memory-windows.js';
 import { redisFirst, type RedisAnswer } from './redis.js';
 import type { RedisDownPolicy } from './settings.js';
 
-/** One fixed-window counter a request touches: counted in (`hit`) or only read. */
-export interface WindowOp {
-  readonly key: string;
-  /** Length of a window this op starts (a `hit` on a key with no live window). */
-  readonly durationMs: number;
-  readonly hit: boolean;
-}
+/**
+ * One fixed-window counter a request touches:
+ * - `hit`: counted in;
+ * - `read`: only read;
+ * - `reserve`: counted in only if every `reserve` op of the batch is below
+ *   its `limit` (all or none, atomically), and then reports the count that
+ *   includes this attempt whether or not it was counted: above `limit`
+ *   means refused. How an attempt is booked before the work it limits runs,
+ *   so a parallel burst cannot pass between a check and a count;
+ * - `return`: takes one back (never below zero): a reservation that turned
+ *   out not to be a failure.
+ */
+export type WindowOp =
+  | { readonly key: string; readonly durationMs: number; readonly mode: 'hit' | 'read' | 'return' }
+  | { readonly key: string; readonly durationMs: number; readonly mode: 'reserve'; readonly limit: number };
 
 /** A counter after the op: the count in its window and milliseconds until that window ends (≤ 0: no live window). */
 export interface WindowState {
@@ -23,7 +31,8 @@ export interface WindowState {
  * of one process so a request's counters are one batch: in memory at once,
  * in Redis in one round trip. On a single Redis that is one script call; on
  * a Cluster, one call per hash slot (keys are tagged per subject, see
- * `subjects`), all sent together.
+ * `subjects`), all sent together; there a batch's reservations are all or
+ * none per slot (a client's count may admit while its address's refuses).
  */
 export interface WindowCounters {
   /** True when the counters live in Redis (shared by every instance). */
@@ -42,11 +51,26 @@ export interface WindowCountersOptions extends WindowStoreOptions {
 export function createWindowCounters(options: WindowCountersOptions): WindowCounters {
   const now = options.now ?? Date.now;
   const windows = memoryWindows(options.memoryCapacity ?? 200_000, now);
-  const inMemory = (ops: readonly WindowOp[]): WindowState[] =>
-    ops.map(({ key, durationMs, hit }) => {
-      const window = hit ? windows.hit(key, durationMs) : windows.live(key);
-      return window ? { count: window.count, ttlMs: window.endsAt - now() } : NO_WINDOW;
+  const stateOf = (window: MemoryWindow | undefined, extra = 0): WindowState =>
+    window ? { count: window.count + extra, ttlMs: window.endsAt - now() } : { count: extra, ttlMs: 0 };
+  const inMemory = (ops: readonly WindowOp[]): WindowState[] => {
+    const admitted = ops.every((op) => op.mode !== 'reserve' || (windows.live(op.key)?.count ?? 0) < op.limit);
+    return ops.map((op) => {
+      switch (op.mode) {
+        case 'hit':
+          return stateOf(windows.hit(op.key, op.durationMs));
+        case 'reserve':
+          return admitted ? stateOf(windows.hit(op.key, op.durationMs)) : stateOf(windows.live(op.key), 1);
+        case 'return': {
+          const window = windows.live(op.key);
+          if (window && window.count > 0) window.count -= 1;
+          return stateOf(window);
+        }
+        case 'read':
+          return stateOf(windows.live(op.key));
+      }
     });
+  };
   const viaRedis = redisFirst(options.redis, options.onError, options.whenRedisDown);
   const redis = options.redis ? redisWindows(options.redis) : undefined;
   return {
@@ -59,25 +83,37 @@ export function createWindowCounters(options: WindowCountersOptions): WindowCoun
   };
 }
 
-const NO_WINDOW: WindowState = Object.freeze({ count: 0, ttlMs: 0 });
-
 /**
- * KEYS: the counters; ARGV: per key, its window length (ms) and 1 to count
- * or 0 to read. Returns count, PTTL per key. A hit starts the window at the
- * first count; PTTL -1 (no expiry) repairs a key left without one.
+ * KEYS: the counters; ARGV: per key, its window length (ms), its mode
+ * (`WindowOp`) and its limit (used by `reserve`). Returns count, PTTL per
+ * key. A count starts the window at the first one; PTTL -1 (no expiry)
+ * repairs a key left without one. The reservations are decided before any
+ * key is written, so they are all or none.
  */
-const WINDOWS_SCRIPT = `local out = {}
+const WINDOWS_SCRIPT = `local admitted = true
 for i, key in ipairs(KEYS) do
+  if ARGV[3 * i - 1] == 'reserve' and tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[3 * i]) then
+    admitted = false
+  end
+end
+local out = {}
+for i, key in ipairs(KEYS) do
+  local mode = ARGV[3 * i - 1]
   local count, ttl
-  if ARGV[2 * i] == '1' then
+  if mode == 'hit' or (mode == 'reserve' and admitted) then
     count = redis.call('INCR', key)
     ttl = redis.call('PTTL', key)
     if count == 1 or ttl < 0 then
-      ttl = tonumber(ARGV[2 * i - 1])
+      ttl = tonumber(ARGV[3 * i - 2])
       redis.call('PEXPIRE', key, ttl)
     end
   else
     count = tonumber(redis.call('GET', key) or '0')
+    if mode == 'return' and count > 0 then
+      count = redis.call('DECR', key)
+    elseif mode == 'reserve' then
+      count = count + 1
+    end
     ttl = redis.call('PTTL', key)
   end
   out[2 * i - 1] = count
@@ -108,7 +144,7 @@ function redisWindows(redis: Redis): (ops: readonly WindowOp[]) => Promise<Windo
     const script = scripts[ops.length];
     if (!script) throw new RangeError(`${ops.length} counters in one batch; at most ${MAX_KEYS}`);
     const args: (string | number)[] = ops.map((op) => op.key);
-    for (const op of ops) args.push(op.durationMs, op.hit ? 1 : 0);
+    for (const op of ops) args.push(op.durationMs, op.mode, op.mode === 'reserve' ? op.limit : 0);
     const reply = await script(...args);
     return ops.map((_, index) => ({ count: reply[2 * index]!, ttlMs: reply[2 * index + 1]! }));
   };

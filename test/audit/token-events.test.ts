@@ -68,6 +68,15 @@ for (const variant of databaseVariants) {
       assert.equal(event?.detail?.['endpoint'], 'introspection');
     });
 
+    test('failed authentication at pushed authorization requests (any spelling) is recorded as client.authentication_failed', async () => {
+      const machine = await seedMachineClient(server);
+      const response = await postForm(`${server.url}/Request/`, { response_type: 'code', redirect_uri: 'https://app.test/cb' }, { ...machine, clientSecret: 'nope' });
+      assert.equal(response.status, 401);
+      await server.auditBatches.flush();
+      const [event] = await server.audit.list({ type: 'client.authentication_failed', subject: machine.clientId });
+      assert.equal(event?.detail?.['endpoint'], 'pushed_authorization_request');
+    });
+
     test('`tollgate audit tail --follow --client <id> --json` prints events as they are written', async () => {
       const machine = await seedMachineClient(server);
       const tail = spawn(process.execPath, [cliPath, 'audit', 'tail', '--follow', '--client', machine.clientId, '--json'], {

@@ -8,8 +8,12 @@ import { parseTrustProxy } from '../../src/rate-limit/client-ip.js';
 import { createFailureCounter, type FailureCounter } from '../../src/rate-limit/failure-counter.js';
 import type { LimitSpec } from '../../src/rate-limit/limit-spec.js';
 import { createRateLimitRedis } from '../../src/rate-limit/redis.js';
-import { createTokenEndpointGate } from '../../src/rate-limit/token-endpoint-gate.js';
+import { noteSecretVerified } from '../../src/rate-limit/proven-credentials.js';
+import { createTokenEndpointGate, type GateKind } from '../../src/rate-limit/token-endpoint-gate.js';
 import { createWindowCounters } from '../../src/rate-limit/window-counters.js';
+import { gateKindOfRoute, routeOfProvider } from '../../src/provider/endpoints.js';
+import { generateKeyPairSync } from 'node:crypto';
+import Provider from 'oidc-provider';
 import { freePort, postForm } from '../helpers/server.js';
 
 export const REDIS_URL = process.env['TEST_REDIS_URL'];
@@ -29,9 +33,11 @@ export interface TestApp {
 /**
  * The stand-in answers the token endpoints like oidc-provider does for
  * client authentication: 401 `invalid_client` unless the Basic secret (or
- * the client_secret_post one, given in the query here) is RIGHT_SECRET.
+ * the client_secret_post one, given in the query here) is RIGHT_SECRET,
+ * which it reports to the gate as Tollgate's `compareClientSecret` does.
+ * `verifyMs` stands for the time argon2 takes, so parallel requests overlap.
  */
-export async function startApp(middleware: Middleware): Promise<TestApp> {
+export async function startApp(middleware: Middleware, options: { verifyMs?: number } = {}): Promise<TestApp> {
   let calls = 0;
   const app = new Koa();
   app.silent = true;
@@ -40,8 +46,11 @@ export async function startApp(middleware: Middleware): Promise<TestApp> {
     calls += 1;
     const basic = Buffer.from(ctx.get('authorization').replace(/^Basic /, ''), 'base64').toString();
     const secret = decodeURIComponent(basic.slice(basic.indexOf(':') + 1)) || String(ctx.query['client_secret'] ?? '');
-    if (secret === RIGHT_SECRET) ctx.body = { access_token: 'ok' };
-    else {
+    if (options.verifyMs) await new Promise((resolve) => setTimeout(resolve, options.verifyMs));
+    if (secret === RIGHT_SECRET) {
+      if (basic) noteSecretVerified(ctx);
+      ctx.body = { access_token: 'ok' };
+    } else {
       ctx.status = 401;
       ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
     }
@@ -106,6 +115,22 @@ export async function closedRedisUrl(): Promise<string> {
   return `redis://127.0.0.1:${await freePort()}/0`;
 }
 
+/**
+ * Which endpoint a request is, as Tollgate's host decides it: asked of a
+ * real oidc-provider's router (configured like Tollgate's: introspection,
+ * revocation and pushed authorization requests enabled), so the stand-in
+ * behind the gate is reached by exactly the spellings the provider routes.
+ */
+export const gateKindOf: (ctx: { method: string; path: string }) => GateKind | undefined = (() => {
+  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  const provider = new Provider('http://127.0.0.1', {
+    jwks: { keys: [{ ...jwk, kid: 'fixture', alg: 'ES256', use: 'sig' }] },
+    features: { devInteractions: { enabled: false }, introspection: { enabled: true }, revocation: { enabled: true } },
+  });
+  const routeOf = routeOfProvider(provider);
+  return (ctx) => gateKindOfRoute(routeOf(ctx.method, ctx.path));
+})();
+
 /** Room enough that a suite about one limit never meets the other. */
 export const UNREACHED = { max: 1_000_000, durationMs: 60_000 };
 
@@ -117,6 +142,8 @@ export const UNREACHED = { max: 1_000_000, durationMs: 60_000 };
 export function createTestGate(options: {
   requestLimit?: LimitSpec;
   failureLimit?: LimitSpec;
+  /** Failures per address (default: `failureLimit`). */
+  failureIpLimit?: LimitSpec;
   trustProxy?: string;
   redis?: Redis | undefined;
   prefix?: string | undefined;
@@ -126,12 +153,13 @@ export function createTestGate(options: {
 }): { middleware: Middleware; failures: FailureCounter } {
   const onError = options.onError ?? ((error: unknown) => assert.fail(String(error)));
   const counters = createWindowCounters({ redis: options.redis, onError, now: options.now, memoryCapacity: options.memoryCapacity });
-  const failures = createFailureCounter({ counters, limit: options.failureLimit ?? UNREACHED, prefix: options.prefix });
+  const failures = createFailureCounter({ counters, limit: options.failureLimit ?? UNREACHED, ipLimit: options.failureIpLimit, prefix: options.prefix });
   const middleware = createTokenEndpointGate({
     requestLimit: options.requestLimit ?? UNREACHED,
     failures,
     counters,
     trustProxy: parseTrustProxy(options.trustProxy ?? 'loopback'),
+    gateKindOf,
     prefix: options.prefix,
   });
   return { middleware, failures };

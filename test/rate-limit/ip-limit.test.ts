@@ -97,17 +97,31 @@ describe('per-address limit, Redis', { skip: REDIS_SKIP }, () => {
     });
     const prefix = `${connection.prefix}:single`;
     const app = await startApp(createTestGate({ requestLimit: LIMIT, redis: connection.redis, prefix }).middleware);
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 200)); // MONITOR lines arrive after the replies
+    /** The commands the next request sends, once a marker command sent after it shows up (MONITOR lines arrive after the replies). */
+    const commandsOf = async (request: () => Promise<unknown>): Promise<string[][]> => {
+      commands.length = 0;
+      await request();
+      const marker = `${connection.prefix}:marker:${Math.random()}`;
+      await connection.redis.get(marker);
+      while (!commands.some((args) => args.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 10));
+      return commands.filter((args) => !args.includes(marker));
+    };
+    const token = (ip: string) => post(app, '/token', { ip, clientId: 'one-trip', secret: 'right-secret' });
     try {
       // Once first, so a script Redis has not cached yet (EVALSHA, then EVAL) is not counted.
-      await post(app, '/token', { ip: '203.0.113.41', clientId: 'warm-up', secret: 'right-secret' });
-      await settle();
-      commands.length = 0;
-      assert.equal((await post(app, '/token', { ip: '203.0.113.40', clientId: 'one-trip', secret: 'right-secret' })).status, 200);
-      await settle();
-      assert.equal(commands.length, 1, commands.map((args) => args.join(' ')).join('\n'));
-      const keys = commands[0]!.filter((arg) => arg.startsWith(`${prefix}:`));
+      await post(app, '/token', { ip: '203.0.113.42', clientId: 'warm-up' });
+      // The first success of a credential: the reservation, then its return (sent after the answer, not awaited).
+      const first = await commandsOf(async () => {
+        assert.equal((await token('203.0.113.41')).status, 200);
+        await new Promise((resolve) => setImmediate(resolve));
+      });
+      assert.equal(first.length, 2, first.map((args) => args.join(' ')).join('\n'));
+      // A proven credential: one command, which reads the failure counts.
+      const proven = await commandsOf(async () => assert.equal((await token('203.0.113.40')).status, 200));
+      assert.equal(proven.length, 1, proven.map((args) => args.join(' ')).join('\n'));
+      const keys = proven[0]!.filter((arg) => arg.startsWith(`${prefix}:`));
       assert.deepEqual(keys, [`${prefix}:{ip:203.0.113.40}:requests`, `${prefix}:{ip:203.0.113.40}:auth-failures`, `${prefix}:{client:one-trip}:auth-failures`]);
+      assert.deepEqual(proven[0]!.slice(-6), ['60000', 'read', '0', '60000', 'read', '0']);
     } finally {
       monitor.disconnect();
       client.disconnect();

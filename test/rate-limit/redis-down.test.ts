@@ -4,13 +4,13 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { createRateLimits, type RateLimits } from '../../src/rate-limit/index.js';
 import { rateLimitSettings } from '../../src/rate-limit/settings.js';
-import { closedRedisUrl, post, startApp } from './fixture.js';
+import { closedRedisUrl, gateKindOf, post, startApp } from './fixture.js';
 
 const settings = rateLimitSettings({ ...settingsEnv(), TOLLGATE_RATE_LIMIT_REDIS_DOWN: 'open' });
 
 /** Sends more requests than both limits allow; every one must reach the stand-in provider quickly. */
 async function assertFailsOpen(limits: RateLimits, errors: unknown[]): Promise<void> {
-  const app = await startApp(limits.middleware);
+  const app = await startApp(limits.gate(gateKindOf));
   const started = performance.now();
   try {
     for (let request = 0; request < 8; request += 1) {
@@ -99,7 +99,7 @@ describe('Redis unavailable, default (memory): each instance limits on its own',
   test('limits still apply, counted in this process, and nothing waits for Redis', async () => {
     const errors: unknown[] = [];
     const limits = createRateLimits({ settings: rateLimitSettings(settingsEnv()), redisUrl: await closedRedisUrl(), onError: (error) => errors.push(error) });
-    const app = await startApp(limits.middleware);
+    const app = await startApp(limits.gate(gateKindOf));
     const started = performance.now();
     try {
       const statuses: number[] = [];
@@ -122,7 +122,7 @@ describe('Redis unavailable, TOLLGATE_RATE_LIMIT_REDIS_DOWN=closed', () => {
       redisUrl: await closedRedisUrl(),
       onError: () => undefined,
     });
-    const app = await startApp(limits.middleware);
+    const app = await startApp(limits.gate(gateKindOf));
     try {
       for (let request = 0; request < 3; request += 1) {
         const answer = await post(app, '/token', { ip: '203.0.113.10', clientId: 'c' });
@@ -141,7 +141,7 @@ describe('Redis unavailable, TOLLGATE_RATE_LIMIT_REDIS_DOWN=closed', () => {
 describe('switches', () => {
   test('TOLLGATE_RATE_LIMITS=off mounts a pass-through', async () => {
     const limits = createRateLimits({ settings: rateLimitSettings({ ...settingsEnv(), TOLLGATE_RATE_LIMITS: 'off' }), onError: (error) => assert.fail(String(error)) });
-    const app = await startApp(limits.middleware);
+    const app = await startApp(limits.gate(gateKindOf));
     try {
       for (let request = 0; request < 6; request += 1) assert.equal((await post(app, '/token', { ip: '203.0.113.2' })).status, 401);
     } finally {
@@ -152,7 +152,7 @@ describe('switches', () => {
 
   test('on (the default), without Redis: per-address limit first, then failed authentications, in memory', async () => {
     const limits = createRateLimits({ settings: rateLimitSettings({ ...settingsEnv(), TOLLGATE_RATE_LIMIT_IP: '5/min' }), onError: (error) => assert.fail(String(error)) });
-    const app = await startApp(limits.middleware);
+    const app = await startApp(limits.gate(gateKindOf));
     try {
       const statuses: number[] = [];
       for (let request = 0; request < 6; request += 1) statuses.push((await post(app, '/token', { ip: '203.0.113.3', clientId: 'c' })).status);
