@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { seedApps, type AppFixture } from './fixture.js';
+import { PASSWORD, seedApps, type AppFixture } from './fixture.js';
 import { SignInDriver, type PageVisit } from './sign-in-driver.js';
 
 /** A page under the strict policy: a CSP without 'unsafe-inline' or a wildcard, and no script in the HTML. */
@@ -58,7 +58,7 @@ describe('logout and sign-in pages run no script and carry the strict CSP', { ti
 
   test('signed in: login, consent and logout pages are all strict, and signing out ends the session', async () => {
     const driver = new SignInDriver(server);
-    await driver.signIn(apps.publicClientId, apps.redirectUri);
+    assert.match((await driver.signIn(apps.publicClientId, apps.redirectUri)).body, /Allow access/);
     const logout = await driver.request(`/session/end?client_id=${apps.publicClientId}`);
     assert.equal(logout.status, 200);
     assert.match(logout.body, /Yes, sign me out/);
@@ -68,5 +68,19 @@ describe('logout and sign-in pages run no script and carry the strict CSP', { ti
     assert.ok(pages.length >= 4, `login, consent, logout, signed out: ${pages.map((visit) => visit.url).join(' ')}`);
     pages.forEach(assertStrictPage);
     assert.ok(driver.setCookies.some((line) => /^_session=;|^_session=.*expires=Thu, 01 Jan 1970/i.test(line)), 'the session cookie was cleared');
+  });
+
+  test('another account signing in over a session: the switch is confirmed with a button, not a script, and then resumes', async () => {
+    await apps.users.create({ tenant: 'acme', email: 'grace@acme.test', password: PASSWORD, roles: [] });
+    const driver = new SignInDriver(server);
+    assert.match((await driver.signIn(apps.publicClientId, apps.redirectUri)).body, /Allow access/);
+    const switching = await driver.signIn(apps.publicClientId, apps.redirectUri, 'grace@acme.test');
+    assert.equal(switching.status, 200);
+    assertStrictPage(switching);
+    assert.match(switching.body, /<button type="submit">Continue<\/button>/);
+    const consent = await driver.follow(formAction(switching.body), { form: { xsrf: hidden(switching.body, 'xsrf'), logout: 'yes' } });
+    assertStrictPage(consent);
+    assert.match(consent.body, /Allow access/);
+    assert.match(consent.body, /Signed in as grace@acme\.test/);
   });
 });

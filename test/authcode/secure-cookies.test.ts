@@ -13,7 +13,8 @@ async function signInCookies(env: Record<string, string>, headers: Record<string
     server = await startTestServer('sqlite', { env });
     const apps = await seedApps(server);
     const driver = new SignInDriver(server, headers);
-    await driver.signIn(apps.publicClientId, apps.redirectUri);
+    const consent = await driver.signIn(apps.publicClientId, apps.redirectUri);
+    assert.match(consent.body, /Allow access/);
     const cookies = driver.setCookies;
     for (const name of ['_interaction', '_interaction_resume', '_session']) {
       assert.ok(cookies.some((line) => line.startsWith(`${name}=`)), `${name} was set`);
