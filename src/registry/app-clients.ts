@@ -91,7 +91,7 @@ const invalidRedirectUri = (description: string) => new TollgateError(400, 'inva
  */
 function checkRedirectUri(uri: string, isPublic: boolean, field = 'redirect_uri'): void {
   if (UNSAFE_IN_REDIRECT_URI.test(uri)) {
-    throw invalidRedirectUri(`${field} must not contain *, spaces, quotes, ; , \\ < > or control characters (redirect URIs are exact, never patterns)`);
+    throw invalidRedirectUri(`${field} must not contain * or spaces, quotes, control characters or any of ; , \\ < > ^ \` { | } (redirect URIs are exact, never patterns)`);
   }
   const url = URL.canParse(uri) ? new URL(uri) : undefined;
   const privateUse = url && /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol);

@@ -4,6 +4,7 @@ import { TollgateError } from '../../src/errors.js';
 import { adminSession, type AdminSession } from '../admin/fixture.js';
 import { cliFor } from '../helpers/cli.js';
 import { API, seedMachineClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { SignInDriver } from './sign-in-driver.js';
 
 /** Redirect URIs that would put a wildcard, or a new source or directive, into a page's CSP form-action. */
 const UNSAFE = [
@@ -57,5 +58,19 @@ describe('redirect URIs are exact: wildcards and CSP-unsafe characters are refus
     assert.equal(result.code, 1);
     assert.match(result.stderr, /redirect_uri must not contain \*/);
     assert.equal(result.stderr.trim().split('\n').length, 1);
+  });
+
+  test('a wildcard stored before this rule still never reaches a page policy', async () => {
+    const { client } = await server.registry.appClients.create({ name: 'legacy', tenant: 'acme', resources: [API], scopes: ['read:projects'], redirect_uris: ['https://app.acme.test/cb'], public: true });
+    const wildcard = 'https://*.evil.test/out';
+    await server.database.knex('app_clients').where({ client_id: client.clientId }).update({ post_logout_redirect_uris: JSON.stringify([wildcard, 'https://app.acme.test/out']) });
+    const driver = new SignInDriver(server);
+    for (const uri of [wildcard, 'https://app.acme.test/out']) {
+      const page = await driver.request(`/session/end?${new URLSearchParams({ client_id: client.clientId, post_logout_redirect_uri: uri })}`);
+      assert.equal(page.status, 200, page.body);
+      const csp = page.headers.get('content-security-policy') ?? '';
+      assert.doesNotMatch(csp, /\*/, csp);
+      assert.match(csp, /form-action 'self'/);
+    }
   });
 });

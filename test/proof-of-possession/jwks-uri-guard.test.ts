@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
+import { FAILURE_CACHE_MS, jwksUriFetch } from '../../src/provider/jwks-uri-fetch.js';
 import { API, startTestServer, type TestServer } from '../helpers/server.js';
 import { clientKey, discover, expectOAuthError, insecure, seedClient, type ClientKey } from './key-clients.js';
 
@@ -98,5 +99,44 @@ describe('a jwks_uri naming a private or loopback address in any spelling is nev
       await v4.close();
       await v6?.close();
     }
+  });
+});
+
+describe('the jwks_uri fetch hook on its own (injected clock and resolver)', { timeout: 30_000 }, () => {
+  test('a failure is remembered for the failure window, then the URL is tried again; a success clears it', async () => {
+    let ok = false;
+    const listener = await countingListener('127.0.0.1', (socket) => (ok ? httpReply('200 OK', '{"keys":[]}') : httpReply('503 Service Unavailable', '{}'))(socket));
+    let now = 1_000_000;
+    const fetchJwks = jwksUriFetch({ privateNetwork: true, clock: () => now });
+    const url = `http://127.0.0.1:${listener.port}/jwks.json`;
+    try {
+      await assert.rejects(fetchJwks(url, {}), /answered 503/);
+      await assert.rejects(fetchJwks(url, {}), /failed recently/);
+      now += FAILURE_CACHE_MS - 1;
+      await assert.rejects(fetchJwks(url, {}), /failed recently/);
+      assert.equal(listener.connections(), 1, 'one connection in the window');
+      now += 1;
+      ok = true;
+      assert.equal((await fetchJwks(url, {})).status, 200);
+      assert.equal((await fetchJwks(url, {})).status, 200, 'a success is not remembered as a failure');
+      assert.equal(listener.connections(), 3);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  test('a host name that resolves to a private address is refused before connecting; a public one is asked', async () => {
+    const resolved: string[] = [];
+    const fetchJwks = jwksUriFetch({
+      privateNetwork: false,
+      resolve: async (hostname) => {
+        resolved.push(hostname);
+        return hostname === 'keys.internal.test' ? ['93.184.216.34', '10.1.2.3'] : ['::ffff:169.254.169.254'];
+      },
+    });
+    await assert.rejects(fetchJwks('https://keys.internal.test/jwks.json', {}), /resolves to a private, loopback or reserved address/);
+    await assert.rejects(fetchJwks('https://metadata.cloud.test/jwks.json', {}), /resolves to a private/);
+    await assert.rejects(fetchJwks('https://[::ffff:a9fe:a9fe]/jwks.json', {}), /names a private/);
+    assert.deepEqual(resolved, ['keys.internal.test', 'metadata.cloud.test'], 'IP literals are judged without a lookup');
   });
 });
