@@ -96,6 +96,7 @@ const env = {
   TOLLGATE_DATA_DIR: dataDir,
   DATABASE_URL: `sqlite:${join(dataDir, 'tollgate.sqlite')}`,
   TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
+  TOLLGATE_METRICS_TOKEN: randomBytes(32).toString('base64url'),
   ISSUER: 'https://auth.example.com',
   LOG_LEVEL: 'warn',
 };

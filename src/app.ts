@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Koa, { type Middleware } from 'koa';
 import type { Config } from './config.js';
 import { errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
+import { trustForwardedHeaders } from './http/forwarded.js';
 import type { Logger } from './logger.js';
 import { oidcOf } from './provider/oidc-view.js';
 
@@ -139,6 +140,7 @@ const notFound: Middleware = async () => {
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
   app.silent = true;
+  app.use(trustForwardedHeaders(app, deps.config));
   // Outside the error handler, so it sees the status every request ends with.
   if (deps.requestMetrics) app.use(deps.requestMetrics);
   app.use(requestContext(deps.logger));

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type JSONSchemaType } from 'ajv';
 import { clusterTarget } from './redis-client.js';
 import { rateLimitSettings, type RateLimitSettings } from './rate-limit/settings.js';
+import { SECRET_HOWTO, secretWeakness } from './secret-strength.js';
 
 /**
  * Tollgate's configuration: read once from the environment, validated by one
@@ -189,13 +190,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     }
     secret = secrets.developmentSecret(settings.TOLLGATE_DATA_DIR);
     secretGenerated = true;
+  } else {
+    const weakness = secretWeakness(secret);
+    if (weakness) throw new ConfigError(`TOLLGATE_SECRET ${weakness}: ${SECRET_HOWTO}`);
   }
   const previous = (settings.TOLLGATE_SECRET_PREVIOUS ?? '')
     .split(',')
     .map((value) => value.trim())
     .filter(Boolean);
   for (const old of previous) {
-    if (old.length < 32) throw new ConfigError('TOLLGATE_SECRET_PREVIOUS entries must be at least 32 characters');
+    const weakness = secretWeakness(old);
+    if (weakness) throw new ConfigError(`TOLLGATE_SECRET_PREVIOUS entries ${weakness}`);
   }
 
   if (settings.TOLLGATE_REFRESH_TOKEN_IDLE_TTL > settings.TOLLGATE_REFRESH_TOKEN_TTL) {
@@ -203,6 +208,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
   }
   if (production && settings.TOLLGATE_JWKS_URI_PRIVATE_NETWORK === 'allow') {
     throw new ConfigError('TOLLGATE_JWKS_URI_PRIVATE_NETWORK=allow is for development only and refused when NODE_ENV=production');
+  }
+
+  // /metrics names client ids and error rates: in production nobody may read
+  // it without the token (TOLLGATE_METRICS=off turns the endpoint off instead).
+  const metricsEnabled = settings.TOLLGATE_METRICS === 'on' || settings.TOLLGATE_METRICS === 'true';
+  if (production && metricsEnabled && !settings.TOLLGATE_METRICS_TOKEN) {
+    throw new ConfigError(
+      'TOLLGATE_METRICS_TOKEN is required when NODE_ENV=production and metrics are on (`openssl rand -base64 32`; Prometheus sends it as a bearer token), or set TOLLGATE_METRICS=off',
+    );
   }
 
   if (settings.REDIS_URL && settings.REDIS_CLUSTER_NODES) {
@@ -236,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     auditTokenEvents: settings.TOLLGATE_AUDIT_TOKEN_EVENTS,
     auditRetentionDays: settings.TOLLGATE_AUDIT_RETENTION_DAYS > 0 ? settings.TOLLGATE_AUDIT_RETENTION_DAYS : undefined,
     metrics: Object.freeze({
-      enabled: settings.TOLLGATE_METRICS === 'on' || settings.TOLLGATE_METRICS === 'true',
+      enabled: metricsEnabled,
       token: settings.TOLLGATE_METRICS_TOKEN,
     }),
     logLevel: settings.LOG_LEVEL,

@@ -10,6 +10,7 @@ export type OAuthErrorCode =
   | 'invalid_grant'
   | 'invalid_scope'
   | 'invalid_target'
+  | 'invalid_redirect_uri'
   | 'invalid_token'
   | 'insufficient_scope'
   | 'unsupported_grant_type'

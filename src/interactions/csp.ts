@@ -3,6 +3,9 @@ import type { ParameterizedContext } from 'koa';
 /** Where the pages' one stylesheet is served (style-src 'self': no inline style). */
 export const STYLESHEET_PATH = '/interaction-assets/tollgate.css';
 
+/** A scheme, or a scheme with a host of DNS labels, IPv4 or bracketed IPv6, and a port: nothing a policy reads as a wildcard or separator. */
+const CSP_SOURCE = /^[a-z][a-z0-9+.-]*:(?:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?)?$/;
+
 /**
  * What `form-action` must allow for a redirect to `uri`: browsers (Chromium
  * among them) apply form-action to every redirect that follows a form POST,
@@ -13,8 +16,10 @@ export const STYLESHEET_PATH = '/interaction-assets/tollgate.css';
 function formActionSource(uri: string): string | undefined {
   if (!URL.canParse(uri)) return undefined;
   const url = new URL(uri);
-  if (url.protocol === 'https:' || url.protocol === 'http:') return url.origin;
-  return url.protocol;
+  const source = url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : url.protocol;
+  // Registration refuses wildcards and separators (registry/app-clients.ts);
+  // a URI stored before that rule must still not widen or break the policy.
+  return CSP_SOURCE.test(source) ? source : undefined;
 }
 
 /**

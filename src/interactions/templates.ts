@@ -94,6 +94,31 @@ ${form}
   );
 }
 
+export interface SignOutContinueInput {
+  /** oidc-provider's logout confirmation endpoint. */
+  readonly action: string;
+  /** The session's logout xsrf secret. */
+  readonly xsrf: string;
+  readonly clientName: string | undefined;
+}
+
+/**
+ * Where oidc-provider would submit a logout form by script (nobody signed
+ * in, or another account signing in): the same form, submitted by a button.
+ */
+export function signOutContinuePage(input: SignOutContinueInput): string {
+  return page(
+    'Sign out',
+    `<h1>Sign out</h1>
+<p class="lead">${input.clientName ? `Continue to finish signing out of <strong>${html(input.clientName)}</strong>.` : 'Continue to finish signing out.'}</p>
+<form method="post" action="${html(input.action)}">
+<input type="hidden" name="xsrf" value="${html(input.xsrf)}">
+<input type="hidden" name="logout" value="yes">
+<button type="submit">Continue</button>
+</form>`,
+  );
+}
+
 export function messagePage(title: string, message: string): string {
   return page(title, `<h1>${html(title)}</h1>\n<p class="lead">${html(message)}</p>`);
 }

@@ -18,6 +18,7 @@ import { installClientSecretComparison } from './client-secret.js';
 import type { UserRepository } from '../users/index.js';
 import { revokeGrantOnLostConsume, withAuthorizationCode } from './authorization-code.js';
 import { cookieKeys } from './cookie-keys.js';
+import { serveLogoutWithoutScript } from './logout-without-script.js';
 import { applyProofOfPossession, installTokenExchange } from './proof-of-possession.js';
 import type { JwtIntrospector } from './jwt-introspection.js';
 
@@ -39,6 +40,9 @@ export interface ProviderDependencies {
   /** People who sign in through the authorization-code flow; omitted: machine clients only. */
   readonly users?: UserRepository | undefined;
 }
+
+const SECURE_COOKIE = { httpOnly: true, sameSite: 'lax', secure: true } as const;
+const SECURE_COOKIES = { long: SECURE_COOKIE, short: SECURE_COOKIE };
 
 interface TokenWithResourceServer {
   resourceServer?: { accessTokenTTL?: number };
@@ -119,7 +123,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
       DeviceCode: 600,
       BackchannelAuthenticationRequest: 600,
     },
-    cookies: { keys: cookieKeys(config) },
+    // Secure whenever the issuer is https (the host reports every request as
+    // https then, see http/forwarded.ts, so setting these never throws).
+    cookies: { keys: cookieKeys(config), ...(config.issuer.startsWith('https://') ? SECURE_COOKIES : {}) },
     // Errors are JSON for every caller; there is no HTML page to render yet.
     renderError: async (ctx, out) => {
       ctx.type = 'json';
@@ -130,6 +136,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   applyProofOfPossession(configuration, config);
   const provider = new Provider(config.issuer, deps.users ? withAuthorizationCode(configuration, { users: deps.users, refreshTokens: config.refreshTokens }) : configuration);
   revokeGrantOnLostConsume(provider);
+  if (deps.users) serveLogoutWithoutScript(provider);
   installTokenExchange(provider, { ...deps, signing });
 
   // Advertised URLs derive from ISSUER only. oidc-provider builds them from the

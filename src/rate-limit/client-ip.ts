@@ -80,6 +80,16 @@ export function clientIp(ctx: RequestAddresses, trustProxy: TrustProxy): string 
   return current;
 }
 
+/**
+ * Whether the request came straight from a trusted proxy (the socket peer is
+ * one), so the X-Forwarded-* headers it sends may be believed.
+ */
+export function isPeerTrusted(ctx: RequestAddresses, trustProxy: TrustProxy): boolean {
+  if (trustProxy.kind === 'none') return false;
+  if (trustProxy.kind === 'hops') return trustProxy.hops > 0;
+  return isTrusted(trustProxy.list, socketAddress(ctx.req.socket));
+}
+
 // A keep-alive connection sends many requests from one address, and the
 // token-endpoint gate, the IP allow-list and the audit each ask for it:
 // normalise it once per socket.

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
 import { snapshot } from '../audit/changes.js';
-import { invalidRequest } from '../errors.js';
+import { TollgateError } from '../errors.js';
 import { withClientSecret, type ClientRepository, type ClientView, type CreateClientInput } from './clients.js';
 import { compileInput, isStorableText, parseList } from './input.js';
 import { TtlCache } from './ttl-cache.js';
@@ -70,20 +70,39 @@ export function appClientView<View extends Pick<ClientView, 'tokenEndpointAuthMe
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
+ * Characters a redirect URI never needs and that change meaning where it is
+ * echoed: the consent and logout pages put its origin into their CSP
+ * `form-action`, where `*` is a wildcard (`https://*.evil.test` would allow
+ * every subdomain), and whitespace, `;`, `,` and quotes end or add a source.
+ * Redirect URIs are compared exactly, so a wildcard could never match anyway.
+ */
+const UNSAFE_IN_REDIRECT_URI = /[*\s;,'"\\<>^`{|}\u0000-\u001f\u007f-\u009f]/;
+/** What a host may be as a CSP source: DNS labels, an IPv4 address, or a bracketed IPv6 address. */
+const CSP_SAFE_HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$|^\[[0-9a-f:.]+\]$/;
+
+const invalidRedirectUri = (description: string) => new TollgateError(400, 'invalid_redirect_uri', description);
+
+/**
  * A redirect URI is absolute with no fragment, and https, or http on
  * loopback (development, native apps per RFC 8252 §7.3), or a private-use
  * scheme in reverse-domain form (`com.example.app:/callback`, RFC 8252 §7.1)
- * for public (native) clients.
+ * for public (native) clients; no wildcard or other character that is
+ * unsafe in a CSP source. Refusals are RFC 7591's `invalid_redirect_uri`.
  */
 function checkRedirectUri(uri: string, isPublic: boolean, field = 'redirect_uri'): void {
+  if (UNSAFE_IN_REDIRECT_URI.test(uri)) {
+    throw invalidRedirectUri(`${field} must not contain * or spaces, quotes, control characters or any of ; , \\ < > ^ \` { | } (redirect URIs are exact, never patterns)`);
+  }
   const url = URL.canParse(uri) ? new URL(uri) : undefined;
   const privateUse = url && /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol);
+  const web = url !== undefined && (url.protocol === 'https:' || url.protocol === 'http:');
   const ok =
     url !== undefined &&
     !uri.includes('#') &&
+    (!web || CSP_SAFE_HOST.test(url.hostname)) &&
     (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) || (isPublic && privateUse));
   if (!ok) {
-    throw invalidRequest(
+    throw invalidRedirectUri(
       `${field} ${uri} must be https://, http:// on localhost, or (public clients) a private-use scheme like com.example.app:/callback; no fragment`,
     );
   }

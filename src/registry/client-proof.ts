@@ -26,6 +26,21 @@ const MAX_JWKS_BYTES = 32 * 1024;
 /** Members that only a private or symmetric key has; a JWKS that holds one leaks a secret. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
+/** C0 and C1 control characters (NUL among them): never part of a key, and a NUL cannot be stored in PostgreSQL text. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A member name or string value, at any depth (`x5c` and `key_ops` are arrays), that holds a control character. */
+function memberWithControlCharacter(value: unknown, name = ''): string | undefined {
+  if (typeof value === 'string') return CONTROL_CHARACTER.test(value) ? name : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    if (CONTROL_CHARACTER.test(key)) return JSON.stringify(key);
+    const found = memberWithControlCharacter(member, name ? `${name}.${key}` : key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /**
  * A client's JWKS: public asymmetric keys only (EC, RSA, OKP), each with a
  * `kid`, at most ten. A private or symmetric key is refused so a pasted
@@ -35,6 +50,8 @@ function checkClientJwks(jwks: ClientJwks): void {
   if (JSON.stringify(jwks).length > MAX_JWKS_BYTES) throw invalidRequest(`jwks is larger than ${MAX_JWKS_BYTES} bytes`);
   if (!jwks.keys.length || jwks.keys.length > MAX_KEYS) throw invalidRequest(`jwks must hold between 1 and ${MAX_KEYS} keys`);
   for (const key of jwks.keys) {
+    const controlled = memberWithControlCharacter(key);
+    if (controlled !== undefined) throw invalidRequest(`jwks key member ${controlled} holds a control character`);
     if (!['EC', 'RSA', 'OKP'].includes(String(key['kty']))) throw invalidRequest('jwks keys must be EC, RSA or OKP public keys');
     if (PRIVATE_MEMBERS.some((member) => member in key)) throw invalidRequest('jwks must hold public keys only (a private or symmetric key was given)');
     if (key['use'] !== undefined && key['use'] !== 'sig') throw invalidRequest('jwks keys must be signing keys (use "sig")');

@@ -45,9 +45,46 @@ function describe(error: ErrorObject): string {
   return `${field || 'input'} ${error.message ?? 'is invalid'}`;
 }
 
+/**
+ * Text PostgreSQL refuses: a NUL byte, or a UTF-16 surrogate without its
+ * pair (not encodable as UTF-8). SQLite would store either, so the check is
+ * here, not left to the database, and both databases answer alike.
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Operator input is flat or a few levels deep (a client's inline JWKS, 5 levels, is the deepest); anything deeper is refused. */
+export const MAX_INPUT_DEPTH = 16;
+
+/**
+ * The first field of `value` (at any depth, member names included) whose
+ * text cannot be stored, as `a.b.0`; `input` for the value itself.
+ */
+function unstorableField(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth > MAX_INPUT_DEPTH) throw invalidRequest(`input is nested more than ${MAX_INPUT_DEPTH} levels deep`);
+  for (const [key, member] of Object.entries(value)) {
+    const field = path === 'input' ? key : `${path}.${key}`;
+    if (UNSTORABLE.test(key)) return field;
+    const found = unstorableField(member, field, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Every string of every schema passes one check before AJV sees it (see
+ * UNSTORABLE), so no schema can forget it and no such value reaches a query.
+ */
+function checkStorable(input: unknown): void {
+  const field = unstorableField(input, 'input', 0);
+  if (field !== undefined) throw invalidRequest(`${field} holds a NUL character or an unpaired surrogate, which cannot be stored`);
+}
+
 export function compileInput<T>(schema: JSONSchemaType<T>): (input: unknown) => T {
   const validate: ValidateFunction<T> = ajv.compile(schema);
   return (input: unknown): T => {
+    checkStorable(input);
     const copy = structuredClone(input);
     if (!validate(copy)) throw invalidRequest(describe((validate.errors ?? [])[0]!));
     return copy;
@@ -67,10 +104,11 @@ export function parseList(value: string | null | undefined): string[] {
 }
 
 /**
- * PostgreSQL text cannot hold a NUL byte and answers such a query with an
- * error; a lookup by client-supplied text checks this first and treats the
- * value as unknown instead of turning it into a 500.
+ * PostgreSQL text cannot hold a NUL byte or an unpaired surrogate and
+ * answers such a query with an error; a lookup by client-supplied text
+ * checks this first and treats the value as unknown instead of turning it
+ * into a 500.
  */
 export function isStorableText(value: string): boolean {
-  return value.length > 0 && value.length <= 2000 && !value.includes('\u0000');
+  return value.length > 0 && value.length <= 2000 && !UNSTORABLE.test(value);
 }

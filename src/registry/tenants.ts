@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
 import { conflict, notFound } from '../errors.js';
-import { compileInput, LIMIT_SPEC, SLUG } from './input.js';
+import { compileInput, isStorableText, LIMIT_SPEC, SLUG } from './input.js';
 
 /** Tenant fields an audit event records (CLI and admin API). */
 export const TENANT_FIELDS = ['slug', 'name', 'tokenQuota'] as const;
@@ -108,12 +108,14 @@ export class TenantRepository {
   }
 
   async findBySlug(slug: string): Promise<Tenant | undefined> {
+    if (!isStorableText(slug)) return undefined;
     const row: TenantRow | undefined = await this.knex('tenants').where({ slug }).first();
     return row && toTenant(row);
   }
 
   /** Accepts the slug operators type, or the id the API returns. */
   async findBySlugOrId(reference: string): Promise<Tenant | undefined> {
+    if (!isStorableText(reference)) return undefined;
     const row: TenantRow | undefined = await this.knex('tenants')
       .where({ slug: reference })
       .orWhere({ id: reference })

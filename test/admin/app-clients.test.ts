@@ -72,19 +72,19 @@ for (const variant of databaseVariants) {
 
     test('the CLI checks apply: bad redirect URIs, unknown fields and machine-only fields are 400 and create nothing', async () => {
       const before = await server.database.knex('app_clients').count({ n: '*' }).first();
-      const refused: [Record<string, unknown>, RegExp][] = [
-        [app({ redirect_uris: ['http://app.acme.test/callback'] }), /redirect_uri http:\/\/app.acme.test\/callback must be https/],
-        [app({ redirect_uris: ['https://app.acme.test/cb#frag'] }), /no fragment/],
-        [app({ redirect_uris: ['com.acme.app:/callback'] }), /private-use scheme/],
+      const refused: [Record<string, unknown>, RegExp, string?][] = [
+        [app({ redirect_uris: ['http://app.acme.test/callback'] }), /redirect_uri http:\/\/app.acme.test\/callback must be https/, 'invalid_redirect_uri'],
+        [app({ redirect_uris: ['https://app.acme.test/cb#frag'] }), /no fragment/, 'invalid_redirect_uri'],
+        [app({ redirect_uris: ['com.acme.app:/callback'] }), /private-use scheme/, 'invalid_redirect_uri'],
         [app({ redirect_uris: [] }), /redirect_uris/],
         [app({ grant: 'authorization_code' }), /grant is not a recognised field/],
         [app({ token_endpoint_auth_method: 'private_key_jwt' }), /token_endpoint_auth_method is not a recognised field/],
         [app({ scopes: ['no-such-scope'] }), /scope no-such-scope is not offered/],
       ];
-      for (const [body, description] of refused) {
+      for (const [body, description, code = 'invalid_request'] of refused) {
         const answer = await root.call('POST', '/app-clients', body);
         assert.equal(answer.status, 400, JSON.stringify(body));
-        assert.equal(answer.body['error'], 'invalid_request');
+        assert.equal(answer.body['error'], code);
         assert.match(String(answer.body['error_description']), description);
       }
       assert.deepEqual(await server.database.knex('app_clients').count({ n: '*' }).first(), before);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SecretSource } from '../../src/config.js';
 
 const generated: SecretSource = { developmentSecret: () => 'd'.repeat(48) };
-const secret = 's'.repeat(40);
+const secret = 'Vq3xN8rT2mK7pL9wZ4bH6cJ1dF5gS0yE';
 
 describe('configuration from the environment', () => {
   test('defaults need nothing: port 3000, SQLite in the project\'s data/, issuer from the port, 15-minute tokens', () => {
@@ -48,14 +48,15 @@ describe('configuration from the environment', () => {
   test('production refuses the generated secret and a plain-http issuer', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com' }, generated), /TOLLGATE_SECRET is required/);
     assert.throws(() => loadConfig({ NODE_ENV: 'production', TOLLGATE_SECRET: secret }, generated), /ISSUER must be an https/);
-    const config = loadConfig({ NODE_ENV: 'production', TOLLGATE_SECRET: secret, ISSUER: 'https://auth.example.com/' }, generated);
+    const config = loadConfig({ NODE_ENV: 'production', TOLLGATE_SECRET: secret, ISSUER: 'https://auth.example.com/', TOLLGATE_METRICS: 'off' }, generated);
     assert.equal(config.issuer, 'https://auth.example.com');
   });
 
   test('previous sealing secrets follow the current one, newest first', () => {
-    const old = 'o'.repeat(40);
-    const config = loadConfig({ TOLLGATE_SECRET: secret, TOLLGATE_SECRET_PREVIOUS: `${old}, ${'p'.repeat(40)}` }, generated);
-    assert.deepEqual(config.secrets, [secret, old, 'p'.repeat(40)]);
+    const old = 'oldSecret-2025-Qw7Er4Ty1Ui8Op3As6Df';
+    const older = 'olderSecret-2024-Zx2Cv5Bn9Mk0Lj4Hg';
+    const config = loadConfig({ TOLLGATE_SECRET: secret, TOLLGATE_SECRET_PREVIOUS: `${old}, ${older}` }, generated);
+    assert.deepEqual(config.secrets, [secret, old, older]);
   });
   test('metrics are on by default; TOLLGATE_METRICS=off turns them off; a metrics token must be long and header-safe', () => {
     assert.deepEqual(loadConfig({}, generated).metrics, { enabled: true, token: undefined });

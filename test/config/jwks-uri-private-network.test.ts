@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig, type SecretSource } from '../../src/config.js';
 
 const generated: SecretSource = { developmentSecret: () => 'd'.repeat(48) };
-const production = { NODE_ENV: 'production', TOLLGATE_SECRET: 's'.repeat(40), ISSUER: 'https://auth.example.com' };
+const production = { NODE_ENV: 'production', TOLLGATE_SECRET: 'Vq3xN8rT2mK7pL9wZ4bH6cJ1dF5gS0yE', ISSUER: 'https://auth.example.com', TOLLGATE_METRICS: 'off' };
 
 describe('TOLLGATE_JWKS_URI_PRIVATE_NETWORK', () => {
   test('off by default; allow turns the jwks_uri SSRF guard off in development', () => {
