@@ -1,8 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
-import { openDatabase } from '../adapters/database.js';
+import { resolve } from 'node:path';
+import { openDatabase, type Database } from '../adapters/database.js';
 import type { Config } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { prepareStorage } from './prepare-storage.js';
+import { databaseStartupError } from './start-up-errors.js';
+import { waitForDatabase } from './wait-for-database.js';
 
 /** Names the worker that answered, in cluster mode only: shows how requests spread behind one port. */
 export const WORKER_HEADER = 'X-Tollgate-Worker';
@@ -11,8 +14,11 @@ export const WORKER_HEADER = 'X-Tollgate-Worker';
 const HEALTHY_AFTER_MS = 30_000;
 const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
-/** Workers get this long to finish requests in flight after SIGTERM; then they are killed. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * Past a worker's own deadline (TOLLGATE_SHUTDOWN_TIMEOUT), the time it has
+ * to write its audit queue and close the database before the primary kills it.
+ */
+const SHUTDOWN_MARGIN_MS = 5_000;
 
 /**
  * How long to wait before replacing a worker that died: doubling while
@@ -24,16 +30,30 @@ export function restartDelayMs(previousDelayMs: number | undefined, livedMs: num
   return Math.min(previousDelayMs * 2, MAX_RESTART_DELAY_MS);
 }
 
-/** Closes on the first SIGTERM or SIGINT and exits: 0 when everything closed, 1 otherwise. */
-export function closeOnSignals(close: () => Promise<void>): void {
-  const shutdown = () => {
-    close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+/**
+ * Shuts down on the first SIGTERM or SIGINT and exits: 0 when everything
+ * closed, 1 otherwise. Later signals are ignored, not fatal: a drain in
+ * progress is never cut short by a repeated signal.
+ */
+export function closeOnSignals(shutdown: () => Promise<void>, logger: Logger): void {
+  let started = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (started) return;
+    started = true;
+    logger.info('shutting down: draining connections', { signal });
+    shutdown().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('shutdown failed', { error: (error as Error)?.message });
+        process.exit(1);
+      },
     );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 /**
@@ -60,13 +80,21 @@ async function runWorker(config: Config, id: number): Promise<void> {
   }
   // Before Koa's listener, so the header is set whatever Koa answers.
   running.server.prependListener('request', (_request, response) => response.setHeader(WORKER_HEADER, String(id)));
-  closeOnSignals(() => running.close());
+  closeOnSignals(() => running.shutdown(), logger);
 }
 
 async function runPrimary(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, undefined, { role: 'primary' });
-  const database = openDatabase(config.databaseUrl, { log: (level, message) => logger[level]('database', { detail: message }) });
+  let databaseReached = false;
+  let database: Database;
   try {
+    database = openDatabase(config.databaseUrl, { log: (level, message) => databaseReached && logger[level]('database', { detail: message }) });
+  } catch (error) {
+    throw databaseStartupError(error, config.databaseUrl, (file) => resolve(file));
+  }
+  try {
+    await waitForDatabase(database, { databaseUrl: config.databaseUrl, timeoutMs: config.databaseStartTimeoutSeconds * 1000, logger });
+    databaseReached = true;
     await prepareStorage(database, config, logger);
   } finally {
     await database.close();
@@ -84,6 +112,7 @@ async function runPrimary(config: Config): Promise<void> {
   let ready = false;
   let lastDelayMs: number | undefined;
   let stopping: { code: number } | undefined;
+  const graceMs = config.shutdownTimeoutSeconds * 1000 + SHUTDOWN_MARGIN_MS;
 
   const fork = () => startedAt.set(cluster.fork(), Date.now());
   const stop = (code: number) => {
@@ -94,10 +123,10 @@ async function runPrimary(config: Config): Promise<void> {
     logger.info('stopping workers', { workers: startedAt.size });
     for (const worker of startedAt.keys()) worker.process.kill('SIGTERM');
     setTimeout(() => {
-      logger.error('workers did not stop in time: killing them', { workers: startedAt.size, graceMs: SHUTDOWN_GRACE_MS });
+      logger.error('workers did not stop in time: killing them', { workers: startedAt.size, graceMs });
       for (const worker of startedAt.keys()) worker.process.kill('SIGKILL');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
+    }, graceMs).unref();
   };
 
   cluster.on('listening', (worker, address) => {
@@ -112,6 +141,8 @@ async function runPrimary(config: Config): Promise<void> {
     const livedMs = Date.now() - (startedAt.get(worker) ?? Date.now());
     startedAt.delete(worker);
     if (stopping) {
+      // A worker that did not drain cleanly (killed, or failed to close) makes the whole stop a failure.
+      if (code !== 0) stopping.code = 1;
       if (!startedAt.size) process.exit(stopping.code);
       return;
     }
@@ -132,7 +163,11 @@ async function runPrimary(config: Config): Promise<void> {
   });
 
   // `on`, not `once`: a second signal must not kill the primary and orphan its workers.
-  process.on('SIGTERM', () => stop(0));
-  process.on('SIGINT', () => stop(0));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) logger.info('shutting down: forwarding the signal to every worker', { signal });
+    stop(0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   for (let i = 0; i < config.workers; i += 1) fork();
 }
