@@ -106,6 +106,8 @@ async function runPrimary(config: Config): Promise<void> {
   }
 
   const startedAt = new Map<Worker, number>();
+  /** Workers that have listened: only these can have answered a request, so only their exit code decides the stop's. */
+  const served = new WeakSet<Worker>();
   const restarts = new Set<NodeJS.Timeout>();
   /** Workers that started listening; only the first `config.workers` of them decide readiness. */
   let listening = 0;
@@ -132,6 +134,7 @@ async function runPrimary(config: Config): Promise<void> {
   cluster.on('listening', (worker, address) => {
     logger.info('worker listening', { worker: worker.id, pid: worker.process.pid, port: address.port });
     listening += 1;
+    served.add(worker);
     if (!ready && listening === config.workers) {
       ready = true;
       logger.info('cluster ready', { workers: config.workers, port: address.port });
@@ -141,9 +144,13 @@ async function runPrimary(config: Config): Promise<void> {
     const livedMs = Date.now() - (startedAt.get(worker) ?? Date.now());
     startedAt.delete(worker);
     if (stopping) {
-      // A worker that did not drain cleanly (killed, or failed to close) makes the whole stop a failure.
-      if (code !== 0) stopping.code = 1;
-      if (!startedAt.size) process.exit(stopping.code);
+      // A worker that served and did not drain cleanly (killed, or failed to close) makes the whole stop a failure;
+      // one still starting simply ends on the signal.
+      if (code !== 0 && served.has(worker)) stopping.code = 1;
+      if (!startedAt.size) {
+        logger.info('stopped', { code: stopping.code });
+        process.exit(stopping.code);
+      }
       return;
     }
     // Until the first N workers have listened, an exit is a start-up failure
