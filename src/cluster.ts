@@ -1,11 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
-import { resolve } from 'node:path';
-import { openDatabase, type Database } from '../adapters/database.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { prepareStorage } from './prepare-storage.js';
-import { databaseStartupError } from './start-up-errors.js';
-import { waitForDatabase } from './wait-for-database.js';
+import { openDatabaseAtStart } from './wait-for-database.js';
 
 /** Names the worker that answered, in cluster mode only: shows how requests spread behind one port. */
 export const WORKER_HEADER = 'X-Tollgate-Worker';
@@ -85,16 +82,8 @@ async function runWorker(config: Config, id: number): Promise<void> {
 
 async function runPrimary(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, undefined, { role: 'primary' });
-  let databaseReached = false;
-  let database: Database;
+  const database = await openDatabaseAtStart(config, logger);
   try {
-    database = openDatabase(config.databaseUrl, { log: (level, message) => databaseReached && logger[level]('database', { detail: message }) });
-  } catch (error) {
-    throw databaseStartupError(error, config.databaseUrl, (file) => resolve(file));
-  }
-  try {
-    await waitForDatabase(database, { databaseUrl: config.databaseUrl, timeoutMs: config.databaseStartTimeoutSeconds * 1000, logger });
-    databaseReached = true;
     await prepareStorage(database, config, logger);
   } finally {
     await database.close();

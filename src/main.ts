@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { openDatabase, type Database } from '../adapters/database.js';
+import type { Database } from '../adapters/database.js';
 import { createKnexAdapter } from '../adapters/knex-adapter.js';
 import { startSweeper } from '../adapters/sweeper.js';
 import type { KeyStore } from '../keys/key-store.js';
@@ -31,8 +30,8 @@ import { createInteractions } from './interactions/index.js';
 import { UserRepository } from './users/index.js';
 import { cookieKeys } from './provider/cookie-keys.js';
 import { drainable, IDLE_GRACE_MS } from './http-drain.js';
-import { databaseStartupError, listenStartupError } from './start-up-errors.js';
-import { waitForDatabase } from './wait-for-database.js';
+import { listenStartupError } from './start-up-errors.js';
+import { openDatabaseAtStart } from './wait-for-database.js';
 
 /** How often every instance checks the key table for a rotation (the bound: 10 s). */
 const KEY_POLL_MS = 5_000;
@@ -75,18 +74,9 @@ export async function startTollgate(
     });
   }
 
-  // Quiet until the database first answers: start-up failures are one line (wait-for-database.ts), not knex's stacks.
-  let databaseReached = false;
-  let database: Database;
-  try {
-    database = openDatabase(config.databaseUrl, { log: (level, message) => databaseReached && logger[level]('database', { detail: message }) });
-  } catch (error) {
-    throw databaseStartupError(error, config.databaseUrl, (file) => resolve(file));
-  }
+  const database = await openDatabaseAtStart(config, logger);
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
   try {
-    await waitForDatabase(database, { databaseUrl: config.databaseUrl, timeoutMs: config.databaseStartTimeoutSeconds * 1000, logger });
-    databaseReached = true;
     const keyStore = await prepareStorage(database, config, logger, options.clock);
 
     const registry = createRegistry(database.knex);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import type { Database } from '../adapters/database.js';
+import { openDatabase, type Database } from '../adapters/database.js';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { databaseAddress, databaseStartupError, isDatabaseUnreachable, StartupError } from './start-up-errors.js';
 
@@ -45,4 +46,32 @@ export async function waitForDatabase(database: Database, options: WaitForDataba
       await sleep(waitMs);
     }
   }
+}
+
+/**
+ * `serve`'s database: opened, and reached (waitForDatabase) before it is
+ * returned. knex's own warnings are logged only from then on: before, a
+ * failure is the one StartupError line, not a JSON line carrying a stack.
+ */
+export async function openDatabaseAtStart(config: Config, logger: Logger): Promise<Database> {
+  let reached = false;
+  let database: Database;
+  try {
+    database = openDatabase(config.databaseUrl, {
+      log: (level, message) => {
+        if (reached) logger[level]('database', { detail: message });
+      },
+    });
+  } catch (error) {
+    // A sqlite: path whose directory cannot be created.
+    throw databaseStartupError(error, config.databaseUrl, (file) => resolve(file));
+  }
+  try {
+    await waitForDatabase(database, { databaseUrl: config.databaseUrl, timeoutMs: config.databaseStartTimeoutSeconds * 1000, logger });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  reached = true;
+  return database;
 }
