@@ -78,6 +78,23 @@ describe('start-up errors are one line naming what to fix', () => {
   });
 });
 
+test('with LOG_LEVEL=debug the underlying error and its stack follow the line', { timeout: 30_000 }, async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+  const port = (taken.address() as { port: number }).port;
+  try {
+    const serve = spawnServe({ ...(await baseEnv(`sqlite:${join(dataDir, 'debug.sqlite')}`)), PORT: String(port), LOG_LEVEL: 'debug' });
+    const { code, refusals } = await failedStart(serve);
+    assert.equal(code, 1);
+    assert.equal(refusals.length, 1);
+    const after = serve.lines.slice(serve.lines.indexOf(refusals[0]!) + 1);
+    assert.ok(after.some((line) => line.includes('EADDRINUSE')), after.join('\n'));
+    assert.ok(after.some((line) => /^\s+at /.test(line)), 'the stack is printed');
+  } finally {
+    taken.close();
+  }
+});
+
 describe('PostgreSQL not reachable at start', { skip: POSTGRES_SKIP }, () => {
   let database: TestDatabase;
   before(async () => {
