@@ -31,6 +31,8 @@ export interface AppDependencies {
   readonly admin?: Middleware;
   /** Answers GET /metrics (metrics/index.ts); mounted before the rate limits. Omitted: no /metrics. */
   readonly metricsEndpoint?: Middleware;
+  /** True once shutdown has begun (http-drain.ts): /readyz answers 503 so a load balancer stops sending. */
+  readonly draining?: () => boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -110,7 +112,7 @@ async function checkReadiness(checks: ReadinessChecks): Promise<string[]> {
   return names;
 }
 
-function health(checks: ReadinessChecks): Middleware {
+function health(checks: ReadinessChecks, draining: () => boolean): Middleware {
   return (ctx, next) => {
     if (ctx.method !== 'GET') return next();
     if (ctx.path === '/healthz') {
@@ -118,6 +120,7 @@ function health(checks: ReadinessChecks): Middleware {
       return Promise.resolve();
     }
     if (ctx.path === '/readyz') {
+      if (draining()) throw new TollgateError(503, 'temporarily_unavailable', 'shutting down');
       return checkReadiness(checks).then((checked) => {
         ctx.body = { status: 'ready', checked };
       });
@@ -146,7 +149,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(requestContext(deps.logger));
   app.use(securityHeaders(deps.config));
   app.use(bodyLimit);
-  app.use(health({ database: deps.checkDatabase, ...(deps.checkRedis ? { redis: deps.checkRedis } : {}) }));
+  app.use(health({ database: deps.checkDatabase, ...(deps.checkRedis ? { redis: deps.checkRedis } : {}) }, deps.draining ?? (() => false)));
   if (deps.metricsEndpoint) app.use(deps.metricsEndpoint);
   app.use(authorizationServerMetadata);
   if (deps.rateLimits) app.use(deps.rateLimits);

@@ -9,6 +9,7 @@ import { createRegistry, type Registry } from './registry/index.js';
 import { splitList } from './registry/input.js';
 import { RESOURCE_FIELDS } from './registry/resources.js';
 import { KeyStoreError } from '../keys/key-store.js';
+import { StartupError } from './start-up-errors.js';
 import { AuditLog } from './audit/audit-log.js';
 import { snapshot } from './audit/changes.js';
 import { dashPositionalsLast, integer, required } from './cli/args.js';
@@ -149,8 +150,10 @@ async function serve(config: Config): Promise<void> {
   const { closeOnSignals, serveCluster } = await import('./cluster.js');
   if (config.workers > 1) return serveCluster(config);
   const { startTollgate } = await import('./main.js');
-  const running = await startTollgate(config);
-  closeOnSignals(() => running.close());
+  const { createLogger } = await import('./logger.js');
+  const logger = createLogger(config.logLevel);
+  const running = await startTollgate(config, { logger });
+  closeOnSignals(() => running.shutdown(), logger);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -199,10 +202,17 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // One clear line, no stack: operators read this, scripts check the exit code.
-    const message = error instanceof TollgateError || error instanceof ConfigError || error instanceof KeyStoreError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
-      ? (error as Error).message
-      : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
+    const message =
+      error instanceof TollgateError ||
+      error instanceof ConfigError ||
+      error instanceof KeyStoreError ||
+      error instanceof StartupError ||
+      (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
+        ? (error as Error).message
+        : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
     console.error(`tollgate: ${message}`);
+    // The stack (and the cause's) only when asked for: LOG_LEVEL=debug.
+    if (process.env['LOG_LEVEL'] === 'debug') console.error(error instanceof StartupError ? error.cause : error);
     process.exitCode = 1;
   },
 );

@@ -1,8 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
-import { openDatabase } from '../adapters/database.js';
 import type { Config } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { prepareStorage } from './prepare-storage.js';
+import { openDatabaseAtStart } from './wait-for-database.js';
 
 /** Names the worker that answered, in cluster mode only: shows how requests spread behind one port. */
 export const WORKER_HEADER = 'X-Tollgate-Worker';
@@ -11,8 +11,11 @@ export const WORKER_HEADER = 'X-Tollgate-Worker';
 const HEALTHY_AFTER_MS = 30_000;
 const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
-/** Workers get this long to finish requests in flight after SIGTERM; then they are killed. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * Past a worker's own deadline (TOLLGATE_SHUTDOWN_TIMEOUT), the time it has
+ * to write its audit queue and close the database before the primary kills it.
+ */
+const SHUTDOWN_MARGIN_MS = 5_000;
 
 /**
  * How long to wait before replacing a worker that died: doubling while
@@ -24,16 +27,30 @@ export function restartDelayMs(previousDelayMs: number | undefined, livedMs: num
   return Math.min(previousDelayMs * 2, MAX_RESTART_DELAY_MS);
 }
 
-/** Closes on the first SIGTERM or SIGINT and exits: 0 when everything closed, 1 otherwise. */
-export function closeOnSignals(close: () => Promise<void>): void {
-  const shutdown = () => {
-    close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+/**
+ * Shuts down on the first SIGTERM or SIGINT and exits: 0 when everything
+ * closed, 1 otherwise. Later signals are ignored, not fatal: a drain in
+ * progress is never cut short by a repeated signal.
+ */
+export function closeOnSignals(shutdown: () => Promise<void>, logger: Logger): void {
+  let started = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (started) return;
+    started = true;
+    logger.info('shutting down: draining connections', { signal });
+    shutdown().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('shutdown failed', { error: (error as Error)?.message });
+        process.exit(1);
+      },
     );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 /**
@@ -60,12 +77,12 @@ async function runWorker(config: Config, id: number): Promise<void> {
   }
   // Before Koa's listener, so the header is set whatever Koa answers.
   running.server.prependListener('request', (_request, response) => response.setHeader(WORKER_HEADER, String(id)));
-  closeOnSignals(() => running.close());
+  closeOnSignals(() => running.shutdown(), logger);
 }
 
 async function runPrimary(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, undefined, { role: 'primary' });
-  const database = openDatabase(config.databaseUrl, { log: (level, message) => logger[level]('database', { detail: message }) });
+  const database = await openDatabaseAtStart(config, logger);
   try {
     await prepareStorage(database, config, logger);
   } finally {
@@ -78,12 +95,15 @@ async function runPrimary(config: Config): Promise<void> {
   }
 
   const startedAt = new Map<Worker, number>();
+  /** Workers that have listened: only these can have answered a request, so only their exit code decides the stop's. */
+  const served = new WeakSet<Worker>();
   const restarts = new Set<NodeJS.Timeout>();
   /** Workers that started listening; only the first `config.workers` of them decide readiness. */
   let listening = 0;
   let ready = false;
   let lastDelayMs: number | undefined;
   let stopping: { code: number } | undefined;
+  const graceMs = config.shutdownTimeoutSeconds * 1000 + SHUTDOWN_MARGIN_MS;
 
   const fork = () => startedAt.set(cluster.fork(), Date.now());
   const stop = (code: number) => {
@@ -94,15 +114,16 @@ async function runPrimary(config: Config): Promise<void> {
     logger.info('stopping workers', { workers: startedAt.size });
     for (const worker of startedAt.keys()) worker.process.kill('SIGTERM');
     setTimeout(() => {
-      logger.error('workers did not stop in time: killing them', { workers: startedAt.size, graceMs: SHUTDOWN_GRACE_MS });
+      logger.error('workers did not stop in time: killing them', { workers: startedAt.size, graceMs });
       for (const worker of startedAt.keys()) worker.process.kill('SIGKILL');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
+    }, graceMs).unref();
   };
 
   cluster.on('listening', (worker, address) => {
     logger.info('worker listening', { worker: worker.id, pid: worker.process.pid, port: address.port });
     listening += 1;
+    served.add(worker);
     if (!ready && listening === config.workers) {
       ready = true;
       logger.info('cluster ready', { workers: config.workers, port: address.port });
@@ -112,7 +133,13 @@ async function runPrimary(config: Config): Promise<void> {
     const livedMs = Date.now() - (startedAt.get(worker) ?? Date.now());
     startedAt.delete(worker);
     if (stopping) {
-      if (!startedAt.size) process.exit(stopping.code);
+      // A worker that served and did not drain cleanly (killed, or failed to close) makes the whole stop a failure;
+      // one still starting simply ends on the signal.
+      if (code !== 0 && served.has(worker)) stopping.code = 1;
+      if (!startedAt.size) {
+        logger.info('stopped', { code: stopping.code });
+        process.exit(stopping.code);
+      }
       return;
     }
     // Until the first N workers have listened, an exit is a start-up failure
@@ -132,7 +159,11 @@ async function runPrimary(config: Config): Promise<void> {
   });
 
   // `on`, not `once`: a second signal must not kill the primary and orphan its workers.
-  process.on('SIGTERM', () => stop(0));
-  process.on('SIGINT', () => stop(0));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) logger.info('shutting down: forwarding the signal to every worker', { signal });
+    stop(0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   for (let i = 0; i < config.workers; i += 1) fork();
 }

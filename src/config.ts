@@ -55,6 +55,10 @@ export interface Config {
    * tests). Off by default and refused in production: the fetch is SSRF-guarded.
    */
   readonly jwksUriPrivateNetwork: boolean;
+  /** TOLLGATE_SHUTDOWN_TIMEOUT: after SIGTERM, how long requests in flight may take before their connections are cut (seconds). */
+  readonly shutdownTimeoutSeconds: number;
+  /** TOLLGATE_DATABASE_START_TIMEOUT: how long start-up waits for an unreachable database, retrying, before it gives up (seconds). */
+  readonly databaseStartTimeoutSeconds: number;
 }
 
 export interface MetricsSettings {
@@ -90,6 +94,8 @@ interface EnvSettings {
   NODE_ENV?: string;
   TOLLGATE_WORKERS: number;
   TOLLGATE_JWKS_URI_PRIVATE_NETWORK: 'allow' | 'deny';
+  TOLLGATE_SHUTDOWN_TIMEOUT: number;
+  TOLLGATE_DATABASE_START_TIMEOUT: number;
 }
 
 /**
@@ -128,6 +134,8 @@ const schema: JSONSchemaType<EnvSettings> = {
     NODE_ENV: { type: 'string', nullable: true },
     TOLLGATE_WORKERS: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
     TOLLGATE_JWKS_URI_PRIVATE_NETWORK: { type: 'string', enum: ['allow', 'deny'], default: 'deny' },
+    TOLLGATE_SHUTDOWN_TIMEOUT: { type: 'number', minimum: 0, maximum: 3600, default: 10 },
+    TOLLGATE_DATABASE_START_TIMEOUT: { type: 'number', minimum: 0, maximum: 3600, default: 30 },
   },
   required: [],
   additionalProperties: true,
@@ -257,5 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     production,
     workers: settings.TOLLGATE_WORKERS,
     jwksUriPrivateNetwork: settings.TOLLGATE_JWKS_URI_PRIVATE_NETWORK === 'allow',
+    shutdownTimeoutSeconds: settings.TOLLGATE_SHUTDOWN_TIMEOUT,
+    databaseStartTimeoutSeconds: settings.TOLLGATE_DATABASE_START_TIMEOUT,
   });
 }

@@ -1,6 +1,6 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openDatabase, type Database } from '../adapters/database.js';
+import type { Database } from '../adapters/database.js';
 import { createKnexAdapter } from '../adapters/knex-adapter.js';
 import { startSweeper } from '../adapters/sweeper.js';
 import type { KeyStore } from '../keys/key-store.js';
@@ -29,6 +29,9 @@ import { createRegistry, type Registry } from './registry/index.js';
 import { createInteractions } from './interactions/index.js';
 import { UserRepository } from './users/index.js';
 import { cookieKeys } from './provider/cookie-keys.js';
+import { drainable, IDLE_GRACE_MS } from './http-drain.js';
+import { listenStartupError } from './start-up-errors.js';
+import { openDatabaseAtStart } from './wait-for-database.js';
 
 /** How often every instance checks the key table for a rotation (the issue's bound: 10 s). */
 const KEY_POLL_MS = 5_000;
@@ -50,7 +53,13 @@ export interface RunningTollgate {
   readonly adminUrl: string;
   readonly keyMaintenance: ReturnType<typeof startKeyMaintenance>;
   readonly server: Server;
+  /** Stops at once: connections idle now are closed, requests in flight finish (tests, embedding). */
   close(): Promise<void>;
+  /**
+   * The SIGTERM path: drains as a load balancer expects (/readyz 503, `Connection: close`,
+   * idle connections given a grace, TOLLGATE_SHUTDOWN_TIMEOUT for the rest), then closes.
+   */
+  shutdown(): Promise<void>;
 }
 
 /** config → database → migrations → key store → provider → Koa app → listen. */
@@ -65,7 +74,7 @@ export async function startTollgate(
     });
   }
 
-  const database = openDatabase(config.databaseUrl, { log: (level, message) => logger[level]('database', { detail: message }) });
+  const database = await openDatabaseAtStart(config, logger);
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
   try {
     const keyStore = await prepareStorage(database, config, logger, options.clock);
@@ -179,7 +188,13 @@ export async function startTollgate(
       },
       ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}),
     };
-    const adminListener = config.adminPort === undefined ? undefined : await listenForAdmin({ config, logger, ...checks }, adminApi.middleware, config.adminPort);
+    const adminPort = config.adminPort;
+    const adminListener =
+      adminPort === undefined
+        ? undefined
+        : await listenForAdmin({ config, logger, ...checks }, adminApi.middleware, adminPort).catch((error: unknown) => {
+            throw listenStartupError(error, config.host, adminPort, 'TOLLGATE_ADMIN_PORT');
+          });
     if (adminListener) cleanups.push(() => adminListener.close());
     const app = createApp({
       config,
@@ -196,13 +211,16 @@ export async function startTollgate(
       }),
       ...checks,
       ...(metrics ? { requestMetrics: metrics.requestMetrics, metricsEndpoint: metrics.endpoint } : {}),
+      draining: () => drain.draining,
     });
     // The provider's cookies are set through this app's context (see cookie-keys.ts).
     app.keys = cookieKeys(config);
-    const server = app.listen(config.port, config.host);
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
+    const server = createServer(app.callback());
+    const drain = drainable(server);
+    server.listen(config.port, config.host);
+    await new Promise<void>((listening, failed) => {
+      server.once('listening', listening);
+      server.once('error', (error) => failed(listenStartupError(error, config.host, config.port)));
     });
     // Keep-alive connections must not outlive a load balancer's idle timeout.
     server.keepAliveTimeout = 65_000;
@@ -211,6 +229,15 @@ export async function startTollgate(
     logger.info('tollgate listening', { url, issuer: config.issuer, database: database.kind });
 
     let closing: Promise<void> | undefined;
+    const stop = (idleGraceMs: number) => {
+      closing ??= (async () => {
+        const cut = await drain.drain({ deadlineMs: config.shutdownTimeoutSeconds * 1000, idleGraceMs });
+        if (cut) logger.warn('shutdown deadline reached: connections cut with requests unfinished', { connections: cut });
+        // After the last response: every event of a request answered is in the queue the audit cleanup writes.
+        for (const cleanup of cleanups.reverse()) await cleanup();
+      })();
+      return closing;
+    };
     return {
       url,
       config,
@@ -225,16 +252,8 @@ export async function startTollgate(
       adminUrl: adminListener?.url ?? url,
       keyMaintenance,
       server,
-      close() {
-        closing ??= (async () => {
-          await new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeIdleConnections();
-          });
-          for (const cleanup of cleanups.reverse()) await cleanup();
-        })();
-        return closing;
-      },
+      close: () => stop(0),
+      shutdown: () => stop(IDLE_GRACE_MS),
     };
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup();
