@@ -4,19 +4,12 @@ import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { argon2Verifications } from '../../src/registry/secrets.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { Browser, csrfOf, PASSWORD, publicClientConfig, seedApps, startAuthorization, type AppFixture } from './fixture.js';
+import { openSignInPage, PASSWORD, publicClientConfig, seedApps, submitSignIn, type AppFixture } from './fixture.js';
 
 const PER_ACCOUNT = 10;
 const PER_ADDRESS = 15;
 const BURST = 40;
 const redisUrl = process.env['TEST_REDIS_URL'];
-
-/** A sign-in page ready to be submitted: its browser (cookies), form action and CSRF token. */
-interface SignInPage {
-  readonly browser: Browser;
-  readonly action: string;
-  readonly csrf: string;
-}
 
 interface Answer {
   readonly status: number;
@@ -62,27 +55,13 @@ for (const store of stores) {
     });
     after(() => server?.stop());
 
-    async function openSignInPage(): Promise<SignInPage> {
-      const browser = new Browser();
-      const login = await browser.follow((await startAuthorization(config, apps.redirectUri)).url.href, server.issuer);
-      assert.equal(login.response.status, 200);
-      return { browser, action: `${login.url}/login`, csrf: csrfOf(await login.response.text()) };
-    }
-
-    async function submit(page: SignInPage, form: { email: string; password: string; ip: string }): Promise<Answer> {
-      const response = await page.browser.request(page.action, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': form.ip },
-        body: new URLSearchParams({ csrf: page.csrf, email: form.email, password: form.password }).toString(),
-      });
-      return { status: response.status, body: await response.text() };
-    }
+    const openPage = () => openSignInPage(server, config, apps.redirectUri);
 
     /** Opens every page first, then submits them all at once: the burst is in flight together. */
     async function burst(forms: readonly { email: string; password: string; ip: string }[]): Promise<{ answers: Answer[]; verifications: number }> {
-      const pages = await Promise.all(forms.map(() => openSignInPage()));
+      const pages = await Promise.all(forms.map(() => openPage()));
       const verificationsBefore = argon2Verifications();
-      const answers = await Promise.all(forms.map((form, index) => submit(pages[index]!, form)));
+      const answers = await Promise.all(forms.map((form, index) => submitSignIn(pages[index]!, form)));
       return { answers, verifications: argon2Verifications() - verificationsBefore };
     }
 
@@ -102,7 +81,7 @@ for (const store of stores) {
       const { answers, verifications } = await burst(forms);
       assertOnlyTheLimitPassed(answers, verifications, PER_ACCOUNT);
       // The account is locked now, even for its owner with the right password.
-      assert.equal((await submit(await openSignInPage(), { email, password: PASSWORD, ip: address(200) })).status, 429);
+      assert.equal((await submitSignIn(await openPage(), { email, password: PASSWORD, ip: address(200) })).status, 429);
     });
 
     test(`${BURST} parallel wrong passwords from one address, each for another account (known or not): ${PER_ADDRESS} reach argon2`, async () => {
@@ -122,13 +101,13 @@ for (const store of stores) {
       await apps.users.create({ tenant: 'acme', email, password: PASSWORD });
       const ip = address(202);
       for (let signIn = 0; signIn < PER_ACCOUNT * 2; signIn += 1) {
-        const answer = await submit(await openSignInPage(), { email, password: PASSWORD, ip });
+        const answer = await submitSignIn(await openPage(), { email, password: PASSWORD, ip });
         assert.ok(answer.status >= 300 && answer.status < 400, `sign-in ${signIn + 1} answered ${answer.status}`);
       }
       // Failures still count from zero for the account: its limit, then the lock.
       const failures: number[] = [];
       for (let attempt = 0; attempt <= PER_ACCOUNT; attempt += 1) {
-        failures.push((await submit(await openSignInPage(), { email, password: 'wrong', ip })).status);
+        failures.push((await submitSignIn(await openPage(), { email, password: 'wrong', ip })).status);
       }
       assert.deepEqual(failures, [...Array.from({ length: PER_ACCOUNT }, () => 401), 429]);
     });
