@@ -18,8 +18,11 @@ export type FailureVerdict =
  * Failed authentications, counted per client id (or account) and per
  * address in fixed windows. `check` runs before the secret is verified (so
  * before argon2) and never counts; `recordFailure` runs after the answer
- * was a failure. Neither throws: if Redis fails, the counters fall back as
- * `whenRedisDown` says (see `createWindowCounters`), and `check` reports
+ * was a failure. `reserve` and `giveBack` replace that pair where a burst
+ * must not pass the limit: the attempt is booked as a failure before the
+ * secret is verified, and given back when it turned out not to be one.
+ * None throws: if Redis fails, the counters fall back as `whenRedisDown`
+ * says (see `createWindowCounters`), and `check` and `reserve` report
  * `unavailable` when that is `closed`.
  *
  * The token endpoint's gate reads or reserves these counters in the same
@@ -29,6 +32,14 @@ export type FailureVerdict =
 export interface FailureCounter {
   check(attempt: AuthAttempt): Promise<FailureVerdict>;
   recordFailure(attempt: AuthAttempt): Promise<void>;
+  /**
+   * Books `attempt` as a failure on both counters at once, unless either is
+   * at its limit (then neither is counted and the verdict is limited): no
+   * more than the limit of a parallel burst get past this.
+   */
+  reserve(attempt: AuthAttempt): Promise<FailureVerdict>;
+  /** Takes back a reservation `reserve` admitted: the attempt succeeded. */
+  giveBack(attempt: AuthAttempt): Promise<void>;
   /**
    * The ops on `attempt`'s counters, address first, for a caller batching
    * them with its own: `read` them, `reserve` the attempt (counted as a
@@ -75,13 +86,18 @@ export function createFailureCounter(options: FailureCounterOptions): FailureCou
     });
     return waitMs === 0 ? NOT_LIMITED : { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   };
+  const verdictFor = async (attempt: AuthAttempt, mode: 'read' | 'reserve'): Promise<FailureVerdict> => {
+    const answer = await counters.apply(opsFor(attempt, mode));
+    if ('fallback' in answer) return answer.fallback === 'closed' ? { limited: false, unavailable: true } : NOT_LIMITED;
+    return verdictOf(answer.value, mode);
+  };
   return {
     opsFor,
     verdictOf,
-    async check(attempt) {
-      const answer = await counters.apply(opsFor(attempt, 'read'));
-      if ('fallback' in answer) return answer.fallback === 'closed' ? { limited: false, unavailable: true } : NOT_LIMITED;
-      return verdictOf(answer.value, 'read');
+    check: (attempt) => verdictFor(attempt, 'read'),
+    reserve: (attempt) => verdictFor(attempt, 'reserve'),
+    async giveBack(attempt) {
+      await counters.apply(opsFor(attempt, 'return'));
     },
     async recordFailure(attempt) {
       await counters.apply(opsFor(attempt, 'hit'));

@@ -18,10 +18,13 @@ export interface SignInAttempt {
 /**
  * Password sign-in for one tenant's users. Failures are counted per account
  * (tenant + email, whether or not it exists) and per address by the same
- * counter that guards client authentication (rate-limit/failure-counter.ts,
- * Redis first); an account or address over its limit is refused before
- * argon2 runs. Every refusal that reaches argon2 pays a full verification,
- * an unknown email included (see `verifyPassword`).
+ * kind of counter that guards client authentication
+ * (rate-limit/failure-counter.ts, Redis first). Each attempt is reserved as
+ * a failure before argon2 runs, atomically on both counters, and given back
+ * only when it succeeds: checking first and counting after would let a
+ * parallel burst through between the two. An account or address at its
+ * limit is refused before argon2. Every refusal that reaches argon2 pays a
+ * full verification, an unknown email included (see `verifyPassword`).
  */
 export class SignIn {
   constructor(
@@ -32,12 +35,12 @@ export class SignIn {
   async attempt({ tenantId, email, password, ip }: SignInAttempt): Promise<SignInOutcome> {
     // The account key names the tenant, so one address in two tenants is two accounts.
     const counted = { clientId: `${tenantId}/${normaliseEmail(email)}`, ip };
-    const verdict = await this.failures?.check(counted);
+    const verdict = await this.failures?.reserve(counted);
     if (verdict?.limited) return { ok: false, reason: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds };
     const user = await this.users.findByEmail(tenantId, email);
     const valid = await verifyPassword(user?.passwordHash, password);
-    if (valid && user?.enabled) return { ok: true, user };
-    await this.failures?.recordFailure(counted);
-    return { ok: false, reason: 'invalid_credentials' };
+    if (!valid || !user?.enabled) return { ok: false, reason: 'invalid_credentials' };
+    await this.failures?.giveBack(counted);
+    return { ok: true, user };
   }
 }

@@ -85,6 +85,31 @@ export class Browser {
 
 export const csrfOf = (page: string): string => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
 
+/** A sign-in page ready to be submitted: its browser (cookies), form action and CSRF token. */
+export interface SignInPage {
+  readonly browser: Browser;
+  readonly action: string;
+  readonly csrf: string;
+}
+
+/** Starts an authorization with `config`'s client and opens the sign-in page it leads to. */
+export async function openSignInPage(server: TestServer, config: oidc.Configuration, redirectUri: string): Promise<SignInPage> {
+  const browser = new Browser();
+  const login = await browser.follow((await startAuthorization(config, redirectUri)).url.href, server.issuer);
+  if (login.response.status !== 200) throw new Error(`expected the sign-in page, got ${login.response.status} at ${login.url}`);
+  return { browser, action: `${login.url}/login`, csrf: csrfOf(await login.response.text()) };
+}
+
+/** Submits `page` as a browser behind the server's trusted proxy at address `ip` would (X-Forwarded-For). */
+export async function submitSignIn(page: SignInPage, form: { email: string; password: string; ip: string }): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await page.browser.request(page.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': form.ip },
+    body: new URLSearchParams({ csrf: page.csrf, email: form.email, password: form.password }).toString(),
+  });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
 export interface AuthorizationStart {
   readonly url: URL;
   readonly verifier: string;

@@ -56,6 +56,16 @@ function failureCounting(store: () => { redis?: Redis; prefix?: string }) {
     assert.equal((await post(app, '/token?client_secret=right-secret', { ip: '198.51.100.60' })).status, 429);
   });
 
+  test('reserve: of a parallel burst for one client id, exactly the limit are booked; giveBack frees one place', async () => {
+    const attemptFrom = (index: number) => ({ clientId: 'reserved', ip: `203.0.113.${index + 1}` });
+    const verdicts = await Promise.all(Array.from({ length: 20 }, (_, index) => counter.reserve(attemptFrom(index))));
+    assert.equal(verdicts.filter((verdict) => !verdict.limited).length, LIMIT.max);
+    assert.ok(verdicts.every((verdict) => !verdict.limited || verdict.retryAfterSeconds <= 60));
+    await counter.giveBack(attemptFrom(0));
+    assert.deepEqual(await counter.reserve(attemptFrom(30)), { limited: false });
+    assert.equal((await counter.reserve(attemptFrom(31))).limited, true);
+  });
+
   test('successes and other errors are not failures', async () => {
     for (let request = 0; request < LIMIT.max * 2; request += 1) {
       assert.equal((await post(app, '/token', { ip: '198.51.100.70', clientId: 'good', secret: RIGHT_SECRET })).status, 200);
