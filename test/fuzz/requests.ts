@@ -20,7 +20,9 @@ export interface FuzzTargets {
   /** Bearer tokens for /admin/v1: a global admin's and a tenant admin's. */
   readonly adminTokens: readonly string[];
   /** A live sign-in: its interaction id and the cookies that go with it. */
-  readonly interaction: { readonly uid: string; readonly cookie: string };
+  readonly interaction: { readonly uid: string; readonly cookie: string; readonly csrf: string };
+  /** A PKCE S256 code challenge for authorization requests. */
+  readonly codeChallenge: string;
   /** X-Forwarded-For addresses the fuzzer sends from (never the probe's). */
   readonly addresses: readonly string[];
 }
@@ -129,6 +131,54 @@ const AWKWARD = [
   'http://127.0.0.1:1/cb', 'http://[::1]:80/', 'data:text/html,x', 'tg_live_', 'eyJ', 'Bearer', 'openid', 'offline_access',
 ];
 
+type Plausible = (t: FuzzTargets, r: SeededRandom) => Record<string, unknown>;
+
+const AUTHORIZATION_REQUEST: Plausible = (t, r) => ({
+  client_id: r.pick(t.clients).clientId,
+  response_type: 'code',
+  redirect_uri: t.redirectUri,
+  scope: 'openid email offline_access',
+  code_challenge: t.codeChallenge,
+  code_challenge_method: 'S256',
+  state: r.string(8),
+  nonce: r.string(8),
+  ...(r.chance(0.3) ? { prompt: r.pick(['consent', 'login', 'none']) } : {}),
+  ...(r.chance(0.3) ? { resource: r.pick(t.audiences) } : {}),
+});
+
+/**
+ * Requests each endpoint would accept, before one value is spoiled: random
+ * parameters alone rarely get past the first check, so these reach the
+ * handlers behind it (grants, admin writes, the sign-in form).
+ */
+const PLAUSIBLE: Readonly<Record<string, Plausible>> = {
+  '/token': (t, r) =>
+    r.pick<() => Record<string, unknown>>([
+      () => ({ grant_type: 'client_credentials', ...(r.chance(0.5) ? { resource: r.pick(t.audiences) } : {}), ...(r.chance(0.5) ? { scope: r.pick(t.scopes) } : {}) }),
+      () => ({ grant_type: 'refresh_token', refresh_token: r.pick(t.tokens) }),
+      () => ({ grant_type: 'authorization_code', code: r.string(43), redirect_uri: t.redirectUri, code_verifier: r.string(43) }),
+      () => ({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: r.pick(t.tokens), subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', audience: r.pick(t.audiences) }),
+      () => ({ grant_type: 'client_credentials', client_id: r.pick(t.clients).clientId, client_secret: r.pick(t.clients).clientSecret ?? '' }),
+    ])(),
+  '/token/introspection': (t, r) => ({ token: r.pick(t.tokens), ...(r.chance(0.5) ? { token_type_hint: r.pick(['access_token', 'refresh_token']) } : {}) }),
+  '/token/revocation': (t, r) => ({ token: r.pick(t.tokens) }),
+  '/request': AUTHORIZATION_REQUEST,
+  '/auth': AUTHORIZATION_REQUEST,
+  '/session/end': (t, r) => ({ id_token_hint: r.pick(t.tokens), post_logout_redirect_uri: t.redirectUri, client_id: r.pick(t.clients).clientId, state: r.string(6) }),
+  '/interaction/{uid}/login': (t, r) => ({ csrf: t.interaction.csrf, email: t.email, password: r.chance(0.5) ? t.password : r.string(12) }),
+  '/interaction/{uid}/confirm': (t) => ({ csrf: t.interaction.csrf }),
+  '/interaction/{uid}/abort': (t) => ({ csrf: t.interaction.csrf }),
+  '/admin/v1/tenants': (_t, r) => ({ slug: `f${r.string(8)}`, name: r.string(12) }),
+  '/admin/v1/tenants/{tenant}': (_t, r) => ({ name: r.string(12) }),
+  '/admin/v1/resource-servers': (_t, r) => ({ audience: `https://${r.string(8)}.fuzz.test`, scopes: ['read:x', 'write:x'] }),
+  '/admin/v1/clients': (t, r) => ({ name: r.string(10), tenant: t.tenantSlug, resources: [t.audiences[0]], scopes: ['read:projects'], ...(r.chance(0.3) ? { roles: ['reader'] } : {}) }),
+  '/admin/v1/clients/{client}': (_t, r) => ({ token_quota: r.pick(['100/min', '5/s', null]) }),
+  '/admin/v1/app-clients': (t, r) => ({ name: r.string(10), tenant: t.tenantSlug, resources: [t.audiences[0]], scopes: ['read:projects'], redirect_uris: [`https://${r.string(6)}.fuzz.test/cb`], public: r.chance(0.5) }),
+  '/admin/v1/users': (t, r) => ({ tenant: t.tenantSlug, email: `${r.string(8)}@fuzz.test`, ...(r.chance(0.5) ? { password: r.string(20) } : {}), roles: ['reader'] }),
+  '/admin/v1/api-keys': (t, r) => ({ tenant: t.tenantSlug, name: r.string(10), scopes: ['read:projects'], ...(r.chance(0.5) ? { expires_in: r.pick(['1h', '90d', 'never']) } : {}) }),
+  '/admin/v1/api-keys/{apiKey}/rotate': (_t, r) => ({ overlap: r.pick(['0', '1h', '7d']) }),
+};
+
 export class RequestGenerator {
   constructor(
     private readonly random: SeededRandom,
@@ -140,9 +190,10 @@ export class RequestGenerator {
     const [template, naturalMethod] = r.pick(ENDPOINTS);
     const endpoint = this.fill(template);
     const method = r.chance(0.7) ? naturalMethod : r.chance(0.85) ? r.pick(METHODS) : r.pick(ODD_METHODS);
-    const target = this.spell(endpoint) + (r.chance(0.35) ? this.query(endpoint) : '');
+    const queried = template === '/auth' || template === '/session/end' ? 0.8 : 0.25;
+    const target = this.spell(endpoint) + (r.chance(queried) ? this.query(template) : '');
     const bodyKind = this.bodyKind(endpoint, method);
-    const { body, contentType } = this.body(bodyKind, endpoint);
+    const { body, contentType } = this.body(bodyKind, template);
     const headers = this.headers(endpoint, contentType);
     const framing = r.chance(0.05) ? 'chunked' : r.chance(0.02) ? 'short' : 'length';
     return { endpoint: template, method, target, headers, body, framing, ...(r.chance(0.01) ? { noHost: true } : {}) };
@@ -223,6 +274,8 @@ export class RequestGenerator {
 
   private query(endpoint: string): string {
     const r = this.random;
+    const plausible = PLAUSIBLE[endpoint];
+    if (plausible && r.chance(0.6)) return `?${this.formOf(this.spoil(plausible(this.targets, r), endpoint))}`;
     const pairs: string[] = [];
     const count = r.between(1, 6);
     for (let index = 0; index < count; index += 1) {
@@ -305,6 +358,12 @@ export class RequestGenerator {
       case 'empty':
         return { body: Buffer.alloc(0), contentType: r.pick(CONTENT_TYPES) };
       case 'form': {
+        const plausible = PLAUSIBLE[endpoint];
+        if (plausible && r.chance(0.6)) {
+          body = Buffer.from(this.formOf(this.spoil(plausible(this.targets, r), endpoint)), 'latin1');
+          contentType = natural('application/x-www-form-urlencoded');
+          break;
+        }
         const pairs: string[] = [];
         for (let index = r.between(0, 8); index > 0; index -= 1) {
           const name = r.chance(0.9) ? r.pick(PARAMETERS) : this.junkSegment();
@@ -315,7 +374,7 @@ export class RequestGenerator {
         break;
       }
       case 'json':
-        body = Buffer.from(JSON.stringify(this.jsonValue(endpoint, 0)));
+        body = Buffer.from(JSON.stringify(PLAUSIBLE[endpoint] && r.chance(0.6) ? this.spoil(PLAUSIBLE[endpoint](this.targets, r), endpoint) : this.jsonValue(endpoint, 0)));
         contentType = natural('application/json');
         break;
       case 'deep-json': {
@@ -342,6 +401,31 @@ export class RequestGenerator {
     }
     if (r.chance(0.08)) body = body.subarray(0, r.int(body.length + 1));
     return { body, contentType };
+  }
+
+  /** Spoils a plausible request, usually in one place: a junk value, a wrong type, a missing or an extra field. */
+  private spoil(fields: Record<string, unknown>, endpoint: string): Record<string, unknown> {
+    const r = this.random;
+    const spoiled = { ...fields };
+    const names = Object.keys(spoiled);
+    if (r.chance(0.25) || !names.length) return spoiled;
+    const name = r.pick(names);
+    r.pick<() => void>([
+      () => { spoiled[name] = this.junkValue(); },
+      () => { spoiled[name] = this.jsonValue(endpoint, 1); },
+      () => { spoiled[name] = `${String(spoiled[name])}${r.pick(['\u0000', '\ud800', '%00', '\u202e', ' '])}`; },
+      () => { delete spoiled[name]; },
+      () => { spoiled[r.pick(PARAMETERS)] = this.junkValue(); },
+    ])();
+    return spoiled;
+  }
+
+  /** Fields as a form (arrays as repeated names, objects as JSON text). */
+  private formOf(fields: Record<string, unknown>): string {
+    return Object.entries(fields)
+      .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((item) => [name, typeof item === 'string' ? item : JSON.stringify(item) ?? ''] as const))
+      .map(([name, value]) => `${encodeURIComponentLenient(name)}=${this.encodeValue(value)}`)
+      .join('&');
   }
 
   private jsonValue(endpoint: string, depth: number): unknown {
@@ -371,7 +455,7 @@ export class RequestGenerator {
     if (contentType !== undefined) headers.push(['Content-Type', contentType]);
     const forwarded = r.chance(0.85) ? r.pick(t.addresses) : r.pick(['unknown', '::ffff:999.1.1.1', '1.1.1.1, garbage', '[::1]:80', '', ' , , ', '300.1.1.1', `${r.pick(t.addresses)}, 10.0.0.1`, Array.from({ length: 200 }, () => r.pick(t.addresses)).join(', '), 'fe80::1%eth0', '::']);
     headers.push(['X-Forwarded-For', forwarded]);
-    if (r.chance(endpoint.startsWith('/admin') ? 0.75 : 0.5)) headers.push(['Authorization', this.authorization(endpoint)]);
+    if (r.chance(endpoint.startsWith('/admin') ? 0.85 : 0.5)) headers.push(['Authorization', this.authorization(endpoint)]);
     if (r.chance(0.1)) headers.push(['Authorization', this.authorization(endpoint)]);
     if (r.chance(0.1)) headers.push(['DPoP', r.chance(0.5) ? `eyJ${r.string(r.between(10, 300), 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.')}` : r.pick(AWKWARD)]);
     if (endpoint.startsWith('/interaction') || endpoint.startsWith('/session') || endpoint.startsWith('/auth')) {
@@ -396,7 +480,7 @@ export class RequestGenerator {
     const t = this.targets;
     const client = r.pick(t.clients);
     const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponentLenient(id)}:${encodeURIComponentLenient(secret)}`).toString('base64')}`;
-    if (endpoint.startsWith('/admin') && r.chance(0.6)) return `Bearer ${r.pick(t.adminTokens)}`;
+    if (endpoint.startsWith('/admin') && r.chance(0.75)) return `Bearer ${r.pick(t.adminTokens)}`;
     return r.pick<() => string>([
       () => basic(client.clientId, client.clientSecret ?? ''),
       () => basic(client.clientId, client.clientSecret ?? ''),
