@@ -127,13 +127,13 @@ async function probe(server: TestServer, client: MachineClient, address: string)
 
 /** Error lines of the server log, each with the request line of the same request (method, path, status). */
 function errorsInLog(logLines: readonly string[]): string[] {
-  return logLines
-    .filter((line) => /"level":"(error|fatal)"/.test(line))
-    .map((line) => {
-      const requestId = /"requestId":"([^"]+)"/.exec(line)?.[1];
-      const request = requestId ? logLines.find((other) => other.includes(`"requestId":"${requestId}"`) && other.includes('"message":"request"')) : undefined;
-      return `${line.trim()}${request ? ` ← ${request.trim()}` : ''}`;
-    });
+  return logLines.flatMap((line, index) => {
+    if (!/"level":"(error|fatal)"/.test(line)) return [];
+    // The request line follows its error line (clients may reuse an X-Request-Id).
+    const requestId = /"requestId":"([^"]+)"/.exec(line)?.[1];
+    const request = requestId ? logLines.slice(index).find((other) => other.includes(`"requestId":"${requestId}"`) && other.includes('"message":"request"')) : undefined;
+    return [`${line.trim()}${request ? ` ← ${request.trim()}` : ''}`];
+  });
 }
 
 async function issuedEvents(server: TestServer, clientId: string): Promise<number> {
