@@ -8,7 +8,8 @@ import { databaseVariants } from '../helpers/databases.js';
 import { SeededRandom, seedFrom } from '../helpers/seeded-random.js';
 import { API, postForm, REPORTS_API, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
 import { sendRaw, type RawOutcome } from './raw-http.js';
-import { describeRequest, RequestGenerator, type FuzzRequest, type FuzzTargets } from './requests.js';
+import { describeRequest, RequestGenerator, type FuzzRequest } from './requests.js';
+import type { FuzzTargets } from './vocabulary.js';
 
 /*
  * Random requests at every endpoint Tollgate serves, from a seeded
