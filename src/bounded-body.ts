@@ -1,5 +1,5 @@
 import type { ParameterizedContext } from 'koa';
-import { TollgateError } from './errors.js';
+import { invalidRequest, TollgateError } from './errors.js';
 
 /**
  * Reads a request body, refusing it with 413 once it passes `maxBytes`
@@ -9,10 +9,17 @@ import { TollgateError } from './errors.js';
 export async function readBoundedBody(ctx: ParameterizedContext, maxBytes: number, label: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new TollgateError(413, 'request_too_large', `${label} must not exceed ${maxBytes} bytes`);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw new TollgateError(413, 'request_too_large', `${label} must not exceed ${maxBytes} bytes`);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // Node fails the read with `aborted` (ECONNRESET) when the client hangs
+    // up mid-body: the client's fault, not an error of this server.
+    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') throw invalidRequest(`${label} ended before it was complete`);
+    throw error;
   }
   return Buffer.concat(chunks);
 }

@@ -2,6 +2,7 @@ import type { Middleware, ParameterizedContext } from 'koa';
 import type { Knex } from 'knex';
 import type { Sealer } from '../../keys/seal.js';
 import { invalidRequest, notFound, TollgateError } from '../errors.js';
+import { isStorableText } from '../registry/input.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { appClientRoutes } from './app-clients.js';
 import { auditEventRoutes } from './audit-events.js';
@@ -57,11 +58,15 @@ function adminRoutes(services: AdminServices): CompiledRoute[] {
 const isEmptyObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
 
 function decodeParameter(value: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(value);
+    decoded = decodeURIComponent(value);
   } catch {
     throw notFound('no such object');
   }
+  // No stored id holds a NUL, and PostgreSQL refuses one in a query (a 500).
+  if (!isStorableText(decoded)) throw notFound('no such object');
+  return decoded;
 }
 
 /** Query-parameter patterns compiled once (routes share a handful), not per request. */

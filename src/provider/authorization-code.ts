@@ -88,6 +88,11 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
     claims: { openid: ['sub', 'tenant_id', 'tenant'], email: ['email', 'email_verified'] },
     // OAuth 2.1: PKCE for every client; oidc-provider 9 accepts only S256.
     pkce: { required: () => true },
+    // Every authorization request and code exchange names its redirect_uri
+    // (OpenID Connect requires it). With omission allowed, oidc-provider's
+    // error handler for a resume URL (`/auth/<uid>?client_id=<a client>`)
+    // reads parameters it never parsed and answers 500.
+    allowOmittingSingleRegisteredRedirectUri: false,
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: loginPolicy() },

@@ -140,7 +140,9 @@ export class AppClientRepository {
    * registry's secret column and is never compared).
    */
   async create(input: CreateAppClientInput): Promise<{ client: ClientView; app: AppClient; clientSecret: string | undefined }> {
-    const { redirect_uris, post_logout_redirect_uris, public: isPublic = false, ...machine } = input;
+    const { redirect_uris, post_logout_redirect_uris, public: publicFlag, ...machine } = input;
+    // JSON null (the schema's nullable) means absent, as undefined does: a confidential client.
+    const isPublic = publicFlag ?? false;
     const valid = appInput({ redirect_uris, ...(post_logout_redirect_uris ? { post_logout_redirect_uris } : {}), public: isPublic });
     valid.redirect_uris.forEach((uri) => checkRedirectUri(uri, isPublic));
     (valid.post_logout_redirect_uris ?? []).forEach((uri) => checkRedirectUri(uri, isPublic, 'post_logout_redirect_uri'));

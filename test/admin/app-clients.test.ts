@@ -70,6 +70,16 @@ for (const variant of databaseVariants) {
       assert.equal(machineRead.body['public'], undefined);
     });
 
+    // Found by the fuzz test: null passed the schema (nullable) but reached the NOT NULL column: 500, and a client row without its app row.
+    test('"public": null is the default, a confidential client (201), not a 500', async () => {
+      const created = await root.call('POST', '/app-clients', app({ name: 'acme-null-public', public: null }));
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body['token_endpoint_auth_method'], 'client_secret_basic');
+      assert.ok(created.body['client_secret'], 'a confidential client gets its secret');
+      const appRow = await server.database.knex('app_clients').where({ client_id: String(created.body['client_id']) }).first();
+      assert.equal(Boolean(appRow.public), false);
+    });
+
     test('the CLI checks apply: bad redirect URIs, unknown fields and machine-only fields are 400 and create nothing', async () => {
       const before = await server.database.knex('app_clients').count({ n: '*' }).first();
       const refused: [Record<string, unknown>, RegExp, string?][] = [
