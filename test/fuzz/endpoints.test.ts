@@ -25,8 +25,10 @@ import type { FuzzTargets } from './vocabulary.js';
  * 127.0.0.1), so 429s are expected and fine; the legitimate probe comes
  * from TEST-NET-2 addresses the fuzzer never uses, with a client the
  * fuzzer never names. The per-address request limit is lowered to
- * 5/min so the fuzzer's one busy address gets 429s (the 429 path is
- * fuzzed too), while each probe comes from an address of its own. The
+ * 12/min: enough for the setup's own gated requests from 127.0.0.1 (two
+ * admin tokens, two authorization requests, a code exchange, a machine
+ * token), few enough that the fuzzer's one busy address gets 429s (the
+ * 429 path is fuzzed too), while each probe comes from an address of its own. The
  * per-client failed-authentication limit is
  * raised so the fuzzer's wrong secrets do not lock its known clients for
  * the whole run (that lock-out is by design and would only hide the
@@ -167,7 +169,7 @@ for (const { kind, skip } of databaseVariants) {
         env: {
           TOLLGATE_RATE_LIMITS: 'on',
           TOLLGATE_TRUST_PROXY: 'loopback',
-          TOLLGATE_RATE_LIMIT_IP: '5/min',
+          TOLLGATE_RATE_LIMIT_IP: '12/min',
           TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '100000/min',
           ...redis,
         },
