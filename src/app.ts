@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Koa, { type Middleware } from 'koa';
 import type { Config } from './config.js';
-import { errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
+import { dependencyUnavailable, errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
 import type { Logger } from './logger.js';
 import { oidcOf } from './provider/oidc-view.js';
 
@@ -40,18 +40,25 @@ function requestContext(logger: Logger): Middleware {
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.set('X-Request-Id', requestId);
+    // A failure of the server is logged once per request; an unavailable
+    // dependency is not: its own outage log reports it (see outage-log.ts).
+    const logFailure = (error: unknown) => {
+      const fields = { requestId, error: (error as Error)?.name, detail: (error as Error)?.message };
+      // A client that hung up mid-request (ECONNRESET "aborted") is not a server failure.
+      if (ctx.req.socket.destroyed) logger.info('client disconnected', fields);
+      else logger.error('request failed', fields);
+    };
     try {
       await next();
       const cause = ctx.state['serverError'];
       if (cause !== undefined) {
-        logger.error('request failed', { requestId, error: (cause as Error)?.name, detail: (cause as Error)?.message });
-        if (isDependencyUnavailable(cause)) throw new TollgateError(503, 'temporarily_unavailable', 'a dependency is unavailable, retry later', { cause });
+        if (isDependencyUnavailable(cause)) throw dependencyUnavailable(cause);
+        logFailure(cause);
       }
-    } catch (error) {
+    } catch (thrown) {
+      const error = isDependencyUnavailable(thrown) && !ctx.req.socket.destroyed ? dependencyUnavailable(thrown) : thrown;
       const { status, body } = errorBody(error);
-      if (status >= 500 && !(error instanceof TollgateError && error.status === 503)) {
-        logger.error('request failed', { requestId, error: (error as Error)?.name, detail: (error as Error)?.message });
-      }
+      if (status >= 500 && status !== 503) logFailure(thrown);
       ctx.status = status;
       ctx.body = body;
       if (status === 503) ctx.set('Retry-After', '5');
@@ -92,6 +99,18 @@ const bodyLimit: Middleware = (ctx, next) => {
 
 type ReadinessChecks = Readonly<Record<string, () => Promise<void>>>;
 
+/** Load balancers' probes often give up after 1 s: /readyz answers before that, whatever a dependency does. */
+export const READINESS_TIMEOUT_MS = 800;
+
+function withinReadinessBound(check: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+    check()
+      .then(resolve, reject)
+      .finally(() => clearTimeout(timer));
+  });
+}
+
 /**
  * /readyz asks every dependency a request needs, in parallel (a probe costs
  * the slowest check, not their sum), and names the ones that failed. A down
@@ -100,7 +119,7 @@ type ReadinessChecks = Readonly<Record<string, () => Promise<void>>>;
  */
 async function checkReadiness(checks: ReadinessChecks): Promise<string[]> {
   const names = Object.keys(checks);
-  const results = await Promise.allSettled(names.map((name) => checks[name]!()));
+  const results = await Promise.allSettled(names.map((name) => withinReadinessBound(checks[name]!)));
   const down = names.filter((_, index) => results[index]!.status === 'rejected');
   if (down.length) {
     const cause = results.find((result) => result.status === 'rejected')?.reason;

@@ -8,6 +8,7 @@ import { createRegistry, type Registry } from './registry/index.js';
 import { splitList } from './registry/input.js';
 import { RESOURCE_FIELDS } from './registry/resources.js';
 import { KeyStoreError } from '../keys/key-store.js';
+import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
 import { AuditLog } from './audit/audit-log.js';
 import { snapshot } from './audit/changes.js';
 import { dashPositionalsLast, integer, required } from './cli/args.js';
@@ -152,7 +153,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await serve(config);
     return -1;
   }
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, { timeoutMs: config.databaseTimeoutMs });
   try {
     if (group === 'migrate') {
       const applied = await migrate(database);
@@ -184,7 +185,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // One clear line, no stack: operators read this, scripts check the exit code.
-    const message = error instanceof TollgateError || error instanceof ConfigError || error instanceof KeyStoreError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
+    const message = error instanceof TollgateError || error instanceof ConfigError || error instanceof KeyStoreError || error instanceof DatabaseInUseError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
       ? (error as Error).message
       : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
     console.error(`tollgate: ${message}`);

@@ -50,6 +50,8 @@ export interface Config {
    * tests). Off by default and refused in production: the fetch is SSRF-guarded.
    */
   readonly jwksUriPrivateNetwork: boolean;
+  /** TOLLGATE_DATABASE_TIMEOUT: the bound on every database call (connect, wait for a connection, query, SQLite lock wait). */
+  readonly databaseTimeoutMs: number;
 }
 
 export interface MetricsSettings {
@@ -85,6 +87,7 @@ interface EnvSettings {
   NODE_ENV?: string;
   TOLLGATE_WORKERS: number;
   TOLLGATE_JWKS_URI_PRIVATE_NETWORK: 'allow' | 'deny';
+  TOLLGATE_DATABASE_TIMEOUT: number;
 }
 
 const schema: JSONSchemaType<EnvSettings> = {
@@ -121,6 +124,8 @@ const schema: JSONSchemaType<EnvSettings> = {
     NODE_ENV: { type: 'string', nullable: true },
     TOLLGATE_WORKERS: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
     TOLLGATE_JWKS_URI_PRIVATE_NETWORK: { type: 'string', enum: ['allow', 'deny'], default: 'deny' },
+    // Seconds; a partition answers 503 within it, so it should stay below clients' own timeouts.
+    TOLLGATE_DATABASE_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 2 },
   },
   required: [],
   additionalProperties: true,
@@ -234,5 +239,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     production,
     workers: settings.TOLLGATE_WORKERS,
     jwksUriPrivateNetwork: settings.TOLLGATE_JWKS_URI_PRIVATE_NETWORK === 'allow',
+    databaseTimeoutMs: Math.round(settings.TOLLGATE_DATABASE_TIMEOUT * 1000),
   });
 }

@@ -19,6 +19,7 @@ import { announceKeyChange, subscribeToKeyChanges } from './key-change-channel.j
 import { startKeyMaintenance } from './key-maintenance.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics/index.js';
+import { OutageLog } from './outage-log.js';
 import { createApiKeyIntrospector } from './provider/api-key-introspection.js';
 import { prepareStorage } from './prepare-storage.js';
 import { createRateLimits } from './rate-limit/index.js';
@@ -65,7 +66,12 @@ export async function startTollgate(
     });
   }
 
-  const database = openDatabase(config.databaseUrl, { log: (level, message) => logger[level]('database', { detail: message }) });
+  const database = openDatabase(config.databaseUrl, {
+    log: (level, message) => logger[level]('database', { detail: message }),
+    timeoutMs: config.databaseTimeoutMs,
+    availability: new OutageLog(logger, 'database'),
+    exclusiveToProcess: true,
+  });
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
   try {
     const keyStore = await prepareStorage(database, config, logger, options.clock);
