@@ -19,8 +19,8 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Where knex's own warnings go (pool errors during an outage, deprecations). */
-export type DatabaseLog = (level: 'warn' | 'error', message: string) => void;
+/** Where knex's own warnings go (deprecations, pool trouble), one line each, no stack. */
+export type DatabaseLog = (level: 'debug' | 'warn' | 'error', message: string) => void;
 
 export interface DatabaseOptions {
   log?: DatabaseLog;
@@ -51,12 +51,23 @@ export const DEFAULT_DATABASE_TIMEOUT_MS = 2_000;
 /** Idle time after which TCP keepalive probes a PostgreSQL connection, so a dead peer is noticed while the connection waits in the pool. */
 const KEEPALIVE_DELAY_MS = 10_000;
 
-const messageOf = (entry: unknown) => (entry instanceof Error ? entry.message : String(entry));
+/** The first line: knex adds stacks to some warnings, and a log line carries none. */
+const messageOf = (entry: unknown) => (entry instanceof Error ? entry.message : String(entry)).split('\n', 1)[0]!;
+
+/**
+ * knex warns once per failed acquire and per dead connection it discards:
+ * during an outage, once per request. Those are reported through
+ * `availability` (an outage log: start, summary, end), so here they are debug.
+ */
+const PER_CALL_WARNINGS = /^(Acquire connection error|Connection Error): /;
 
 function knexLog(log: DatabaseLog | undefined) {
   const sink = log ?? (() => undefined);
   return {
-    warn: (entry: unknown) => sink('warn', messageOf(entry)),
+    warn: (entry: unknown) => {
+      const message = messageOf(entry);
+      sink(PER_CALL_WARNINGS.test(message) ? 'debug' : 'warn', message);
+    },
     error: (entry: unknown) => sink('error', messageOf(entry)),
     deprecate: (entry: unknown) => sink('warn', messageOf(entry)),
     debug: () => undefined,

@@ -42,12 +42,7 @@ function requestContext(logger: Logger): Middleware {
     ctx.set('X-Request-Id', requestId);
     // A failure of the server is logged once per request; an unavailable
     // dependency is not: its own outage log reports it (see outage-log.ts).
-    const logFailure = (error: unknown) => {
-      const fields = { requestId, error: (error as Error)?.name, detail: (error as Error)?.message };
-      // A client that hung up mid-request (ECONNRESET "aborted") is not a server failure.
-      if (ctx.req.socket.destroyed) logger.info('client disconnected', fields);
-      else logger.error('request failed', fields);
-    };
+    const logFailure = (error: unknown) => logger.error('request failed', { requestId, error: (error as Error)?.name, detail: (error as Error)?.message });
     try {
       await next();
       const cause = ctx.state['serverError'];
@@ -56,7 +51,14 @@ function requestContext(logger: Logger): Middleware {
         logFailure(cause);
       }
     } catch (thrown) {
-      const error = isDependencyUnavailable(thrown) && !ctx.req.socket.destroyed ? dependencyUnavailable(thrown) : thrown;
+      if (ctx.req.socket.destroyed) {
+        // The client hung up mid-request (ECONNRESET "aborted"): nothing is
+        // broken and nobody is left to answer. 499, as nginx logs it.
+        logger.info('client disconnected', { requestId, detail: (thrown as Error)?.message });
+        ctx.status = 499;
+        return;
+      }
+      const error = isDependencyUnavailable(thrown) ? dependencyUnavailable(thrown) : thrown;
       const { status, body } = errorBody(error);
       if (status >= 500 && status !== 503) logFailure(thrown);
       ctx.status = status;

@@ -161,7 +161,9 @@ describe('two servers on one SQLite file', { timeout: 90_000 }, () => {
       });
 
       const second = spawnServe({ ...env, PORT: String(await freePort()) });
-      assert.equal(await second.exited, 1);
+      const exit = await Promise.race([second.exited, sleep(20_000).then(() => 'still running')]);
+      await second.stop(1_000);
+      assert.equal(exit, 1);
       assert.deepEqual(
         second.lines.filter((line) => !line.includes('oidc-provider WARNING')),
         [`tollgate: ${fileOf(database.url)} is in use by another Tollgate process (lock file ${fileOf(database.url)}.lock): SQLite serves one process; stop the other one, or use PostgreSQL (DATABASE_URL=postgres://…) for several`],
