@@ -58,7 +58,7 @@ function requestContext(logger: Logger): Middleware {
         ctx.status = 499;
         return;
       }
-      const error = isDependencyUnavailable(thrown) ? dependencyUnavailable(thrown) : thrown;
+      const error = !(thrown instanceof TollgateError) && isDependencyUnavailable(thrown) ? dependencyUnavailable(thrown) : thrown;
       const { status, body } = errorBody(error);
       if (status >= 500 && status !== 503) logFailure(thrown);
       ctx.status = status;
