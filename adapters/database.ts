@@ -2,7 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
+import { isDatabaseUnavailable, withoutSql } from './database-errors.js';
 import { migrationSource } from './migrations/index.js';
+import { busyRetryingSqliteClient, SQLITE_BUSY_TIMEOUT_MS } from './sqlite-client.js';
+import { lockForThisProcess } from './sqlite-process-lock.js';
 
 // BIGINT columns hold epoch times, far below 2^53: return them as numbers,
 // as better-sqlite3 does, instead of pg's default strings.
@@ -16,37 +19,108 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Where knex's own warnings go (pool errors during an outage, deprecations). */
-export type DatabaseLog = (level: 'warn' | 'error', message: string) => void;
+/** Where knex's own warnings go (deprecations, pool trouble), one line each, no stack. */
+export type DatabaseLog = (level: 'debug' | 'warn' | 'error', message: string) => void;
 
-const messageOf = (entry: unknown) => (entry instanceof Error ? entry.message : String(entry));
+export interface DatabaseOptions {
+  log?: DatabaseLog;
+  /**
+   * The bound on every database call, in milliseconds: connecting, waiting
+   * for a pooled connection, a query (and on SQLite, waiting for a write
+   * lock another process holds). Past it the call fails with an error
+   * `isDatabaseUnavailable` recognises. Default DEFAULT_DATABASE_TIMEOUT_MS.
+   */
+  timeoutMs?: number;
+  /** Told of every call that failed because the database is unavailable, and of every call that succeeded. */
+  availability?: DatabaseAvailabilityListener;
+  /**
+   * A server's database: on SQLite, refuse to open a file another process
+   * serves (see sqlite-process-lock.ts). CLI commands leave it off: they run
+   * beside the server, as short transactions that wait their turn.
+   */
+  exclusiveToProcess?: boolean;
+}
+
+export interface DatabaseAvailabilityListener {
+  unavailable(error: unknown): void;
+  available(): void;
+}
+
+/** TOLLGATE_DATABASE_TIMEOUT's default: a partition answers 503 within it. */
+export const DEFAULT_DATABASE_TIMEOUT_MS = 2_000;
+/** Idle time after which TCP keepalive probes a PostgreSQL connection, so a dead peer is noticed while the connection waits in the pool. */
+const KEEPALIVE_DELAY_MS = 10_000;
+
+/** The first line: knex adds stacks to some warnings, and a log line carries none. */
+const messageOf = (entry: unknown) => (entry instanceof Error ? entry.message : String(entry)).split('\n', 1)[0]!;
+
+/**
+ * knex warns once per failed acquire and per dead connection it discards:
+ * during an outage, once per request. Those are reported through
+ * `availability` (an outage log: start, summary, end), so here they are debug.
+ */
+const PER_CALL_WARNINGS = /^(Acquire connection error|Connection Error): /;
 
 function knexLog(log: DatabaseLog | undefined) {
   const sink = log ?? (() => undefined);
   return {
-    warn: (entry: unknown) => sink('warn', messageOf(entry)),
+    warn: (entry: unknown) => {
+      const message = messageOf(entry);
+      sink(PER_CALL_WARNINGS.test(message) ? 'debug' : 'warn', message);
+    },
     error: (entry: unknown) => sink('error', messageOf(entry)),
     deprecate: (entry: unknown) => sink('warn', messageOf(entry)),
     debug: () => undefined,
   };
 }
 
+/** What knex tells its listeners about a query. */
+interface QueryEvent {
+  readonly sql: string;
+  readonly __knexUid?: string;
+}
+
+/**
+ * Keeps error messages free of SQL and values, and reports availability:
+ * every query that answered, every query, connection or pool wait that
+ * failed because the database is unavailable.
+ */
+function watchQueries(instance: Knex, availability: DatabaseAvailabilityListener | undefined, onTimeout?: (query: QueryEvent) => void): void {
+  instance.on('query-error', (error: unknown, query: QueryEvent) => {
+    withoutSql(error, query.sql);
+    if (onTimeout && error instanceof Error && error.message === 'Query read timeout') onTimeout(query);
+    if (availability && isDatabaseUnavailable(error)) availability.unavailable(error);
+  });
+  if (!availability) return;
+  instance.on('query-response', () => availability.available());
+  // No query ran: connecting failed or no connection was free in time.
+  instance.client.pool?.on('acquireFail', (_eventId: number, error: unknown) => {
+    if (isDatabaseUnavailable(error)) availability.unavailable(error);
+  });
+}
+
 /**
  * `sqlite:./data/x.sqlite`, `sqlite::memory:`, `postgres://…`, or
  * `cockroachdb://…` (knex's CockroachDB client over the pg driver; same SQL
  * as PostgreSQL minus table locks, see lockSigningKeys) → a Knex instance.
+ * Every call is bounded by `timeoutMs`, so an unreachable database fails a
+ * request (503) instead of hanging it.
  */
-export function openDatabase(url: string, options: { log?: DatabaseLog } = {}): Database {
+export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
   const log = knexLog(options.log);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     const filename = file === ':memory:' ? ':memory:' : resolve(file);
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    const release = options.exclusiveToProcess && filename !== ':memory:' ? lockForThisProcess(filename) : () => undefined;
     const instance = knex({
-      client: 'better-sqlite3',
+      client: busyRetryingSqliteClient(timeoutMs),
       connection: { filename },
       useNullAsDefault: true,
+      compileSqlOnError: false,
       log,
+      acquireConnectionTimeout: timeoutMs,
       // better-sqlite3 is synchronous: one connection serialises writes
       // instead of failing them with SQLITE_BUSY.
       pool: {
@@ -55,24 +129,84 @@ export function openDatabase(url: string, options: { log?: DatabaseLog } = {}): 
         afterCreate(connection: { pragma(source: string): unknown }, done: (error: Error | null, connection: unknown) => void) {
           connection.pragma('journal_mode = WAL');
           connection.pragma('synchronous = NORMAL');
-          connection.pragma('busy_timeout = 5000');
+          connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
           connection.pragma('foreign_keys = ON');
           done(null, connection);
         },
       },
     });
-    return { knex: instance, kind: 'sqlite', close: () => instance.destroy() };
+    watchQueries(instance, options.availability);
+    return {
+      knex: instance,
+      kind: 'sqlite',
+      close: async () => {
+        try {
+          await instance.destroy();
+        } finally {
+          release();
+        }
+      },
+    };
   }
   const cockroach = url.startsWith('cockroachdb://');
+  const connectionString = cockroach ? `postgres://${url.slice('cockroachdb://'.length)}` : url;
+  /** Connections by knex id, to end one whose query timed out. */
+  const connections = new Map<string, pg.Client>();
+  /** Ended here: never handed out again, even before node-postgres reports the end. */
+  const ended = new WeakSet<pg.Client>();
+  const client = cockroach ? 'cockroachdb' : 'pg';
   const instance = knex({
-    client: cockroach ? 'cockroachdb' : 'pg',
-    connection: cockroach ? `postgres://${url.slice('cockroachdb://'.length)}` : url,
+    client,
+    connection: { connectionString, ...connectBounds(timeoutMs), ...queryBounds(timeoutMs) },
+    compileSqlOnError: false,
     log,
-    pool: { min: 0, max: 10, idleTimeoutMillis: 30_000 },
-    acquireConnectionTimeout: 5_000,
+    pool: {
+      min: 0,
+      max: 10,
+      idleTimeoutMillis: 30_000,
+      afterCreate(connection: pg.Client & { __knexUid: string }, done: (error: Error | null, connection: unknown) => void) {
+        const id = connection.__knexUid;
+        connections.set(id, connection);
+        connection.once('end', () => connections.delete(id));
+        done(null, connection);
+      },
+      validate: (connection: pg.Client) => !ended.has(connection),
+    },
+    acquireConnectionTimeout: timeoutMs,
   });
+  // node-postgres answers a query past query_timeout but leaves the
+  // connection waiting for the server's reply: ended here, the pool
+  // discards it instead of handing it to the next request, and a
+  // transaction on it fails at once instead of waiting out its ROLLBACK.
+  watchQueries(instance, options.availability, (query) => {
+    const connection = query.__knexUid === undefined ? undefined : connections.get(query.__knexUid);
+    if (!connection) return;
+    ended.add(connection);
+    connection.end().catch(() => undefined);
+  });
+  unboundedConfigs.set(instance, { client, connection: { connectionString, ...connectBounds(timeoutMs) }, compileSqlOnError: false, log, pool: { min: 0, max: 2 } });
   return { knex: instance, kind: 'postgres', close: () => instance.destroy() };
 }
+
+/** PostgreSQL databases by their request-bound knex: the same database without query bounds, for migrations. */
+const unboundedConfigs = new WeakMap<Knex, Knex.Config>();
+
+/**
+ * node-postgres settings that bound connecting (`connectionTimeoutMillis`)
+ * and notice a dead idle connection (TCP keepalive).
+ */
+const connectBounds = (timeoutMs: number) => ({
+  connectionTimeoutMillis: timeoutMs,
+  keepAlive: true,
+  keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+});
+
+/**
+ * …and a query, on the client (`query_timeout`, which also fires when the
+ * network silently drops packets) and on the server (`statement_timeout`, so
+ * an abandoned statement does not run on holding its locks).
+ */
+const queryBounds = (timeoutMs: number) => ({ query_timeout: timeoutMs, statement_timeout: timeoutMs });
 
 /** Any fixed number: every Tollgate process takes this PostgreSQL advisory lock around its migrations. */
 const MIGRATION_LOCK_KEY = 7_011_647;
@@ -85,12 +219,26 @@ const MIGRATION_LOCK_KEY = 7_011_647;
  * advisory lock, held by a transaction that releases it however the step ends.
  */
 export async function migrate(database: Database): Promise<string[]> {
+  const config = unboundedConfigs.get(database.knex);
+  if (!config) return migrateWith(database.knex, database.kind);
+  // A migration may run longer than any request may wait (an index build,
+  // another replica's migrations holding the lock): on connections of its
+  // own, bounded only in connecting.
+  const own = knex(config);
+  try {
+    return await migrateWith(own, database.kind);
+  } finally {
+    await own.destroy();
+  }
+}
+
+async function migrateWith(instance: Knex, kind: DatabaseKind): Promise<string[]> {
   const latest = async () => {
-    const [, applied] = (await database.knex.migrate.latest({ migrationSource })) as [number, string[]];
+    const [, applied] = (await instance.migrate.latest({ migrationSource })) as [number, string[]];
     return applied;
   };
-  if (database.kind !== 'postgres') return latest();
-  if ((database.knex.client as { driverName?: string }).driverName === 'cockroachdb') {
+  if (kind !== 'postgres') return latest();
+  if ((instance.client as { driverName?: string }).driverName === 'cockroachdb') {
     // CockroachDB has no advisory locks: a process that loses the race to
     // create knex's tables (duplicate key, or a serialization failure) tries
     // again, and then finds the migration lock table in place.
@@ -104,7 +252,7 @@ export async function migrate(database: Database): Promise<string[]> {
       }
     }
   }
-  return database.knex.transaction(async (lock) => {
+  return instance.transaction(async (lock) => {
     await lock.raw('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
     return latest();
   });

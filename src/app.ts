@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Koa, { type Middleware } from 'koa';
 import type { Config } from './config.js';
-import { errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
+import { dependencyUnavailable, errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
 import { trustForwardedHeaders } from './http/forwarded.js';
 import type { Logger } from './logger.js';
 import { oidcOf } from './provider/oidc-view.js';
@@ -43,18 +43,27 @@ function requestContext(logger: Logger): Middleware {
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.set('X-Request-Id', requestId);
+    // A failure of the server is logged once per request; an unavailable
+    // dependency is not: its own outage log reports it (see outage-log.ts).
+    const logFailure = (error: unknown) => logger.error('request failed', { requestId, error: (error as Error)?.name, detail: (error as Error)?.message });
     try {
       await next();
       const cause = ctx.state['serverError'];
       if (cause !== undefined) {
-        logger.error('request failed', { requestId, error: (cause as Error)?.name, detail: (cause as Error)?.message });
-        if (isDependencyUnavailable(cause)) throw new TollgateError(503, 'temporarily_unavailable', 'a dependency is unavailable, retry later', { cause });
+        if (isDependencyUnavailable(cause)) throw dependencyUnavailable(cause);
+        logFailure(cause);
       }
-    } catch (error) {
+    } catch (thrown) {
+      if (ctx.req.socket.destroyed) {
+        // The client hung up mid-request (ECONNRESET "aborted"): nothing is
+        // broken and nobody is left to answer. 499, as nginx logs it.
+        logger.info('client disconnected', { requestId, detail: (thrown as Error)?.message });
+        ctx.status = 499;
+        return;
+      }
+      const error = !(thrown instanceof TollgateError) && isDependencyUnavailable(thrown) ? dependencyUnavailable(thrown) : thrown;
       const { status, body } = errorBody(error);
-      if (status >= 500 && !(error instanceof TollgateError && error.status === 503)) {
-        logger.error('request failed', { requestId, error: (error as Error)?.name, detail: (error as Error)?.message });
-      }
+      if (status >= 500 && status !== 503) logFailure(thrown);
       ctx.status = status;
       ctx.body = body;
       if (status === 503) ctx.set('Retry-After', '5');
@@ -95,6 +104,18 @@ const bodyLimit: Middleware = (ctx, next) => {
 
 type ReadinessChecks = Readonly<Record<string, () => Promise<void>>>;
 
+/** Load balancers' probes often give up after 1 s: /readyz answers before that, whatever a dependency does. */
+export const READINESS_TIMEOUT_MS = 800;
+
+function withinReadinessBound(check: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+    check()
+      .then(resolve, reject)
+      .finally(() => clearTimeout(timer));
+  });
+}
+
 /**
  * /readyz asks every dependency a request needs, in parallel (a probe costs
  * the slowest check, not their sum), and names the ones that failed. A down
@@ -103,7 +124,7 @@ type ReadinessChecks = Readonly<Record<string, () => Promise<void>>>;
  */
 async function checkReadiness(checks: ReadinessChecks): Promise<string[]> {
   const names = Object.keys(checks);
-  const results = await Promise.allSettled(names.map((name) => checks[name]!()));
+  const results = await Promise.allSettled(names.map((name) => withinReadinessBound(checks[name]!)));
   const down = names.filter((_, index) => results[index]!.status === 'rejected');
   if (down.length) {
     const cause = results.find((result) => result.status === 'rejected')?.reason;

@@ -10,6 +10,7 @@ import { splitList } from './registry/input.js';
 import { RESOURCE_FIELDS } from './registry/resources.js';
 import { KeyStoreError } from '../keys/key-store.js';
 import { StartupError } from './start-up-errors.js';
+import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
 import { AuditLog } from './audit/audit-log.js';
 import { snapshot } from './audit/changes.js';
 import { dashPositionalsLast, integer, required } from './cli/args.js';
@@ -170,7 +171,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return -1;
   }
   announceDefaultDatabase(config);
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, { timeoutMs: config.databaseTimeoutMs });
   try {
     if (group === 'migrate') {
       const applied = await migrate(database);
@@ -207,6 +208,7 @@ main(process.argv.slice(2)).then(
       error instanceof ConfigError ||
       error instanceof KeyStoreError ||
       error instanceof StartupError ||
+      error instanceof DatabaseInUseError ||
       (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
         ? (error as Error).message
         : `unexpected error: ${(error as Error)?.message ?? String(error)}`;

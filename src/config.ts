@@ -59,6 +59,8 @@ export interface Config {
   readonly shutdownTimeoutSeconds: number;
   /** TOLLGATE_DATABASE_START_TIMEOUT: how long start-up waits for an unreachable database, retrying, before it gives up (seconds). */
   readonly databaseStartTimeoutSeconds: number;
+  /** TOLLGATE_DATABASE_TIMEOUT: the bound on every database call (connect, wait for a connection, query, SQLite lock wait). */
+  readonly databaseTimeoutMs: number;
 }
 
 export interface MetricsSettings {
@@ -96,6 +98,7 @@ interface EnvSettings {
   TOLLGATE_JWKS_URI_PRIVATE_NETWORK: 'allow' | 'deny';
   TOLLGATE_SHUTDOWN_TIMEOUT: number;
   TOLLGATE_DATABASE_START_TIMEOUT: number;
+  TOLLGATE_DATABASE_TIMEOUT: number;
 }
 
 /**
@@ -136,6 +139,8 @@ const schema: JSONSchemaType<EnvSettings> = {
     TOLLGATE_JWKS_URI_PRIVATE_NETWORK: { type: 'string', enum: ['allow', 'deny'], default: 'deny' },
     TOLLGATE_SHUTDOWN_TIMEOUT: { type: 'number', minimum: 0, maximum: 3600, default: 10 },
     TOLLGATE_DATABASE_START_TIMEOUT: { type: 'number', minimum: 0, maximum: 3600, default: 30 },
+    // Seconds; a partition answers 503 within it, so it should stay below clients' own timeouts.
+    TOLLGATE_DATABASE_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 2 },
   },
   required: [],
   additionalProperties: true,
@@ -267,5 +272,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     jwksUriPrivateNetwork: settings.TOLLGATE_JWKS_URI_PRIVATE_NETWORK === 'allow',
     shutdownTimeoutSeconds: settings.TOLLGATE_SHUTDOWN_TIMEOUT,
     databaseStartTimeoutSeconds: settings.TOLLGATE_DATABASE_START_TIMEOUT,
+    databaseTimeoutMs: Math.round(settings.TOLLGATE_DATABASE_TIMEOUT * 1000),
   });
 }

@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from '../adapters/database-errors.js';
+
 /**
  * One error type for everything Tollgate itself refuses: an HTTP status, the
  * OAuth `error` code a client branches on, and a description that is safe to
@@ -59,13 +61,15 @@ export function errorBody(error: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: { error: 'server_error', error_description: 'internal server error' } };
 }
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '53300']);
-
 /**
- * A dependency (database, Redis) is down or saturated: the client should
- * retry later (503), not be told the server is broken (500).
+ * A dependency (database, Redis) is down, unreachable, past its time bound or
+ * busy: the client should retry later (503), not be told the server is
+ * broken (500). The socket codes it recognises are Redis's as well.
  */
 export function isDependencyUnavailable(error: unknown): boolean {
-  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
-  return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || name === 'KnexTimeoutError';
+  return isDatabaseUnavailable(error);
 }
+
+/** The answer to a request that failed because a dependency is unavailable. */
+export const dependencyUnavailable = (cause: unknown) =>
+  new TollgateError(503, 'temporarily_unavailable', 'a dependency is unavailable, retry later', { cause });

@@ -19,6 +19,7 @@ import { announceKeyChange, subscribeToKeyChanges } from './key-change-channel.j
 import { startKeyMaintenance } from './key-maintenance.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics/index.js';
+import { OutageLog } from './outage-log.js';
 import { createApiKeyIntrospector } from './provider/api-key-introspection.js';
 import { prepareStorage } from './prepare-storage.js';
 import { createRateLimits } from './rate-limit/index.js';
@@ -74,7 +75,7 @@ export async function startTollgate(
     });
   }
 
-  const database = await openDatabaseAtStart(config, logger);
+  const database = await openDatabaseAtStart(config, logger, { availability: new OutageLog(logger, 'database'), exclusiveToProcess: true });
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
   try {
     const keyStore = await prepareStorage(database, config, logger, options.clock);

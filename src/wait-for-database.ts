@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { openDatabase, type Database } from '../adapters/database.js';
+import { openDatabase, type Database, type DatabaseOptions } from '../adapters/database.js';
+import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { databaseAddress, databaseStartupError, isDatabaseUnreachable, StartupError } from './start-up-errors.js';
@@ -53,7 +54,7 @@ export async function waitForDatabase(database: Database, options: WaitForDataba
  * returned. knex's own warnings are logged only from then on: before, a
  * failure is the one StartupError line, not a JSON line carrying a stack.
  */
-export async function openDatabaseAtStart(config: Config, logger: Logger): Promise<Database> {
+export async function openDatabaseAtStart(config: Config, logger: Logger, options: Omit<DatabaseOptions, 'log' | 'timeoutMs'> = {}): Promise<Database> {
   let reached = false;
   let database: Database;
   try {
@@ -61,8 +62,12 @@ export async function openDatabaseAtStart(config: Config, logger: Logger): Promi
       log: (level, message) => {
         if (reached) logger[level]('database', { detail: message });
       },
+      timeoutMs: config.databaseTimeoutMs,
+      ...options,
     });
   } catch (error) {
+    // Already one line naming the file and what to do.
+    if (error instanceof DatabaseInUseError) throw error;
     // A sqlite: path whose directory cannot be created.
     throw databaseStartupError(error, config.databaseUrl, (file) => resolve(file));
   }

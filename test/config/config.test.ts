@@ -83,4 +83,12 @@ describe('configuration from the environment', () => {
       (error: unknown) => error instanceof ConfigError && /TOLLGATE_WORKERS .* SQLite.*PostgreSQL/.test(error.message) && !error.message.includes('\n'),
     );
   });
+
+  test('TOLLGATE_DATABASE_TIMEOUT: 2 s by default, seconds with fractions, above 0 and at most 60', () => {
+    assert.equal(loadConfig({}, generated).databaseTimeoutMs, 2_000);
+    assert.equal(loadConfig({ TOLLGATE_DATABASE_TIMEOUT: '0.5' }, generated).databaseTimeoutMs, 500);
+    for (const bad of ['0', '-1', '61', 'soon']) {
+      assert.throws(() => loadConfig({ TOLLGATE_DATABASE_TIMEOUT: bad }, generated), (error: unknown) => error instanceof ConfigError && /TOLLGATE_DATABASE_TIMEOUT/.test(error.message));
+    }
+  });
 });

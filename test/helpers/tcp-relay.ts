@@ -7,27 +7,66 @@ export interface TcpRelay {
   cut(): Promise<void>;
   /** Listens again on the same port: the service is back. */
   restore(): Promise<void>;
+  /**
+   * Stops forwarding in both directions and keeps every socket open, new
+   * ones included: a network partition (packets dropped, no reset), which a
+   * client only notices through its own timeouts.
+   */
+  freeze(): void;
+  /** Forwards again what was held, as TCP retransmission would once the partition heals. */
+  thaw(): void;
+}
+
+interface Pair {
+  readonly client: Socket;
+  upstream: Socket | undefined;
 }
 
 /**
  * A TCP relay on 127.0.0.1 to a real service (PostgreSQL, Redis) that a test
- * can cut and restore: an outage of that service for one server under test,
- * without stopping the shared instance other suites use at the same time.
+ * can cut, freeze and restore: an outage of that service for one server
+ * under test, without stopping the shared instance other suites use at the
+ * same time.
  */
 export async function startRelay(target: URL, defaultPort: number): Promise<TcpRelay> {
   const port = await freePort();
   const sockets = new Set<Socket>();
+  const pairs = new Set<Pair>();
   let listener: Server | undefined;
+  let frozen = false;
+
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const forward = (pair: Pair) => {
+    if (!pair.upstream) {
+      pair.upstream = connect(Number(target.port || defaultPort), target.hostname);
+      track(pair.upstream);
+    }
+    pair.client.pipe(pair.upstream).pipe(pair.client);
+  };
+  const hold = (pair: Pair) => {
+    pair.client.unpipe();
+    pair.upstream?.unpipe();
+    pair.client.pause();
+    pair.upstream?.pause();
+  };
+
   const open = () =>
     new Promise<void>((resolve) => {
       listener = createServer((client) => {
-        const upstream = connect(Number(target.port || defaultPort), target.hostname);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => socket.destroy());
-        }
-        client.pipe(upstream).pipe(client);
+        const pair: Pair = { client, upstream: undefined };
+        pairs.add(pair);
+        track(client);
+        client.on('close', () => {
+          pairs.delete(pair);
+          pair.upstream?.destroy();
+        });
+        // A connection opened during a partition is accepted and then hears nothing.
+        if (frozen) client.pause();
+        else forward(pair);
       });
       listener.listen(port, '127.0.0.1', () => resolve());
     });
@@ -41,5 +80,13 @@ export async function startRelay(target: URL, defaultPort: number): Promise<TcpR
       });
     },
     restore: open,
+    freeze() {
+      frozen = true;
+      pairs.forEach(hold);
+    },
+    thaw() {
+      frozen = false;
+      pairs.forEach(forward);
+    },
   };
 }
