@@ -62,6 +62,26 @@ for (const variant of databaseVariants) {
       assert.ok(!JSON.stringify(refusals).includes('wrong-secret-value'));
     });
 
+    test('no token without its event: while the audit table cannot be written the token endpoint answers 503 with Retry-After', async () => {
+      const machine = await seedMachineClient(server);
+      const { knex } = server.database;
+      await knex.schema.renameTable('audit_events', 'audit_events_away');
+      let during: Awaited<ReturnType<typeof postForm>>;
+      try {
+        during = await postForm(`${server.url}/token`, grant, machine);
+      } finally {
+        await knex.schema.renameTable('audit_events_away', 'audit_events');
+      }
+      assert.equal(during.status, 503);
+      assert.equal(during.headers.get('retry-after'), '5');
+      assert.equal(during.body['error'], 'temporarily_unavailable');
+      assert.equal(during.body['access_token'], undefined, 'the token is not handed out');
+      const after = await postForm(`${server.url}/token`, grant, machine);
+      assert.equal(after.status, 200);
+      const events = await server.audit.list({ type: 'token.issued', subject: machine.clientId });
+      assert.deepEqual(events.map((event) => event.detail?.['jti']), [decodeJwt(String(after.body['access_token'])).jti]);
+    });
+
     test('failed authentication at introspection is recorded as client.authentication_failed', async () => {
       const machine = await seedMachineClient(server);
       const response = await postForm(`${server.url}/token/introspection`, { token: 'x' }, { ...machine, clientSecret: 'nope' });
