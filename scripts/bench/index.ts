@@ -6,7 +6,7 @@
  *
  * BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 16), BENCH_ROUNDS
  * (default 3, for the interleaved and the side-by-side limits + audit
- * on/off comparisons), BENCH_WARMUP_SECONDS (default 1) and
+ * on/off comparisons, and the side-by-side durable audit on/off), BENCH_WARMUP_SECONDS (default 1) and
  * BENCH_COLD_STARTS (default 3) tune a run; PostgreSQL is included when
  * BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, Redis when
  * BENCH_REDIS_URL (or TEST_REDIS_URL) is. BENCH_ONLY=issuance stops after
@@ -151,8 +151,36 @@ console.log(
   `cost of rate limits + token audit events, side by side (median of ${rounds} rounds): memory ${cost(sideBySide.on.with, sideBySide.on.off)}${redisUrl ? `; Redis ${cost(sideBySide.redis.with, sideBySide.redis.off)}` : ''}`,
 );
 
+// The durable audit alone: token events committed before each answer (group
+// commit) against no token events, limits off on both sides, side by side.
+// Its price is mostly waiting, not CPU, so latency is printed beside it.
+const auditOff = { TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' };
+const auditOn = { TOLLGATE_RATE_LIMITS: 'off' };
+async function durableAuditCost(database: string): Promise<{ with: Result[]; off: Result[] }> {
+  const runs: { with: Result[]; off: Result[] } = { with: [], off: [] };
+  const contender: Contender = { scenario: `tollgate ${database === 'sqlite' ? 'sqlite' : 'postgres'}, durable audit on`, kind: 'tollgate', env: { BENCH_DATABASE: database, ...auditOn } };
+  const off: Contender = { scenario: '  same, audit off', kind: 'tollgate', env: { BENCH_DATABASE: database, ...auditOff } };
+  for (let round = 0; round < rounds; round += 1) {
+    const pair = round % 2 === 0 ? [contender, off] : [off, contender];
+    const results = await measureSideBySide(pair);
+    runs.with.push(results[pair.indexOf(contender)]!);
+    runs.off.push(results[pair.indexOf(off)]!);
+  }
+  return runs;
+}
+const latency = (runs: readonly Result[], pick: (result: Result) => number) => [...runs.map(pick)].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+const durableAudit: Record<string, { with: Result[]; off: Result[] }> = { sqlite: await durableAuditCost('sqlite') };
+if (postgresUrl) durableAudit['postgres'] = await withPostgresDatabase((url) => durableAuditCost(url));
+for (const [database, runs] of Object.entries(durableAudit)) {
+  console.log(`durable audit side-by-side rounds, ${database} (on/off): ${runs.with.map((run, index) => `${run.requestsPerSecond}/${runs.off[index]!.requestsPerSecond} req/s ${run.cpuMicrosPerRequest}/${runs.off[index]!.cpuMicrosPerRequest} µs p50 ${run.p50}/${runs.off[index]!.p50} ms`).join(', ')}`);
+  console.log(
+    `cost of the durable audit (token events committed before the answer), ${database}, side by side (median of ${rounds} rounds): ${cost(runs.with, runs.off)}; p50 ${latency(runs.with, (r) => r.p50)} vs ${latency(runs.off, (r) => r.p50)} ms, p99 ${latency(runs.with, (r) => r.p99)} vs ${latency(runs.off, (r) => r.p99)} ms`,
+  );
+}
+
 /** The cost figures for the results file and the README, % CPU per request (median of the rounds). */
 const costFigures: Record<string, number> = {
+  ...Object.fromEntries(Object.entries(durableAudit).map(([database, runs]) => [`durable audit cost, ${database}, side by side, % CPU/req`, cpuCost(runs.with, runs.off)])),
   'limits + audit cost, memory, side by side, % CPU/req': cpuCost(sideBySide.on.with, sideBySide.on.off),
   'limits + audit cost, memory, one run after the other, % CPU/req': cpuCost(policyRuns.on, policyRuns.off),
   ...(redisUrl
