@@ -35,8 +35,10 @@ const SQLITE = { BENCH_DATABASE: 'sqlite' };
 const LARGE_TABLE = 1_000_000;
 const SMALL_TABLE = 1_000;
 
+let databasesCreated = 0;
 async function withPostgresDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
-  const name = `tollgate_bench_${Date.now()}`;
+  databasesCreated += 1;
+  const name = `tollgate_bench_${Date.now()}_${databasesCreated}`;
   const admin = new pg.Client({ connectionString: postgresUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
@@ -156,26 +158,30 @@ console.log(
 // Its price is mostly waiting, not CPU, so latency is printed beside it.
 const auditOff = { TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' };
 const auditOn = { TOLLGATE_RATE_LIMITS: 'off' };
-async function durableAuditCost(database: string): Promise<{ with: Result[]; off: Result[] }> {
+/** On/off side by side over BENCH_ROUNDS rounds; each side on a database of its own (`onDatabase`, `offDatabase`). */
+async function durableAuditCost(label: string, onDatabase: string, offDatabase: string): Promise<{ with: Result[]; off: Result[] }> {
   const runs: { with: Result[]; off: Result[] } = { with: [], off: [] };
-  const contender: Contender = { scenario: `tollgate ${database === 'sqlite' ? 'sqlite' : 'postgres'}, durable audit on`, kind: 'tollgate', env: { BENCH_DATABASE: database, ...auditOn } };
-  const off: Contender = { scenario: '  same, audit off', kind: 'tollgate', env: { BENCH_DATABASE: database, ...auditOff } };
+  const contender: Contender = { scenario: `tollgate ${label}, durable audit on`, kind: 'tollgate', env: { BENCH_DATABASE: onDatabase, ...auditOn } };
+  const off: Contender = { scenario: '  same, audit off', kind: 'tollgate', env: { BENCH_DATABASE: offDatabase, ...auditOff } };
   for (let round = 0; round < rounds; round += 1) {
     const pair = round % 2 === 0 ? [contender, off] : [off, contender];
     const results = await measureSideBySide(pair);
     runs.with.push(results[pair.indexOf(contender)]!);
     runs.off.push(results[pair.indexOf(off)]!);
   }
+  const latency = (sideRuns: readonly Result[], pick: (result: Result) => number) => [...sideRuns.map(pick)].sort((a, b) => a - b)[Math.floor(sideRuns.length / 2)]!;
+  console.log(
+    `durable audit side-by-side rounds, ${label} (on/off): ${runs.with.map((run, index) => `${run.requestsPerSecond}/${runs.off[index]!.requestsPerSecond} req/s ${run.cpuMicrosPerRequest}/${runs.off[index]!.cpuMicrosPerRequest} µs p50 ${run.p50}/${runs.off[index]!.p50} ms`).join(', ')}`,
+  );
+  console.log(
+    `cost of the durable audit (token events committed before the answer), ${label}, side by side (median of ${rounds} rounds): ${cost(runs.with, runs.off)}; p50 ${latency(runs.with, (r) => r.p50)} vs ${latency(runs.off, (r) => r.p50)} ms, p99 ${latency(runs.with, (r) => r.p99)} vs ${latency(runs.off, (r) => r.p99)} ms`,
+  );
   return runs;
 }
-const latency = (runs: readonly Result[], pick: (result: Result) => number) => [...runs.map(pick)].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
-const durableAudit: Record<string, { with: Result[]; off: Result[] }> = { sqlite: await durableAuditCost('sqlite') };
-if (postgresUrl) durableAudit['postgres'] = await withPostgresDatabase((url) => durableAuditCost(url));
-for (const [database, runs] of Object.entries(durableAudit)) {
-  console.log(`durable audit side-by-side rounds, ${database} (on/off): ${runs.with.map((run, index) => `${run.requestsPerSecond}/${runs.off[index]!.requestsPerSecond} req/s ${run.cpuMicrosPerRequest}/${runs.off[index]!.cpuMicrosPerRequest} µs p50 ${run.p50}/${runs.off[index]!.p50} ms`).join(', ')}`);
-  console.log(
-    `cost of the durable audit (token events committed before the answer), ${database}, side by side (median of ${rounds} rounds): ${cost(runs.with, runs.off)}; p50 ${latency(runs.with, (r) => r.p50)} vs ${latency(runs.off, (r) => r.p50)} ms, p99 ${latency(runs.with, (r) => r.p99)} vs ${latency(runs.off, (r) => r.p99)} ms`,
-  );
+// Each bench server seals its keys under a secret of its own: one database per side.
+const durableAudit: Record<string, { with: Result[]; off: Result[] }> = { sqlite: await durableAuditCost('sqlite', 'sqlite', 'sqlite') };
+if (postgresUrl) {
+  durableAudit['postgres'] = await withPostgresDatabase((onUrl) => withPostgresDatabase((offUrl) => durableAuditCost('postgres', onUrl, offUrl)));
 }
 
 /** The cost figures for the results file and the README, % CPU per request (median of the rounds). */

@@ -43,7 +43,11 @@ export class BatchedAuditWriter {
     this.#batchSize = options.batchSize ?? 500;
   }
 
-  /** Resolves once `event` is committed; rejects when it cannot be (database unavailable, or the writer stopped). */
+  /**
+   * Resolves once `event` is committed (or, when the database refused its
+   * values, its `audit.row_rejected` stand-in); rejects when it cannot be
+   * (database unavailable, or the writer stopped).
+   */
   write(event: AuditEvent): Promise<void> {
     if (this.#stopped) return Promise.reject(new Error('the audit writer is stopped'));
     const row = auditRow(event, (this.options.clock ?? Date.now)());

@@ -42,6 +42,18 @@ for (const variant of databaseVariants) {
       assert.ok(!stored.includes(String(issued.body['access_token'])), 'no token in audit rows');
     });
 
+    test('an opaque token is never recorded: its id is the token, so its event has no jti', async () => {
+      await server.registry.resources.create({ audience: 'https://opaque-audit.acme.test', scopes: ['ping'], token_format: 'opaque' });
+      const opaque = await seedMachineClient(server, { resources: ['https://opaque-audit.acme.test'], scopes: ['ping'] });
+      const issued = await postForm(`${server.url}/token`, { ...grant, scope: 'ping' }, opaque);
+      assert.equal(issued.status, 200);
+      const token = String(issued.body['access_token']);
+      assert.equal(token.split('.').length, 1, 'an opaque token');
+      const [event] = await server.audit.list({ type: 'token.issued', subject: opaque.clientId });
+      assert.equal(event?.detail?.['jti'], undefined);
+      assert.ok(!JSON.stringify(await server.audit.list({ limit: 1000 })).includes(token));
+    });
+
     test('refusals carry the OAuth error and Tollgate\'s reason: wrong secret, address not allowed, bad scope, unknown client', async () => {
       const machine = await seedMachineClient(server);
       const fenced = await seedMachineClient(server, { ipAllowlist: ['10.0.0.0/8'] });
