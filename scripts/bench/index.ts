@@ -158,16 +158,23 @@ console.log(
 // Its price is mostly waiting, not CPU, so latency is printed beside it.
 const auditOff = { TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' };
 const auditOn = { TOLLGATE_RATE_LIMITS: 'off' };
-/** On/off side by side over BENCH_ROUNDS rounds; each side on a database of its own (`onDatabase`, `offDatabase`). */
-async function durableAuditCost(label: string, onDatabase: string, offDatabase: string): Promise<{ with: Result[]; off: Result[] }> {
+/**
+ * On/off side by side over BENCH_ROUNDS rounds. `databases` gives each
+ * round's pair its own databases: every bench server seals its keys under a
+ * secret of its own, so a database is never reused across servers.
+ */
+async function durableAuditCost(label: string, databases: <T>(run: (on: string, off: string) => Promise<T>) => Promise<T>): Promise<{ with: Result[]; off: Result[] }> {
   const runs: { with: Result[]; off: Result[] } = { with: [], off: [] };
-  const contender: Contender = { scenario: `tollgate ${label}, durable audit on`, kind: 'tollgate', env: { BENCH_DATABASE: onDatabase, ...auditOn } };
-  const off: Contender = { scenario: '  same, audit off', kind: 'tollgate', env: { BENCH_DATABASE: offDatabase, ...auditOff } };
   for (let round = 0; round < rounds; round += 1) {
-    const pair = round % 2 === 0 ? [contender, off] : [off, contender];
-    const results = await measureSideBySide(pair);
-    runs.with.push(results[pair.indexOf(contender)]!);
-    runs.off.push(results[pair.indexOf(off)]!);
+    const results = await databases(async (onDatabase, offDatabase) => {
+      const contender: Contender = { scenario: `tollgate ${label}, durable audit on`, kind: 'tollgate', env: { BENCH_DATABASE: onDatabase, ...auditOn } };
+      const off: Contender = { scenario: '  same, audit off', kind: 'tollgate', env: { BENCH_DATABASE: offDatabase, ...auditOff } };
+      const pair = round % 2 === 0 ? [contender, off] : [off, contender];
+      const measured = await measureSideBySide(pair);
+      return { with: measured[pair.indexOf(contender)]!, off: measured[pair.indexOf(off)]! };
+    });
+    runs.with.push(results.with);
+    runs.off.push(results.off);
   }
   const latency = (sideRuns: readonly Result[], pick: (result: Result) => number) => [...sideRuns.map(pick)].sort((a, b) => a - b)[Math.floor(sideRuns.length / 2)]!;
   console.log(
@@ -178,10 +185,12 @@ async function durableAuditCost(label: string, onDatabase: string, offDatabase: 
   );
   return runs;
 }
-// Each bench server seals its keys under a secret of its own: one database per side.
-const durableAudit: Record<string, { with: Result[]; off: Result[] }> = { sqlite: await durableAuditCost('sqlite', 'sqlite', 'sqlite') };
+const durableAudit: Record<string, { with: Result[]; off: Result[] }> = {
+  // A fresh SQLite file per server already.
+  sqlite: await durableAuditCost('sqlite', (run) => run('sqlite', 'sqlite')),
+};
 if (postgresUrl) {
-  durableAudit['postgres'] = await withPostgresDatabase((onUrl) => withPostgresDatabase((offUrl) => durableAuditCost('postgres', onUrl, offUrl)));
+  durableAudit['postgres'] = await durableAuditCost('postgres', (run) => withPostgresDatabase((on) => withPostgresDatabase((off) => run(on, off))));
 }
 
 /** The cost figures for the results file and the README, % CPU per request (median of the rounds). */
