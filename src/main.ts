@@ -14,6 +14,7 @@ import { auditApiKeyEvents } from './audit/api-key-events.js';
 import { AuditLog } from './audit/audit-log.js';
 import { BatchedAuditWriter } from './audit/batched-writer.js';
 import { auditTokenOutcomes } from './audit/token-events.js';
+import { rejectionCode } from './audit/write-failure.js';
 import { fanOut } from './provider/endpoint-outcome.js';
 import { announceKeyChange, subscribeToKeyChanges } from './key-change-channel.js';
 import { startKeyMaintenance } from './key-maintenance.js';
@@ -44,7 +45,7 @@ export interface RunningTollgate {
   readonly database: Database;
   readonly registry: Registry;
   readonly audit: AuditLog;
-  /** Token-endpoint events, written in batches; `flush()` in tests to read them at once. */
+  /** Token-endpoint events, group-committed before each answer; `flush()`/`stop()` wait for every event written so far. */
   readonly auditBatches: BatchedAuditWriter;
   readonly apiKeys: ApiKeys;
   readonly keyStore: KeyStore;
@@ -83,14 +84,17 @@ export async function startTollgate(
     const registry = createRegistry(database.knex);
     await ensureAdminResource(registry);
     const users = new UserRepository(database.knex, registry.tenants);
+    // The database's error code only: a refusal's message may quote the refused value.
+    const onAuditRowRejected = (error: unknown) => logger.error('audit event refused by the database: recorded as audit.row_rejected', { code: rejectionCode(error) });
     const audit = new AuditLog(database.knex, {
       onError: (error) => logger.error('audit event not recorded', { error: (error as Error)?.message }),
+      onRejected: onAuditRowRejected,
     });
     cleanups.push(() => audit.settled());
-    // One row per token request: queued here, written in batches off the request path.
+    // One row per token request, committed before the answer is sent; concurrent requests share one INSERT.
     const auditBatches = new BatchedAuditWriter(database.knex, {
-      onError: (error) => logger.error('audit events not written yet, will retry', { error: (error as Error)?.message }),
-      onDropped: (count) => logger.error('audit events dropped: queue full while the database was unavailable', { count }),
+      onError: (error) => logger.error('audit events not written: database unavailable, their requests answered 503', { error: (error as Error)?.message }),
+      onRejected: onAuditRowRejected,
     });
     cleanups.push(() => auditBatches.stop());
     const credentials = new VerifiedCredentialCache(config.secrets[0]!, { ttlSeconds: config.credentialCacheTtlSeconds });
@@ -128,10 +132,8 @@ export async function startTollgate(
         users,
         createModelAdapter: createKnexAdapter(database.knex),
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
-        onEndpointOutcome: fanOut(
-          config.auditTokenEvents === 'off' ? undefined : auditTokenOutcomes((event) => auditBatches.add(event), config.auditTokenEvents),
-          metrics?.onEndpointOutcome,
-        ),
+        ...(config.auditTokenEvents === 'off' ? {} : { recordEndpointOutcome: auditTokenOutcomes((event) => auditBatches.write(event), config.auditTokenEvents) }),
+        onEndpointOutcome: fanOut(metrics?.onEndpointOutcome),
       },
       keyStore,
     );

@@ -6,7 +6,7 @@
  *
  * BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 16), BENCH_ROUNDS
  * (default 3, for the interleaved and the side-by-side limits + audit
- * on/off comparisons), BENCH_WARMUP_SECONDS (default 1) and
+ * on/off comparisons, and the side-by-side durable audit on/off), BENCH_WARMUP_SECONDS (default 1) and
  * BENCH_COLD_STARTS (default 3) tune a run; PostgreSQL is included when
  * BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, Redis when
  * BENCH_REDIS_URL (or TEST_REDIS_URL) is. BENCH_ONLY=issuance stops after
@@ -35,8 +35,10 @@ const SQLITE = { BENCH_DATABASE: 'sqlite' };
 const LARGE_TABLE = 1_000_000;
 const SMALL_TABLE = 1_000;
 
+let databasesCreated = 0;
 async function withPostgresDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
-  const name = `tollgate_bench_${Date.now()}`;
+  databasesCreated += 1;
+  const name = `tollgate_bench_${Date.now()}_${databasesCreated}`;
   const admin = new pg.Client({ connectionString: postgresUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
@@ -151,8 +153,49 @@ console.log(
   `cost of rate limits + token audit events, side by side (median of ${rounds} rounds): memory ${cost(sideBySide.on.with, sideBySide.on.off)}${redisUrl ? `; Redis ${cost(sideBySide.redis.with, sideBySide.redis.off)}` : ''}`,
 );
 
+// The durable audit alone: token events committed before each answer (group
+// commit) against no token events, limits off on both sides, side by side.
+// Its price is mostly waiting, not CPU, so latency is printed beside it.
+const auditOff = { TOLLGATE_RATE_LIMITS: 'off', TOLLGATE_AUDIT_TOKEN_EVENTS: 'off' };
+const auditOn = { TOLLGATE_RATE_LIMITS: 'off' };
+/**
+ * On/off side by side over BENCH_ROUNDS rounds. `databases` gives each
+ * round's pair its own databases: every bench server seals its keys under a
+ * secret of its own, so a database is never reused across servers.
+ */
+async function durableAuditCost(label: string, databases: <T>(run: (on: string, off: string) => Promise<T>) => Promise<T>): Promise<{ with: Result[]; off: Result[] }> {
+  const runs: { with: Result[]; off: Result[] } = { with: [], off: [] };
+  for (let round = 0; round < rounds; round += 1) {
+    const results = await databases(async (onDatabase, offDatabase) => {
+      const contender: Contender = { scenario: `tollgate ${label}, durable audit on`, kind: 'tollgate', env: { BENCH_DATABASE: onDatabase, ...auditOn } };
+      const off: Contender = { scenario: '  same, audit off', kind: 'tollgate', env: { BENCH_DATABASE: offDatabase, ...auditOff } };
+      const pair = round % 2 === 0 ? [contender, off] : [off, contender];
+      const measured = await measureSideBySide(pair);
+      return { with: measured[pair.indexOf(contender)]!, off: measured[pair.indexOf(off)]! };
+    });
+    runs.with.push(results.with);
+    runs.off.push(results.off);
+  }
+  const latency = (sideRuns: readonly Result[], pick: (result: Result) => number) => [...sideRuns.map(pick)].sort((a, b) => a - b)[Math.floor(sideRuns.length / 2)]!;
+  console.log(
+    `durable audit side-by-side rounds, ${label} (on/off): ${runs.with.map((run, index) => `${run.requestsPerSecond}/${runs.off[index]!.requestsPerSecond} req/s ${run.cpuMicrosPerRequest}/${runs.off[index]!.cpuMicrosPerRequest} µs p50 ${run.p50}/${runs.off[index]!.p50} ms`).join(', ')}`,
+  );
+  console.log(
+    `cost of the durable audit (token events committed before the answer), ${label}, side by side (median of ${rounds} rounds): ${cost(runs.with, runs.off)}; p50 ${latency(runs.with, (r) => r.p50)} vs ${latency(runs.off, (r) => r.p50)} ms, p99 ${latency(runs.with, (r) => r.p99)} vs ${latency(runs.off, (r) => r.p99)} ms`,
+  );
+  return runs;
+}
+const durableAudit: Record<string, { with: Result[]; off: Result[] }> = {
+  // A fresh SQLite file per server already.
+  sqlite: await durableAuditCost('sqlite', (run) => run('sqlite', 'sqlite')),
+};
+if (postgresUrl) {
+  durableAudit['postgres'] = await durableAuditCost('postgres', (run) => withPostgresDatabase((on) => withPostgresDatabase((off) => run(on, off))));
+}
+
 /** The cost figures for the results file and the README, % CPU per request (median of the rounds). */
 const costFigures: Record<string, number> = {
+  ...Object.fromEntries(Object.entries(durableAudit).map(([database, runs]) => [`durable audit cost, ${database}, side by side, % CPU/req`, cpuCost(runs.with, runs.off)])),
   'limits + audit cost, memory, side by side, % CPU/req': cpuCost(sideBySide.on.with, sideBySide.on.off),
   'limits + audit cost, memory, one run after the other, % CPU/req': cpuCost(policyRuns.on, policyRuns.off),
   ...(redisUrl

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { insertAuditRows } from './insert-rows.js';
+import { cleanObject, cleanText } from './sanitize.js';
 
 /** What happened; dotted names so a prefix (`key.`, `client.`) selects a family. */
 export type AuditEventType =
@@ -24,7 +26,9 @@ export type AuditEventType =
   | 'client.authentication_failed'
   | 'user.created'
   | 'user.disabled'
-  | 'user.enabled';
+  | 'user.enabled'
+  /** An event the database refused to store, reduced to its type and the database's error code. */
+  | 'audit.row_rejected';
 
 export type AuditDetail = Record<string, string | number | boolean | null>;
 
@@ -63,17 +67,24 @@ export interface AuditFilter {
   limit?: number;
 }
 
-/** One event as its `audit_events` row. */
+/** Column lengths of `audit_events` (migration 005). */
+const ACTOR_LENGTH = 200;
+const TENANT_ID_LENGTH = 64;
+const SUBJECT_LENGTH = 200;
+
+/**
+ * One event as its `audit_events` row, every value cleaned (sanitize.ts):
+ * an unauthenticated caller chooses the client id it names, the grant type
+ * and more, and no value may make the database refuse the row.
+ */
 export function auditRow(event: AuditEvent, at: number): Omit<AuditRow, 'id'> {
   return {
     at,
     type: event.type,
-    // The columns hold 200 characters; an unauthenticated caller chooses the
-    // client id it names, and one oversized row must not fail a whole batch.
-    actor: event.actor.slice(0, 200),
-    tenant_id: event.tenantId ?? null,
-    subject: event.subject?.slice(0, 200) ?? null,
-    detail: event.detail ? JSON.stringify(event.detail) : null,
+    actor: cleanText(event.actor, ACTOR_LENGTH),
+    tenant_id: event.tenantId == null ? null : cleanText(event.tenantId, TENANT_ID_LENGTH),
+    subject: event.subject == null ? null : cleanText(event.subject, SUBJECT_LENGTH),
+    detail: event.detail ? JSON.stringify(cleanObject(event.detail)) : null,
   };
 }
 
@@ -86,7 +97,7 @@ export class AuditLog {
 
   constructor(
     private readonly knex: Knex,
-    private readonly options: { onError?: (error: unknown) => void; clock?: () => number } = {},
+    private readonly options: { onError?: (error: unknown) => void; onRejected?: (error: unknown) => void; clock?: () => number } = {},
   ) {}
 
   /** Resolves once written (or once the failure was reported); callers may also fire and forget. */
@@ -103,7 +114,7 @@ export class AuditLog {
 
   async #write(event: AuditEvent): Promise<void> {
     try {
-      await this.knex('audit_events').insert(auditRow(event, (this.options.clock ?? Date.now)()));
+      await insertAuditRows(this.knex, [auditRow(event, (this.options.clock ?? Date.now)())], this.options.onRejected);
     } catch (error) {
       this.options.onError?.(error);
     }

@@ -1,50 +1,38 @@
 import type { Knex } from 'knex';
 import { auditRow, type AuditEvent } from './audit-log.js';
-
-type AuditRowValues = ReturnType<typeof auditRow>;
-
-/**
- * One multi-row INSERT, written out directly: knex's query builder compiles
- * such an insert value by value, which cost more per token than SQLite's
- * own insert (bench/PROFILE.md). The columns are those `auditRow` writes,
- * so a column added there is never left out here. Plain `?` placeholders
- * work on every dialect knex.raw serves (it numbers them for PostgreSQL).
- */
-function insertOf(batch: readonly AuditRowValues[]): { sql: string; bindings: (string | number | null)[] } {
-  const columns = Object.keys(batch[0]!) as (keyof AuditRowValues)[];
-  const placeholders = `(${columns.map(() => '?').join(', ')})`;
-  return {
-    sql: `insert into audit_events (${columns.join(', ')}) values ${batch.map(() => placeholders).join(', ')}`,
-    bindings: batch.flatMap((row) => columns.map((column) => row[column])),
-  };
-}
+import { insertAuditRows, type AuditRowValues } from './insert-rows.js';
 
 export interface BatchedAuditWriterOptions {
-  /** Longest an event waits before it is written (default 1 s). */
-  readonly flushIntervalMs?: number;
-  /** Rows per INSERT; a full batch is written at once (default 500). */
+  /** Most rows in one INSERT (default 500); more waiting events take further statements. */
   readonly batchSize?: number;
-  /** Most events held while the database is slow or down; past it the oldest are dropped and counted (default 20 000). */
-  readonly maxQueued?: number;
+  /** Told when the database refused a row for its values (the row was written as `audit.row_rejected`). */
+  readonly onRejected?: (error: unknown) => void;
+  /** Told when a batch could not be written because the database is unavailable (its writers were rejected). */
   readonly onError?: (error: unknown) => void;
-  /** Told how many events were dropped because the queue was full. */
-  readonly onDropped?: (count: number) => void;
   readonly clock?: () => number;
 }
 
+interface Waiting {
+  readonly row: AuditRowValues;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 /**
- * Writes high-volume audit events (one per token request) off the request
- * path: `add` only queues; a timer writes the queue in multi-row INSERTs.
- * Issuance never waits on the audit table, and thousands of tokens a second
- * cost a few statements a second. If the database is down, events wait in
- * a bounded queue and are retried; only past `maxQueued` are the oldest
- * dropped (and counted), so an outage cannot exhaust memory.
+ * Durable audit events at a few statements a second, by group commit:
+ * `write` resolves only once its event is committed, and every event
+ * written while a statement is on its way (or in the same turn of the event
+ * loop) goes into the next multi-row INSERT, so a thousand concurrent token
+ * requests share a handful of commits instead of paying one each.
+ *
+ * Nothing is held in memory beyond the statement being written: when the
+ * database is unavailable the writers of that batch are rejected at once
+ * (the token endpoint turns that into 503), so a crash or an outage can
+ * lose no event whose answer was sent.
  */
 export class BatchedAuditWriter {
-  readonly #queue: AuditRowValues[] = [];
-  readonly #timer: NodeJS.Timeout;
+  readonly #queue: Waiting[] = [];
   readonly #batchSize: number;
-  readonly #maxQueued: number;
   #writing: Promise<void> | undefined;
   #stopped = false;
 
@@ -53,54 +41,60 @@ export class BatchedAuditWriter {
     private readonly options: BatchedAuditWriterOptions = {},
   ) {
     this.#batchSize = options.batchSize ?? 500;
-    this.#maxQueued = options.maxQueued ?? 20_000;
-    this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 1_000);
-    this.#timer.unref();
   }
 
-  /** Queues one event; never throws, never waits. */
-  add(event: AuditEvent): void {
-    if (this.#stopped) return;
-    this.#queue.push(auditRow(event, (this.options.clock ?? Date.now)()));
-    if (this.#queue.length > this.#maxQueued) {
-      const dropped = this.#queue.length - this.#maxQueued;
-      this.#queue.splice(0, dropped);
-      this.options.onDropped?.(dropped);
-    }
-    if (this.#queue.length >= this.#batchSize) void this.flush();
-  }
-
-  /** Writes everything queued so far; resolves when written or when the failure was reported. */
-  flush(): Promise<void> {
-    this.#writing ??= this.#drain().finally(() => {
-      this.#writing = undefined;
+  /**
+   * Resolves once `event` is committed (or, when the database refused its
+   * values, its `audit.row_rejected` stand-in); rejects when it cannot be
+   * (database unavailable, or the writer stopped).
+   */
+  write(event: AuditEvent): Promise<void> {
+    if (this.#stopped) return Promise.reject(new Error('the audit writer is stopped'));
+    const row = auditRow(event, (this.options.clock ?? Date.now)());
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ row, resolve, reject });
+      this.#schedule();
     });
-    return this.#writing;
+  }
+
+  #schedule(): void {
+    if (this.#writing) return;
+    // One turn of the event loop first: requests answered in the same turn share the statement.
+    this.#writing = new Promise<void>((next) => setImmediate(next))
+      .then(() => this.#drain())
+      .finally(() => {
+        this.#writing = undefined;
+        // Written between the drain's last look at the queue and now.
+        if (this.#queue.length > 0) this.#schedule();
+      });
+  }
+
+  /** Resolves once every event written so far is committed or its writer was rejected. */
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
+
+  /** Refuses new events and waits for those already written (before the database closes). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.flush();
+  }
+
+  /** Events waiting for their statement. */
+  get queued(): number {
+    return this.#queue.length;
   }
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#queue.slice(0, this.#batchSize);
+      const batch = this.#queue.splice(0, this.#batchSize);
       try {
-        const { sql, bindings } = insertOf(batch);
-        await this.knex.raw(sql, bindings);
+        await insertAuditRows(this.knex, batch.map((waiting) => waiting.row), this.options.onRejected);
+        for (const waiting of batch) waiting.resolve();
       } catch (error) {
-        // Kept for the next tick: an outage delays events, it does not lose them.
         this.options.onError?.(error);
-        return;
+        for (const waiting of batch) waiting.reject(error);
       }
-      this.#queue.splice(0, batch.length);
     }
-  }
-
-  /** Stops the timer and writes what is queued (before the database closes). */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.flush();
-    this.#stopped = true;
-  }
-
-  get queued(): number {
-    return this.#queue.length;
   }
 }

@@ -1,9 +1,10 @@
-import type { EndpointOutcome, EndpointOutcomeListener } from '../provider/endpoint-outcome.js';
+import type { EndpointOutcome } from '../provider/endpoint-outcome.js';
 import type { AuditDetail, AuditEvent } from './audit-log.js';
 
 /**
  * Token-endpoint outcomes as audit events: `token.issued` and
- * `token.refused` (client, tenant, address, grant type, error and reason),
+ * `token.refused` (client, tenant, address, grant type, error and reason;
+ * an issued JWT's `jti`, so a received token can be matched to its event),
  * and `client.authentication_failed` for introspection and revocation
  * callers that failed to authenticate. Ids, codes and addresses only: the
  * outcome carries no secret or token to leak.
@@ -15,6 +16,7 @@ export function tokenAuditEvent(outcome: EndpointOutcome, mode: 'all' | 'refused
   const detail: AuditDetail = { ip: outcome.ip };
   if (outcome.grantType) detail['grant_type'] = outcome.grantType;
   if (outcome.requestId) detail['request_id'] = outcome.requestId;
+  if (outcome.tokenId) detail['jti'] = outcome.tokenId;
   const who = { actor: outcome.clientId ?? 'anonymous', tenantId: outcome.tenantId ?? null, subject: outcome.clientId ?? null };
   if (outcome.endpoint === 'token') {
     if (outcome.succeeded) return mode === 'all' ? { type: 'token.issued', ...who, detail } : undefined;
@@ -34,10 +36,13 @@ export function tokenAuditEvent(outcome: EndpointOutcome, mode: 'all' | 'refused
   return undefined;
 }
 
-/** The listener the server registers: audit events for outcomes, queued on `add`. */
-export function auditTokenOutcomes(add: (event: AuditEvent) => void, mode: 'all' | 'refused'): EndpointOutcomeListener {
-  return (outcome) => {
+/**
+ * The recorder the server registers: each outcome's event, resolved once
+ * `write` has committed it. The host awaits it before the answer is sent.
+ */
+export function auditTokenOutcomes(write: (event: AuditEvent) => Promise<void>, mode: 'all' | 'refused'): (outcome: EndpointOutcome) => Promise<void> {
+  return async (outcome) => {
     const event = tokenAuditEvent(outcome, mode);
-    if (event) add(event);
+    if (event) await write(event);
   };
 }

@@ -1,6 +1,7 @@
 import type { ParameterizedContext } from 'koa';
 import { clientIdOf } from '../rate-limit/client-id.js';
 import { oidcOf } from './oidc-view.js';
+import { issuedJwtId } from './issued-token-id.js';
 import { clientIp, type TrustProxy } from '../rate-limit/client-ip.js';
 import { isClientEndpoint, type ClientEndpoint } from './endpoints.js';
 
@@ -27,6 +28,8 @@ export interface EndpointOutcome {
   readonly requestId: string | undefined;
   /** Wall-clock time of the answer (ms since epoch). */
   readonly at: number;
+  /** The `jti` of an issued JWT access token (never an opaque token's id: that is the token). */
+  readonly tokenId?: string | undefined;
 }
 
 export type EndpointOutcomeListener = (outcome: EndpointOutcome) => void;
@@ -61,6 +64,7 @@ export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustPr
     ip: clientIp(ctx, trustProxy),
     requestId: ctx.response.get('x-request-id') || undefined,
     at,
+    tokenId: oidc.route === 'token' && status === 200 ? issuedJwtId(ctx.body) : undefined,
   };
 }
 

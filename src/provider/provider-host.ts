@@ -8,14 +8,21 @@ import { equaliseRefusal } from './client-secret.js';
 import { createProvider, SIGNING_ALGORITHMS, type ProviderDependencies } from './create-provider.js';
 import type { ApiKeyIntrospector } from './api-key-introspection.js';
 import { createJwtIntrospector, type IntrospectionResponse, type JwtIntrospector } from './jwt-introspection.js';
-import { endpointOutcomeOf, type EndpointOutcomeListener } from './endpoint-outcome.js';
+import { endpointOutcomeOf, type EndpointOutcome, type EndpointOutcomeListener } from './endpoint-outcome.js';
 import { gateKindOfRoute, routeOfProvider, type RouteOf } from './endpoints.js';
+import { TollgateError } from '../errors.js';
 import { oidcOf } from './oidc-view.js';
 
 export type HostDependencies = Omit<ProviderDependencies, 'signingJwks' | 'introspectJwt'> & {
   /** Answers introspection for API keys, which the provider does not know. */
   readonly apiKeys?: ApiKeyIntrospector;
-  /** Told what every token, introspection and revocation request came to (audit, metrics). Must not throw. */
+  /**
+   * Records what every token, introspection and revocation request came to
+   * (the audit log), awaited before the answer is sent; when it rejects the
+   * client gets 503 instead, so no answer leaves without its record.
+   */
+  readonly recordEndpointOutcome?: (outcome: EndpointOutcome) => Promise<void>;
+  /** Told what every token, introspection and revocation request came to (metrics), once it is recorded. Must not throw. */
   readonly onEndpointOutcome?: EndpointOutcomeListener;
   /** Wall clock for outcomes (tests). */
   readonly clock?: () => number;
@@ -129,14 +136,22 @@ export class ProviderHost {
   }
 
   middleware(): Middleware {
-    const { onEndpointOutcome, clock = Date.now } = this.deps;
+    const { recordEndpointOutcome, onEndpointOutcome, clock = Date.now } = this.deps;
     const trustProxy = this.deps.config.rateLimits.trustProxy;
     const answer = this.#answer.bind(this);
-    if (!onEndpointOutcome) return answer;
+    if (!recordEndpointOutcome && !onEndpointOutcome) return answer;
     return async (ctx, next) => {
       await answer(ctx, next);
       const outcome = endpointOutcomeOf(ctx, trustProxy, clock());
-      if (outcome) onEndpointOutcome(outcome);
+      if (!outcome) return;
+      if (recordEndpointOutcome) {
+        try {
+          await recordEndpointOutcome(outcome);
+        } catch (cause) {
+          throw new TollgateError(503, 'temporarily_unavailable', 'the audit log is unavailable, retry later', { cause });
+        }
+      }
+      onEndpointOutcome?.(outcome);
     };
   }
 

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
 import type { StoredAuditEvent } from '../../src/audit/audit-log.js';
 import { databaseVariants } from '../helpers/databases.js';
 import { postForm, seedMachineClient, startTestServer, type TestServer } from '../helpers/server.js';
@@ -28,15 +29,29 @@ for (const variant of databaseVariants) {
       const machine = await seedMachineClient(server);
       const issued = await postForm(`${server.url}/token`, grant, machine, { 'x-request-id': 'req-audit-1' });
       assert.equal(issued.status, 200);
-      const [event, ...rest] = await tokenEvents(server, machine.clientId);
+      // Written before the answer: no flush needed to find it.
+      const [event, ...rest] = await server.audit.list({ type: 'token.', subject: machine.clientId });
       assert.equal(rest.length, 0);
       assert.equal(event?.type, 'token.issued');
       assert.equal(event?.actor, machine.clientId);
       assert.equal(event?.tenantId, machine.tenantId);
-      assert.deepEqual(event?.detail, { ip: '127.0.0.1', grant_type: 'client_credentials', request_id: 'req-audit-1' });
+      const { jti } = decodeJwt(String(issued.body['access_token']));
+      assert.deepEqual(event?.detail, { ip: '127.0.0.1', grant_type: 'client_credentials', request_id: 'req-audit-1', jti });
       const stored = JSON.stringify(await server.audit.list({ limit: 1000 }));
       assert.ok(!stored.includes(machine.clientSecret), 'no client secret in audit rows');
       assert.ok(!stored.includes(String(issued.body['access_token'])), 'no token in audit rows');
+    });
+
+    test('an opaque token is never recorded: its id is the token, so its event has no jti', async () => {
+      await server.registry.resources.create({ audience: 'https://opaque-audit.acme.test', scopes: ['ping'], token_format: 'opaque' });
+      const opaque = await seedMachineClient(server, { resources: ['https://opaque-audit.acme.test'], scopes: ['ping'] });
+      const issued = await postForm(`${server.url}/token`, { ...grant, scope: 'ping' }, opaque);
+      assert.equal(issued.status, 200);
+      const token = String(issued.body['access_token']);
+      assert.equal(token.split('.').length, 1, 'an opaque token');
+      const [event] = await server.audit.list({ type: 'token.issued', subject: opaque.clientId });
+      assert.equal(event?.detail?.['jti'], undefined);
+      assert.ok(!JSON.stringify(await server.audit.list({ limit: 1000 })).includes(token));
     });
 
     test('refusals carry the OAuth error and Tollgate\'s reason: wrong secret, address not allowed, bad scope, unknown client', async () => {
@@ -59,6 +74,26 @@ for (const variant of databaseVariants) {
       assert.ok(!JSON.stringify(refusals).includes('wrong-secret-value'));
     });
 
+    test('no token without its event: while the audit table cannot be written the token endpoint answers 503 with Retry-After', async () => {
+      const machine = await seedMachineClient(server);
+      const { knex } = server.database;
+      await knex.schema.renameTable('audit_events', 'audit_events_away');
+      let during: Awaited<ReturnType<typeof postForm>>;
+      try {
+        during = await postForm(`${server.url}/token`, grant, machine);
+      } finally {
+        await knex.schema.renameTable('audit_events_away', 'audit_events');
+      }
+      assert.equal(during.status, 503);
+      assert.equal(during.headers.get('retry-after'), '5');
+      assert.equal(during.body['error'], 'temporarily_unavailable');
+      assert.equal(during.body['access_token'], undefined, 'the token is not handed out');
+      const after = await postForm(`${server.url}/token`, grant, machine);
+      assert.equal(after.status, 200);
+      const events = await server.audit.list({ type: 'token.issued', subject: machine.clientId });
+      assert.deepEqual(events.map((event) => event.detail?.['jti']), [decodeJwt(String(after.body['access_token'])).jti]);
+    });
+
     test('failed authentication at introspection is recorded as client.authentication_failed', async () => {
       const machine = await seedMachineClient(server);
       const response = await postForm(`${server.url}/token/introspection`, { token: 'x' }, { ...machine, clientSecret: 'nope' });
@@ -79,21 +114,24 @@ for (const variant of databaseVariants) {
 
     test('`tollgate audit tail --follow --client <id> --json` prints events as they are written', async () => {
       const machine = await seedMachineClient(server);
+      // An event in the backlog: its line shows the CLI has read the backlog and is following.
+      assert.equal((await postForm(`${server.url}/token`, grant, { ...machine, clientSecret: 'wrong-secret-value' })).status, 401);
       const tail = spawn(process.execPath, [cliPath, 'audit', 'tail', '--follow', '--client', machine.clientId, '--json'], {
         env: { ...process.env, ...server.env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       try {
         const lines = createInterface({ input: tail.stdout })[Symbol.asyncIterator]();
-        // Give the CLI time to read the (empty) backlog before the event exists.
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        const nextEvent = async () => {
+          const next = await Promise.race([
+            lines.next(),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no event within 10 s')), 10_000)),
+          ]);
+          return JSON.parse(String(next.value)) as StoredAuditEvent;
+        };
+        assert.equal((await nextEvent()).type, 'token.refused');
         assert.equal((await postForm(`${server.url}/token`, grant, machine)).status, 200);
-        await server.auditBatches.flush();
-        const next = await Promise.race([
-          lines.next(),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no event within 5 s')), 5_000)),
-        ]);
-        const event = JSON.parse(String(next.value)) as StoredAuditEvent;
+        const event = await nextEvent();
         assert.equal(event.type, 'token.issued');
         assert.equal(event.subject, machine.clientId);
       } finally {
