@@ -118,6 +118,8 @@ export class ApiKeyRepository {
       type: 'api_key.created',
       apiKeyId: record.id,
       tenantId: tenant.id,
+      resources: [...record.resources],
+      scopes: [...record.scopes],
       ...(record.createdBy ? { actor: record.createdBy } : {}),
     });
     return { apiKey: toView(record, record.createdAt), key };

@@ -28,6 +28,7 @@ for (const variant of databaseVariants) {
         env: 'live',
         name: 'billing export',
         scopes: ['invoices:read'],
+        resources: [API],
         createdBy: 'ops@acme',
         createdAt: START,
         expiresAt: START + 90 * DAY_MS,
@@ -37,7 +38,7 @@ for (const variant of databaseVariants) {
         replacedBy: null,
         status: 'active',
       });
-      assert.deepEqual(events, [{ type: 'api_key.created', apiKeyId: apiKey.id, tenantId: fixture.acme.id, actor: 'ops@acme' }]);
+      assert.deepEqual(events, [{ type: 'api_key.created', apiKeyId: apiKey.id, tenantId: fixture.acme.id, resources: [API], scopes: ['invoices:read'], actor: 'ops@acme' }]);
     });
 
     it('the tenant may be given by id; env test gives a tg_test_ key; expiresIn sets the lifetime', async () => {

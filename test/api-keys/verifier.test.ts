@@ -23,6 +23,7 @@ for (const variant of databaseVariants) {
         tenantId: fixture.acme.id,
         tenant: 'acme',
         scopes: ['invoices:read', 'invoices:write'],
+        audiences: [API],
         expiresAt: START + 90 * DAY_MS,
       });
       // Again, now from the verified-credential cache: same answer.
@@ -112,6 +113,7 @@ for (const variant of databaseVariants) {
         tenantId: fixture.acme.id,
         tenant: 'acme',
         scopes: [],
+        audiences: [API],
         expiresAt: null,
       });
     });
