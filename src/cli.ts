@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { openDatabase, migrate, type Database } from '../adapters/database.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { fileSecretSource } from './dev-secret.js';
-import { TollgateError } from './errors.js';
+import { invalidRequest, TollgateError } from './errors.js';
 import { createRegistry, type Registry } from './registry/index.js';
 import { splitList } from './registry/input.js';
 import { RESOURCE_FIELDS } from './registry/resources.js';
@@ -12,7 +12,7 @@ import { KeyStoreError } from '../keys/key-store.js';
 import { StartupError } from './start-up-errors.js';
 import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
 import { AuditLog } from './audit/audit-log.js';
-import { snapshot } from './audit/changes.js';
+import { changeDetail, snapshot } from './audit/changes.js';
 import { dashPositionalsLast, integer, required } from './cli/args.js';
 import { apiKeyCommands } from './cli/api-keys.js';
 import { auditCommands } from './cli/audit.js';
@@ -30,10 +30,12 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
   tenants list
   tenants update <slug> --token-quota <count>/<unit>|none
   resources create <audience> --scopes "<s1> <s2>" [--name <n>] [--ttl <seconds>] [--format jwt|opaque]
-  resources list
+                 [--tenant <slug>] [--share-with "<slug> <slug>"|'*']   owned by that tenant; shared with others by name
+  resources share <audience> --share-with "<slug> <slug>"|none   replaces the tenants it is shared with
+  resources list [--tenant <slug>]         with --tenant: those that tenant may use
   clients create --name <n> --tenant <slug> --resource <uri> [--resource <uri>…] --scopes "<s1> <s2>"
                  [--roles "<r1> <r2>"] [--ip-allowlist "<cidr> …"] [--cors-origins "<origin> …"] [--secret-expires-in <seconds>]
-                 [--token-quota 1000/h]
+                 [--token-quota 1000/h] [--introspect "<uri> …"]   --introspect: audiences whose tokens it may introspect
   clients create --admin [--tenant <slug>] [--name <n>]   an admin API client: global (tollgate:admin), or that tenant's admin
   clients create --grant authorization_code --name <n> --tenant <slug> --resource <uri> --scopes "<s1>"
                  --redirect-uri <uri> [--redirect-uri <uri>…] [--post-logout-redirect-uri <uri>…] [--public]
@@ -41,7 +43,7 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
                  [--auth client_secret_basic|private_key_jwt --jwks-uri <https url> | --jwks-file <path>]
                  [--dpop-bound] [--exchange-audience <uri>… --exchange-scope "<s1> <s2>"]
   clients list [--tenant <slug>]
-  clients update <client_id> --token-quota <count>/<unit>|none   tokens per window (s, min, h, day)
+  clients update <client_id> [--token-quota <count>/<unit>|none] [--introspect "<uri> …"|none]   tokens per window (s, min, h, day)
   clients show|disable|enable|rotate-secret|revoke-tokens <client_id>
   users create --tenant <slug> --email <e> [--roles "<r1> <r2>"] [--password-stdin]   without --password-stdin a password is generated and shown once
   users list [--tenant <slug>]
@@ -51,7 +53,7 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
   keys revoke <kid>                       emergency: the key leaves /jwks and signing at once
   keys retire                             retire keys past their retiring window (the server also does this)
   keys reseal                             re-seal private keys under the newest TOLLGATE_SECRET
-  api-keys create --tenant <slug> --name <n> --scopes "<s1> <s2>" [--expires-in 90d|12h|never] [--env live|test]
+  api-keys create --tenant <slug> --name <n> --resource <uri> [--resource <uri>…] --scopes "<s1> <s2>" [--expires-in 90d|12h|never] [--env live|test]
   api-keys list [--tenant <slug>]
   api-keys revoke <id>
   api-keys rotate <id> --overlap 7d            new key; the old one keeps working for the overlap
@@ -94,6 +96,8 @@ const OPTIONS = {
   'dpop-bound': { type: 'boolean' },
   'exchange-audience': { type: 'string', multiple: true },
   'exchange-scope': { type: 'string' },
+  'share-with': { type: 'string' },
+  introspect: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -120,11 +124,24 @@ const commands: Record<string, Handler> = {
       ...(values.name ? { name: values.name } : {}),
       ...(values.ttl ? { access_token_ttl: integer(values.ttl, '--ttl')! } : {}),
       ...(values.format ? { token_format: values.format as 'jwt' | 'opaque' } : {}),
+      ...(values.tenant ? { tenant: values.tenant } : {}),
+      ...(values['share-with'] ? { shared_with: splitList(values['share-with']) } : {}),
     });
-    await audit.record({ type: 'resource.created', actor: 'cli', subject: resource.audience, detail: snapshot(resource, RESOURCE_FIELDS) });
+    await audit.record({ type: 'resource.created', actor: 'cli', tenantId: resource.tenantId, subject: resource.audience, detail: snapshot(resource, RESOURCE_FIELDS) });
     return resource;
   },
-  'resources list': async ({ registry }) => registry.resources.list(),
+  'resources share': async ({ registry, audit, args, values }) => {
+    const sharedWith = required(values['share-with'], '--share-with');
+    const { before, after } = await registry.resources.share(required(args[0], 'audience'), { shared_with: sharedWith === 'none' ? [] : splitList(sharedWith) });
+    await audit.record({ type: 'resource.shared', actor: 'cli', tenantId: after.tenantId, subject: after.audience, detail: changeDetail(before, after, RESOURCE_FIELDS) });
+    return after;
+  },
+  'resources list': async ({ registry, values }) => {
+    if (!values.tenant) return registry.resources.list();
+    const tenant = await registry.tenants.findBySlugOrId(values.tenant);
+    if (!tenant) throw invalidRequest(`tenant ${values.tenant} does not exist`);
+    return registry.resources.list({ usableBy: tenant.id });
+  },
   ...clientCommands,
   ...auditCommands,
   ...keyCommands,

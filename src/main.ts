@@ -98,7 +98,7 @@ export async function startTollgate(
     });
     cleanups.push(() => auditBatches.stop());
     const credentials = new VerifiedCredentialCache(config.secrets[0]!, { ttlSeconds: config.credentialCacheTtlSeconds });
-    const apiKeys = createApiKeys(database.knex, registry.tenants, {
+    const apiKeys = createApiKeys(database.knex, registry, {
       credentials,
       onEvent: auditApiKeyEvents(audit, 'server'),
       onFlushError: (error) => logger.warn('api key last-used update failed', { error: (error as Error)?.message }),

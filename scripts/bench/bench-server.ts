@@ -101,14 +101,16 @@ function tollgateEnv(port: number): Record<string, string> {
 /** The bench tenant, its two resource servers (JWT and opaque) and one client. */
 async function seedBenchClient(registry: Registry): Promise<{ clientId: string; clientSecret: string }> {
   await registry.tenants.create({ slug: 'bench', name: 'Bench' });
-  await registry.resources.create({ audience: AUDIENCE, scopes: ['read'] });
-  await registry.resources.create({ audience: OPAQUE_AUDIENCE, scopes: ['read'], token_format: 'opaque' });
+  await registry.resources.create({ audience: AUDIENCE, scopes: ['read'], tenant: 'bench' });
+  await registry.resources.create({ audience: OPAQUE_AUDIENCE, scopes: ['read'], token_format: 'opaque', tenant: 'bench' });
   const { client, clientSecret } = await registry.clients.create({
     name: 'bench',
     tenant: 'bench',
     resources: [AUDIENCE, OPAQUE_AUDIENCE],
     scopes: ['read'],
     roles: ['bench'],
+    // It also introspects the bench API key, which is for AUDIENCE.
+    introspect_audiences: [AUDIENCE],
   });
   return { clientId: client.clientId, clientSecret };
 }
@@ -117,7 +119,7 @@ async function startTollgateTarget(port: number): Promise<BenchTarget> {
   const config = loadConfig({ ...process.env, ...tollgateEnv(port) }, fileSecretSource);
   const running = await startTollgate(config, { logger: createLogger('silent') });
   const { clientId, clientSecret } = await seedBenchClient(running.registry);
-  const { key } = await running.apiKeys.keys.create({ tenant: 'bench', name: 'bench', scopes: ['read'] });
+  const { key } = await running.apiKeys.keys.create({ tenant: 'bench', name: 'bench', resources: [AUDIENCE], scopes: ['read'] });
   // BENCH_SEED_ROWS: grow oidc_models first (the table opaque tokens live in).
   const seedRows = Number(process.env['BENCH_SEED_ROWS'] ?? 0);
   const seedStarted = performance.now();

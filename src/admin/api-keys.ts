@@ -1,5 +1,7 @@
 import { parseDuration, type ApiKeyView } from '../api-keys/index.js';
 import { invalidRequest } from '../errors.js';
+import { refuseAdminAudience } from './audience.js';
+import { refuseEscalation } from './clients.js';
 import { page, scopeOf, TENANT_QUERY, tenantForCreate, type AdminServices } from './context.js';
 import { route, type CompiledRoute } from './route.js';
 import { createApiKeyBody, rotateApiKeyBody } from './schemas.js';
@@ -24,12 +26,15 @@ export function apiKeyRoutes(services: AdminServices): CompiledRoute[] {
     route({
       method: 'POST', path: '/api-keys', operationId: 'createApiKey', summary: 'Create an API key; the response holds the key, shown only this once', tag: TAG,
       access: 'tenant', body: createApiKeyBody, idempotent: true, status: 201, response: { ref: 'IssuedApiKey' }, returnsSecret: true,
-      handle: async ({ caller, body }) => {
+      handle: async ({ ctx, caller, body }) => {
+        refuseEscalation(ctx, caller, body.scopes);
+        refuseAdminAudience(body.resources);
         const tenant = await tenantForCreate(services, caller, body.tenant);
         return issued(
           await keys.create({
             tenant: tenant.id,
             name: body.name,
+            resources: body.resources,
             scopes: body.scopes,
             ...(body.expires_in ? { expiresIn: body.expires_in } : {}),
             ...(body.env ? { env: body.env } : {}),

@@ -1,5 +1,6 @@
+import { invalidRequest } from '../errors.js';
 import type { Registry } from '../registry/index.js';
-import type { ResourceServer } from '../registry/resources.js';
+import { EVERY_TENANT, type ResourceServer } from '../registry/resources.js';
 
 /**
  * The admin API is a resource server like any other: its tokens come from
@@ -27,6 +28,8 @@ export async function ensureAdminResource(registry: Pick<Registry, 'resources'>)
       name: 'Tollgate admin API',
       scopes: [ADMIN_SCOPE, TENANT_ADMIN_SCOPE],
       token_format: 'jwt',
+      // Every tenant's admins get tokens for it: the scopes decide what they may do.
+      shared_with: [EVERY_TENANT],
     });
   } catch (error) {
     // Another process inserted it first. The lookup above cached this
@@ -35,4 +38,13 @@ export async function ensureAdminResource(registry: Pick<Registry, 'resources'>)
     if (raced) return raced;
     throw error;
   }
+}
+
+/**
+ * The admin API accepts access tokens only: an API key for its audience
+ * would be a long-lived admin credential that nothing checks, so none is
+ * issued (CLI and admin API alike).
+ */
+export function refuseAdminAudience(audiences: readonly string[]): void {
+  if (audiences.includes(ADMIN_AUDIENCE)) throw invalidRequest(`API keys cannot be issued for ${ADMIN_AUDIENCE}: the admin API accepts access tokens only`);
 }

@@ -34,6 +34,8 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
   ResourceServer: object({
     id: string, audience: string, name: nullableString, scopes: strings, accessTokenTtl: { type: ['integer', 'null'] },
     tokenFormat: { type: 'string', enum: ['jwt', 'opaque'] }, createdAt: time, updatedAt: time,
+    tenantId: { type: ['string', 'null'], description: 'the owning tenant; null: a global resource server, usable only where shared' },
+    sharedWith: { ...strings, description: 'tenant ids that may also grant its scopes; "*" is every tenant' },
   }),
   Client: object({
     clientId: string, tenantId: string, tenantSlug: string, name: string, secretExpiresAt: nullableTime, roles: strings, scopes: strings,
@@ -42,6 +44,7 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
     tokenEndpointAuthMethod: { type: 'string', enum: ['client_secret_basic', 'private_key_jwt', 'none'], description: 'none: a public app client' },
     jwks: { type: ['object', 'null'] }, jwksUri: nullableString, dpopBoundAccessTokens: { type: 'boolean' },
     tokenExchange: { type: ['object', 'null'] },
+    introspectAudiences: { ...strings, description: 'audiences whose tokens and API keys of its tenant this client may introspect' },
     public: { type: 'boolean', description: 'app clients only: no secret, PKCE is its only proof' },
     redirectUris: { ...strings, description: 'app clients only' },
     postLogoutRedirectUris: { ...strings, description: 'app clients only' },
@@ -63,6 +66,7 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
   },
   ApiKey: object({
     id: string, tenantId: string, tenantSlug: string, env: { type: 'string', enum: ['live', 'test'] }, name: string, scopes: strings,
+    resources: { ...strings, description: 'the resource servers the key is for: its introspection answer\'s aud' },
     createdBy: nullableString, createdAt: time, expiresAt: nullableTime, revokedAt: nullableTime, lastUsedAt: nullableTime,
     rotatedAt: nullableTime, replacedBy: nullableString, status: { type: 'string', enum: ['active', 'revoked', 'expired'] },
   }, ['id', 'tenantId', 'name', 'status']),

@@ -1,31 +1,48 @@
-import { snapshot } from '../audit/changes.js';
-import { RESOURCE_FIELDS } from '../registry/resources.js';
+import { changeDetail, snapshot } from '../audit/changes.js';
+import { RESOURCE_FIELDS, type ResourceServer, type ShareResourceInput } from '../registry/resources.js';
+import { ADMIN_SCOPE } from './audience.js';
 import { recordAdminChange } from './audit.js';
+import { insufficientScope } from './auth.js';
 import { page, type AdminServices } from './context.js';
 import { route, type CompiledRoute } from './route.js';
-import { createResourceBody } from './schemas.js';
+import { createResourceBody, shareResourceBody } from './schemas.js';
 
 const TAG = 'Resource servers';
 
 /**
- * Resource servers are shared by all tenants: a tenant admin reads them
- * (to know which audiences and scopes a client can be given); only a
- * global admin registers one.
+ * Resource servers belong to a tenant, or to no tenant (a global admin's),
+ * and are used by other tenants only when a global admin shares them by
+ * name. A tenant admin sees the ones its tenant may use and registers its
+ * tenant's own; only a global admin registers owner-less ones or shares.
  */
 export function resourceServerRoutes({ registry, audit }: AdminServices): CompiledRoute[] {
   return [
     route({
-      method: 'GET', path: '/resource-servers', operationId: 'listResourceServers', summary: 'List resource servers', tag: TAG,
+      method: 'GET', path: '/resource-servers', operationId: 'listResourceServers', summary: 'List resource servers (a tenant admin: those its tenant may use)', tag: TAG,
       access: 'tenant', status: 200, response: { ref: 'ResourceServer', list: 'array' },
-      handle: async () => page(await registry.resources.list()),
+      handle: async ({ caller }) => page(await registry.resources.list(caller.global ? {} : { usableBy: caller.tenantId })),
     }),
     route({
-      method: 'POST', path: '/resource-servers', operationId: 'createResourceServer', summary: 'Register a resource server (an audience with its scopes)', tag: TAG,
-      access: 'admin', body: createResourceBody, idempotent: true, status: 201, response: { ref: 'ResourceServer' },
-      handle: async ({ caller, body }) => {
-        const resource = await registry.resources.create(body);
-        await recordAdminChange(audit, caller, { type: 'resource.created', subject: resource.audience, detail: snapshot(resource, RESOURCE_FIELDS) });
+      method: 'POST', path: '/resource-servers', operationId: 'createResourceServer',
+      summary: "Register a resource server (an audience with its scopes); a tenant admin's belongs to its tenant", tag: TAG,
+      access: 'tenant', body: createResourceBody, idempotent: true, status: 201, response: { ref: 'ResourceServer' },
+      handle: async ({ ctx, caller, body }) => {
+        // Sharing reaches into other tenants: a global admin's decision only.
+        if (!caller.global && body.shared_with?.length) throw insufficientScope(ctx, ADMIN_SCOPE);
+        const resource = await registry.resources.create(caller.global ? body : { ...body, tenant: caller.tenantId });
+        await recordAdminChange(audit, caller, { type: 'resource.created', tenantId: resource.tenantId, subject: resource.audience, detail: snapshot(resource, RESOURCE_FIELDS) });
         return resource;
+      },
+    }),
+    route<ShareResourceInput>({
+      method: 'POST', path: '/resource-servers/{resourceServerId}/share', operationId: 'shareResourceServer',
+      summary: 'Set the tenants (besides its owner) that may grant its scopes; `*` for every tenant', tag: TAG,
+      access: 'admin', body: shareResourceBody, status: 200, response: { ref: 'ResourceServer' },
+      handle: async ({ caller, params, body }) => {
+        const { before, after } = await registry.resources.share(params['resourceServerId']!, body);
+        const detail = changeDetail<ResourceServer>(before, after, RESOURCE_FIELDS);
+        await recordAdminChange(audit, caller, { type: 'resource.shared', tenantId: after.tenantId, subject: after.audience, detail });
+        return after;
       },
     }),
   ];

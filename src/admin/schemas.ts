@@ -3,7 +3,7 @@ import { API_KEY_ENVIRONMENTS, type ApiKeyEnvironment } from '../api-keys/index.
 import { createClientSchema, updateClientSchema, type CreateClientInput, type UpdateClientInput } from '../registry/clients.js';
 import { appClientSchema, type CreateAppClientInput } from '../registry/app-clients.js';
 import { SCOPE_TOKEN } from '../registry/input.js';
-import { createResourceSchema, type CreateResourceInput } from '../registry/resources.js';
+import { createResourceSchema, shareResourceSchema, type CreateResourceInput, type ShareResourceInput } from '../registry/resources.js';
 import { createTenantSchema, updateTenantSchema, type CreateTenantInput, type UpdateTenantInput } from '../registry/tenants.js';
 import { createUserSchema, type CreateUserInput } from '../users/index.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../keys/key-store.js';
@@ -24,6 +24,7 @@ const TENANT_REFERENCE = { type: 'string', minLength: 1, maxLength: 64, nullable
 export const createTenantBody: JSONSchemaType<CreateTenantInput> = createTenantSchema;
 export const updateTenantBody: JSONSchemaType<UpdateTenantInput> = updateTenantSchema;
 export const createResourceBody: JSONSchemaType<CreateResourceInput> = createResourceSchema;
+export const shareResourceBody: JSONSchemaType<ShareResourceInput> = shareResourceSchema;
 export const updateClientBody: JSONSchemaType<UpdateClientInput> = updateClientSchema;
 
 /** A client as the registry takes it, except that the tenant may be left out (a tenant admin's own). */
@@ -65,6 +66,8 @@ export interface CreateApiKeyBody {
   /** Slug or id; a tenant admin's keys always go to the admin's own tenant. */
   tenant?: string;
   name: string;
+  /** The resource servers (audiences) the key is for: the tenant's own or shared with it. */
+  resources: string[];
   scopes: string[];
   /** `90d`, `12h`, `30m`, `45s`, `3600` (seconds) or `never`; 90 days when absent. */
   expires_in?: string;
@@ -76,11 +79,12 @@ export const createApiKeyBody: JSONSchemaType<CreateApiKeyBody> = {
   properties: {
     tenant: TENANT_REFERENCE,
     name: { type: 'string', minLength: 1, maxLength: 200 },
+    resources: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1, uniqueItems: true, maxItems: 50 },
     scopes: SCOPES,
     expires_in: { type: 'string', minLength: 1, maxLength: 16, nullable: true },
     env: { type: 'string', enum: [...API_KEY_ENVIRONMENTS], nullable: true },
   },
-  required: ['name', 'scopes'],
+  required: ['name', 'resources', 'scopes'],
   additionalProperties: false,
 };
 

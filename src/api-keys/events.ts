@@ -6,7 +6,7 @@ export type ApiKeyFailureReason = 'malformed' | 'unknown' | 'revoked' | 'expired
  * reasons only: never the key, its secret or its hash.
  */
 export type ApiKeyEvent =
-  | { type: 'api_key.created'; apiKeyId: string; tenantId: string; actor?: string }
+  | { type: 'api_key.created'; apiKeyId: string; tenantId: string; resources: string[]; scopes: string[]; actor?: string }
   | { type: 'api_key.rotated'; apiKeyId: string; tenantId: string; replacedBy: string; overlapSeconds: number; actor?: string }
   | { type: 'api_key.revoked'; apiKeyId: string; tenantId: string; actor?: string }
   | { type: 'api_key.verification_failed'; reason: ApiKeyFailureReason; apiKeyId?: string; tenantId?: string };

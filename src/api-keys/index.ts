@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import type { VerifiedCredentialCache } from '../registry/credential-cache.js';
-import { REGISTRY_CACHE_TTL_MS } from '../registry/index.js';
-import type { TenantRepository } from '../registry/tenants.js';
+import { REGISTRY_CACHE_TTL_MS, type Registry } from '../registry/index.js';
 import type { ApiKeyEventListener } from './events.js';
 import { LastUsedRecorder } from './last-used.js';
 import { ApiKeyRepository } from './repository.js';
@@ -53,12 +52,12 @@ export interface ApiKeysOptions {
  * Builds the repository and the verifier over one database; call
  * `verifier.stop()` at shutdown to write pending last-used times.
  * @example
- * const apiKeys = createApiKeys(knex, registry.tenants, { credentials, onEvent });
- * const { key } = await apiKeys.keys.create({ tenant: 'acme', name: 'billing export', scopes: ['invoices:read'] });
+ * const apiKeys = createApiKeys(knex, registry, { credentials, onEvent });
+ * const { key } = await apiKeys.keys.create({ tenant: 'acme', name: 'billing export', resources: ['https://billing.acme.test'], scopes: ['invoices:read'] });
  */
-export function createApiKeys(knex: Knex, tenants: TenantRepository, options: ApiKeysOptions): ApiKeys {
+export function createApiKeys(knex: Knex, registry: Pick<Registry, 'tenants' | 'resources'>, options: ApiKeysOptions): ApiKeys {
   const { clock, onEvent } = options;
-  const keys = new ApiKeyRepository(knex, tenants, { cacheTtlMs: options.cacheTtlMs ?? REGISTRY_CACHE_TTL_MS, clock, onEvent });
+  const keys = new ApiKeyRepository(knex, registry, { cacheTtlMs: options.cacheTtlMs ?? REGISTRY_CACHE_TTL_MS, clock, onEvent });
   const lastUsed = new LastUsedRecorder(knex, { flushIntervalMs: options.flushIntervalMs, clock, onError: options.onFlushError });
   const verifier = new ApiKeyVerifier(keys, { credentials: options.credentials, lastUsed, clock, onEvent });
   return { keys, verifier };

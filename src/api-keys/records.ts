@@ -20,6 +20,8 @@ export interface ApiKeyRecord {
   env: ApiKeyEnvironment;
   name: string;
   scopes: string[];
+  /** The audiences (resource servers) the key is for: its introspection answer's `aud`. */
+  resources: string[];
   secretHash: string;
   createdBy: string | null;
   /** Epoch ms. */
@@ -44,6 +46,8 @@ export interface ApiKeyRow {
   env: string;
   name: string;
   scopes: string;
+  /** JSON list of audiences (migration 011). */
+  resources: string;
   secret_hash: string;
   created_by: string | null;
   created_at: number;
@@ -62,6 +66,7 @@ export const toRecord = (row: ApiKeyRow & { tenant_slug: string }): ApiKeyRecord
   env: row.env as ApiKeyEnvironment,
   name: row.name,
   scopes: parseList(row.scopes),
+  resources: parseList(row.resources),
   secretHash: row.secret_hash,
   createdBy: row.created_by,
   createdAt: row.created_at,
@@ -79,6 +84,7 @@ export const toRow = (record: ApiKeyRecord): ApiKeyRow => ({
   env: record.env,
   name: record.name,
   scopes: JSON.stringify(record.scopes),
+  resources: JSON.stringify(record.resources),
   secret_hash: record.secretHash,
   created_by: record.createdBy,
   created_at: record.createdAt,
@@ -107,6 +113,9 @@ export interface CreateApiKeyInput {
   /** Tenant slug or id. */
   tenant: string;
   name: string;
+  /** The resource servers (audiences) the key is for: ones its tenant owns or was shared. */
+  resources: string[];
+  /** Scopes offered by those resource servers. */
   scopes: string[];
   /**
    * `'90d'`, `'12h'`, `'30m'`, `'45s'`, `'3600'` (seconds) or `'never'`; 90
@@ -130,13 +139,14 @@ export const validateCreateInput = compileInput<CreateApiKeyInput>({
   properties: {
     tenant: { type: 'string', minLength: 1, maxLength: 64 },
     name: { type: 'string', minLength: 1, maxLength: 200 },
+    resources: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, minItems: 1, uniqueItems: true, maxItems: 50 },
     scopes: { type: 'array', items: { type: 'string', pattern: SCOPE_TOKEN }, uniqueItems: true, maxItems: 200 },
     // Checked by parseDuration, whose message names the accepted forms.
     expiresIn: { type: 'string', maxLength: 16, nullable: true },
     env: { type: 'string', enum: [...API_KEY_ENVIRONMENTS], nullable: true },
     createdBy: { type: 'string', minLength: 1, maxLength: 200, nullable: true },
   },
-  required: ['tenant', 'name', 'scopes'],
+  required: ['tenant', 'name', 'resources', 'scopes'],
   additionalProperties: false,
 } satisfies JSONSchemaType<CreateApiKeyInput>);
 

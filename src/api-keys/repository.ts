@@ -4,7 +4,7 @@ import { conflict, invalidRequest, notFound, type TollgateError } from '../error
 import { isStorableText } from '../registry/input.js';
 import { hashSecret } from '../registry/secrets.js';
 import type { TenantScope } from '../registry/tenant-scope.js';
-import type { TenantRepository } from '../registry/tenants.js';
+import type { Registry } from '../registry/index.js';
 import { TtlCache } from '../registry/ttl-cache.js';
 import { emitEvent, type ApiKeyEventListener } from './events.js';
 import { generateApiKey, looksLikeApiKey } from './format.js';
@@ -22,7 +22,7 @@ import {
   type RotateApiKeyOptions,
 } from './records.js';
 
-type KeyFields = Pick<ApiKeyRecord, 'tenantId' | 'tenantSlug' | 'env' | 'name' | 'scopes' | 'createdBy'>;
+type KeyFields = Pick<ApiKeyRecord, 'tenantId' | 'tenantSlug' | 'env' | 'name' | 'scopes' | 'resources' | 'createdBy'>;
 
 /**
  * The error for an id that matches no key. It echoes the id only when it
@@ -66,7 +66,7 @@ export class ApiKeyRepository {
 
   constructor(
     private readonly knex: Knex,
-    private readonly tenants: TenantRepository,
+    private readonly registry: Pick<Registry, 'tenants' | 'resources'>,
     options: ApiKeyRepositoryOptions,
   ) {
     this.#clock = options.clock ?? Date.now;
@@ -95,10 +95,20 @@ export class ApiKeyRepository {
   async create(input: CreateApiKeyInput): Promise<IssuedApiKey> {
     const valid = validateCreateInput(input);
     const lifetime = expiresInSeconds(valid.expiresIn);
-    const tenant = await this.tenants.findBySlugOrId(valid.tenant);
+    const tenant = await this.registry.tenants.findBySlugOrId(valid.tenant);
     if (!tenant) throw invalidRequest(`tenant ${valid.tenant} does not exist`);
+    // Checked as a client's are: only scopes of resource servers the key's tenant may use (issue 16.6).
+    await this.registry.resources.checkGrant(tenant.id, { audiences: valid.resources, scopes: valid.scopes }, { audience: 'resource', scope: 'scope' });
     const { record, key } = await this.#newKey(
-      { tenantId: tenant.id, tenantSlug: tenant.slug, env: valid.env ?? 'live', name: valid.name, scopes: valid.scopes, createdBy: valid.createdBy ?? null },
+      {
+        tenantId: tenant.id,
+        tenantSlug: tenant.slug,
+        env: valid.env ?? 'live',
+        name: valid.name,
+        scopes: valid.scopes,
+        resources: valid.resources,
+        createdBy: valid.createdBy ?? null,
+      },
       lifetime,
     );
     await this.knex('api_keys').insert(toRow(record));
@@ -108,6 +118,8 @@ export class ApiKeyRepository {
       type: 'api_key.created',
       apiKeyId: record.id,
       tenantId: tenant.id,
+      resources: [...record.resources],
+      scopes: [...record.scopes],
       ...(record.createdBy ? { actor: record.createdBy } : {}),
     });
     return { apiKey: toView(record, record.createdAt), key };
@@ -174,7 +186,7 @@ export class ApiKeyRepository {
 
   /**
    * Issues a replacement (new id and secret; same tenant, name, scopes,
-   * environment and lifetime) and lets the old key work for `overlap`
+   * resources, environment and lifetime) and lets the old key work for `overlap`
    * more seconds, never longer than it already would have. A key can be
    * rotated once: further rotations start from its replacement.
    */
@@ -187,7 +199,7 @@ export class ApiKeyRepository {
     const lifetime = old.expiresAt === null ? null : Math.round((old.expiresAt - old.createdAt) / 1000);
 
     const { record, key } = await this.#newKey(
-      { tenantId: old.tenantId, tenantSlug: old.tenantSlug, env: old.env, name: old.name, scopes: old.scopes, createdBy: old.createdBy },
+      { tenantId: old.tenantId, tenantSlug: old.tenantSlug, env: old.env, name: old.name, scopes: old.scopes, resources: old.resources, createdBy: old.createdBy },
       lifetime,
     );
     const overlapEnd = record.createdAt + overlap * 1000;

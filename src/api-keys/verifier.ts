@@ -1,5 +1,5 @@
-import { verifyAgainstDecoy, type VerifiedCredentialCache } from '../registry/credential-cache.js';
-import { verifySecret } from '../registry/secrets.js';
+import type { VerifiedCredentialCache } from '../registry/credential-cache.js';
+import { verifySecret, waitLikeVerification } from '../registry/secrets.js';
 import { emitEvent, type ApiKeyEventListener, type ApiKeyFailureReason } from './events.js';
 import { parseApiKey } from './format.js';
 import type { LastUsedRecorder } from './last-used.js';
@@ -14,6 +14,8 @@ export type ApiKeyVerification =
       /** Tenant slug. */
       tenant: string;
       scopes: string[];
+      /** The resource servers the key is for (its `aud`). */
+      audiences: string[];
       /** Epoch ms, or null for a key that never expires. */
       expiresAt: number | null;
     }
@@ -30,6 +32,8 @@ export interface ApiKeyVerifierOptions {
   lastUsed: LastUsedRecorder;
   clock?: () => number;
   onEvent?: ApiKeyEventListener;
+  /** How an unknown id is answered in a wrong secret's time without argon2 (tests make it instant). */
+  waitForUnknownKey?: () => Promise<void>;
 }
 
 /**
@@ -38,9 +42,13 @@ export interface ApiKeyVerifierOptions {
  *
  * - a malformed key or bad checksum is refused with no query and no argon2
  *   (it is a typo or garbage, and cheap to refuse is the point of the checksum);
- * - every well-formed key that is not accepted pays one full argon2
- *   verification, whether its id is unknown, its secret wrong, or the key
- *   revoked or expired, so response time does not reveal which ids exist;
+ * - a well-formed key whose id does not exist (one primary-key read,
+ *   misses cached briefly) runs no argon2 at all: it waits as long as a
+ *   verification typically takes, on a timer, then gets the same answer as
+ *   a wrong secret; so a flood of made-up keys costs no CPU, and response
+ *   time still does not reveal which ids exist (issue 16.4);
+ * - a key whose id exists but is not accepted pays one full argon2
+ *   verification, whether its secret is wrong or the key revoked or expired;
  * - an accepted key is served from the verified-credential cache when it
  *   proved itself recently.
  *
@@ -53,6 +61,7 @@ export class ApiKeyVerifier {
   readonly #lastUsed: LastUsedRecorder;
   readonly #clock: () => number;
   readonly #onEvent: ApiKeyEventListener | undefined;
+  readonly #waitForUnknownKey: () => Promise<void>;
 
   constructor(keys: ApiKeyLookup, options: ApiKeyVerifierOptions) {
     this.#keys = keys;
@@ -60,6 +69,7 @@ export class ApiKeyVerifier {
     this.#lastUsed = options.lastUsed;
     this.#clock = options.clock ?? Date.now;
     this.#onEvent = options.onEvent;
+    this.#waitForUnknownKey = options.waitForUnknownKey ?? waitLikeVerification;
   }
 
   /**
@@ -76,7 +86,7 @@ export class ApiKeyVerifier {
     // The environment tag is covered by the checksum but not by the hash:
     // a live key relabelled as test is not that key.
     if (!record || record.env !== parsed.env) {
-      await verifyAgainstDecoy(parsed.secret);
+      await this.#waitForUnknownKey();
       return this.#refuse('unknown', { apiKeyId: parsed.id });
     }
 
@@ -99,6 +109,7 @@ export class ApiKeyVerifier {
       tenantId: record.tenantId,
       tenant: record.tenantSlug,
       scopes: [...record.scopes],
+      audiences: [...record.resources],
       expiresAt: record.expiresAt,
     };
   }

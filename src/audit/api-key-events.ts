@@ -11,7 +11,13 @@ export function auditApiKeyEvents(audit: AuditLog, actor: string): ApiKeyEventLi
   return (event: ApiKeyEvent) => {
     switch (event.type) {
       case 'api_key.created':
-        void audit.record({ type: event.type, actor: event.actor ?? actor, tenantId: event.tenantId, subject: event.apiKeyId });
+        void audit.record({
+          type: event.type,
+          actor: event.actor ?? actor,
+          tenantId: event.tenantId,
+          subject: event.apiKeyId,
+          detail: { resources: event.resources.join(' '), scopes: event.scopes.join(' ') },
+        });
         break;
       case 'api_key.rotated':
         void audit.record({

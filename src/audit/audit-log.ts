@@ -17,6 +17,7 @@ export type AuditEventType =
   | 'tenant.created'
   | 'tenant.updated'
   | 'resource.created'
+  | 'resource.shared'
   | 'api_key.created'
   | 'api_key.rotated'
   | 'api_key.revoked'

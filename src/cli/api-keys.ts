@@ -1,4 +1,5 @@
 import { ApiKeyRepository, parseDuration, type ApiKeyEnvironment, type ApiKeyView } from '../api-keys/index.js';
+import { refuseAdminAudience } from '../admin/audience.js';
 import { auditApiKeyEvents } from '../audit/api-key-events.js';
 import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
@@ -8,7 +9,7 @@ import type { Output } from './output.js';
 
 function repositoryFor({ database, registry, audit }: CommandContext): ApiKeyRepository {
   // No read cache: a CLI process lives for one command.
-  return new ApiKeyRepository(database.knex, registry.tenants, { cacheTtlMs: 0, onEvent: auditApiKeyEvents(audit, 'cli') });
+  return new ApiKeyRepository(database.knex, registry, { cacheTtlMs: 0, onEvent: auditApiKeyEvents(audit, 'cli') });
 }
 
 /** The key is in this output and nowhere else, ever: print it first. */
@@ -22,9 +23,12 @@ export const apiKeyCommands: Record<string, (context: CommandContext) => Promise
   'api-keys create': async (context) => {
     const { values } = context;
     if (values.env !== undefined && values.env !== 'live' && values.env !== 'test') throw invalidRequest('--env must be live or test');
+    const resources = (values.resource ?? []).flatMap(splitList);
+    refuseAdminAudience(resources);
     const created = await repositoryFor(context).create({
       tenant: required(values.tenant, '--tenant'),
       name: required(values.name, '--name'),
+      resources,
       scopes: splitList(values.scopes),
       ...(values['expires-in'] ? { expiresIn: values['expires-in'] } : {}),
       ...(values.env ? { env: values.env as ApiKeyEnvironment } : {}),

@@ -53,15 +53,22 @@ export const clientCommands: Record<string, (context: CommandContext) => Promise
       ...(values['cors-origins'] ? { cors_origins: splitList(values['cors-origins']) } : {}),
       ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
       ...(values['token-quota'] !== undefined ? { token_quota: quota(values['token-quota']) } : {}),
+      ...(values.introspect ? { introspect_audiences: splitList(values.introspect) } : {}),
       ...clientProofInput(values),
     });
     return withClientSecret(await audited(context, 'client.created', created, snapshot(created.client, AUDITED_FIELDS)));
   },
   'clients update': async (context) => {
     const tokenQuota = quota(context.values['token-quota']);
-    if (tokenQuota === undefined) throw invalidRequest('nothing to update: give --token-quota <count>/<unit> or --token-quota none');
+    const introspect = context.values.introspect;
+    if (tokenQuota === undefined && introspect === undefined) {
+      throw invalidRequest('nothing to update: give --token-quota <count>/<unit>|none or --introspect "<uri> …"|none');
+    }
     const clientId = required(context.args[0], 'client_id');
-    return changed(context, 'client.updated', clientId, () => context.registry.clients.update(clientId, { token_quota: tokenQuota }));
+    return changed(context, 'client.updated', clientId, () => context.registry.clients.update(clientId, {
+      ...(tokenQuota === undefined ? {} : { token_quota: tokenQuota }),
+      ...(introspect === undefined ? {} : { introspect_audiences: introspect === 'none' ? [] : splitList(introspect) }),
+    }));
   },
   'clients list': async ({ registry, values }) => registry.clients.list(values.tenant ? { tenant: values.tenant } : {}),
   'clients show': async ({ registry, args }) => clientView(await registry.clients.get(required(args[0], 'client_id'))),

@@ -22,6 +22,8 @@ export function createApiKeyIntrospector(verifier: ApiKeyVerifier, issuer: strin
         sub: result.id,
         tenant_id: result.tenantId,
         tenant: result.tenant,
+        // The resource servers the key is for, checked by @tollgate/resource-server as a JWT's aud is.
+        aud: result.audiences,
         scope: result.scopes.join(' ') || undefined,
         exp: result.expiresAt === null ? undefined : Math.floor(result.expiresAt / 1000),
       };

@@ -7,7 +7,7 @@ import type { ParameterizedContext } from 'koa';
  */
 export interface OidcView {
   route?: string;
-  client?: { clientId?: string; tenant_id?: unknown };
+  client?: { clientId?: string; tenant_id?: unknown; introspect_audiences?: unknown };
   entities?: Record<string, unknown>;
   params?: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@ import { createJwtIntrospector, type IntrospectionResponse, type JwtIntrospector
 import { endpointOutcomeOf, type EndpointOutcome, type EndpointOutcomeListener } from './endpoint-outcome.js';
 import { gateKindOfRoute, routeOfProvider, type RouteOf } from './endpoints.js';
 import { TollgateError } from '../errors.js';
+import { createIntrospectionPolicy, introspectionCallerOf, type IntrospectionPolicy } from './introspection-policy.js';
 import { oidcOf } from './oidc-view.js';
 
 export type HostDependencies = Omit<ProviderDependencies, 'signingJwks' | 'introspectJwt'> & {
@@ -54,6 +55,7 @@ export class ProviderHost {
   #mounted: Mounted;
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<boolean> | undefined;
+  readonly #introspectionVisibleTo: IntrospectionPolicy;
 
   private constructor(
     private readonly deps: HostDependencies,
@@ -61,6 +63,7 @@ export class ProviderHost {
     mounted: Mounted,
   ) {
     this.#mounted = mounted;
+    this.#introspectionVisibleTo = createIntrospectionPolicy(deps.registry.resources);
   }
 
   static async create(deps: HostDependencies, keys: SigningKeySource): Promise<ProviderHost> {
@@ -175,13 +178,18 @@ export class ProviderHost {
       if (ctx.status === 400 && errorOf(ctx) === 'unsupported_token_type') {
         ctx.status = 200;
         ctx.body = await mounted.introspectJwt(token);
-        return;
       }
       const { apiKeys } = this.deps;
       if (ctx.status === 200 && (ctx.body as { active?: unknown })?.active === false && apiKeys?.handles(token, oidc.params?.['token_type_hint'])) {
         ctx.body = await apiKeys.introspect(token);
-        return;
       }
+      // Opaque tokens, JWTs and API keys alike: only their own tenant's
+      // resource services (and their own client) see them active.
+      const caller = introspectionCallerOf(oidc.client);
+      if (ctx.status === 200) {
+        ctx.body = caller ? await this.#introspectionVisibleTo(caller, ctx.body as IntrospectionResponse) : { active: false };
+      }
+      return;
     }
 
     if (ctx.status === 401 && errorOf(ctx) === 'invalid_client') await equaliseRefusal(ctx);

@@ -18,6 +18,7 @@ export const TOLLGATE_CLIENT_METADATA = [
   'token_quota',
   'tenant_token_quota',
   'token_exchange',
+  'introspect_audiences',
 ] as const;
 
 export interface TollgateClientMetadata {
@@ -35,6 +36,8 @@ export interface TollgateClientMetadata {
   tenant_token_quota: string | null;
   /** RFC 8693 policy (see token-exchange/policy.ts); null: the client may not exchange tokens. */
   token_exchange: TokenExchangePolicy | null;
+  /** Audiences whose tokens and API keys this client may introspect (see introspection-policy.ts). */
+  introspect_audiences: string[];
 }
 
 /**
@@ -65,6 +68,7 @@ export function toProviderMetadata(client: Client, app?: AppClient): AdapterPayl
     token_quota: client.tokenQuota,
     tenant_token_quota: client.tenantTokenQuota,
     token_exchange: client.tokenExchange,
+    introspect_audiences: client.introspectAudiences,
     ...(app ? appClientMetadata(app) : {}),
   };
   if (app?.public) delete metadata['client_secret'];

@@ -1,5 +1,5 @@
 import { errors, type AsymmetricSigningAlgorithm, type KoaContextWithOIDC, type Client as ProviderClient, type ResourceServer } from 'oidc-provider';
-import type { ResourceRepository } from '../registry/resources.js';
+import { mayUseResource, type ResourceRepository } from '../registry/resources.js';
 import type { TollgateClientMetadata } from './registry-client-adapter.js';
 
 /** Scopes oidc-provider itself owns; they never belong to a resource server. */
@@ -37,7 +37,9 @@ export async function defaultResource(
 
 /**
  * The one place that decides what a token for `audience` may carry: the
- * audience must be a registered resource server the client is allowed, and
+ * audience must be a registered resource server the client is allowed and
+ * its tenant may use (its own, or shared with it: a share withdrawn later
+ * stops new tokens at once), and
  * every requested scope must be offered by that server and granted to the
  * client. oidc-provider silently drops scopes it does not know; Tollgate
  * answers `invalid_scope` instead, so a client never gets a token that is
@@ -52,9 +54,9 @@ export function createResourceServerInfo(
     audience: string,
     client: ProviderClient,
   ): Promise<ResourceServer> {
-    const { allowed_resources: allowedResources = [], allowed_scopes: allowedScopes = [] } = metadataOf(client);
+    const { allowed_resources: allowedResources = [], allowed_scopes: allowedScopes = [], tenant_id: tenantId } = metadataOf(client);
     const resource = allowedResources.includes(audience) ? await resources.findByAudience(audience) : undefined;
-    if (!resource) throw new errors.InvalidTarget('resource is unknown or not allowed for this client');
+    if (!resource || !mayUseResource(resource, tenantId)) throw new errors.InvalidTarget('resource is unknown or not allowed for this client');
 
     const clientScopes = new Set(allowedScopes);
     const grantable = resource.scopes.filter((scope) => clientScopes.has(scope));

@@ -110,13 +110,6 @@ export const CLIENT_PROOF_SCHEMA = {
 } as const;
 
 /** A token-exchange policy names registered resource servers, and only scopes they offer. */
-export async function checkTokenExchangePolicy(policy: TokenExchangePolicy, resources: ResourceRepository): Promise<void> {
-  const offered = new Set<string>();
-  for (const audience of policy.audiences) {
-    const resource = await resources.findByAudience(audience);
-    if (!resource) throw invalidRequest(`token_exchange audience ${audience} is not a registered resource server`);
-    resource.scopes.forEach((scope) => offered.add(scope));
-  }
-  const unknown = policy.scopes.filter((scope) => !offered.has(scope));
-  if (unknown.length) throw invalidRequest(`token_exchange scope ${unknown.join(' ')} is not offered by its audiences`);
+export async function checkTokenExchangePolicy(policy: TokenExchangePolicy, tenantId: string, resources: ResourceRepository): Promise<void> {
+  await resources.checkGrant(tenantId, policy, { audience: 'token_exchange audience', scope: 'token_exchange scope' });
 }

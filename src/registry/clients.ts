@@ -48,6 +48,11 @@ export interface Client {
   dpopBoundAccessTokens: boolean;
   /** What the client may get by token exchange (RFC 8693); null: no token exchange. */
   tokenExchange: TokenExchangePolicy | null;
+  /**
+   * Audiences whose tokens and API keys this client may introspect (RFC 7662):
+   * a resource service's own client lists the resource servers it serves.
+   */
+  introspectAudiences: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -81,11 +86,14 @@ export interface CreateClientInput {
   jwks_uri?: string;
   dpop_bound_access_tokens?: boolean;
   token_exchange?: TokenExchangePolicy;
+  introspect_audiences?: string[];
 }
 
 export interface UpdateClientInput {
   /** A new quota, or null to remove it. */
   token_quota?: string | null;
+  /** The complete new list of audiences the client may introspect for (empty: none). */
+  introspect_audiences?: string[];
 }
 
 /** Exported for the admin API, which validates with it and publishes it in its OpenAPI document. */
@@ -102,6 +110,7 @@ export const createClientSchema = {
     secret_expires_in: { type: 'integer', minimum: 60, nullable: true },
     token_quota: LIMIT_SPEC,
     ...CLIENT_PROOF_SCHEMA,
+    introspect_audiences: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, uniqueItems: true, maxItems: 50, nullable: true },
   },
   required: ['name', 'tenant', 'resources', 'scopes'],
   additionalProperties: false,
@@ -110,7 +119,7 @@ const createClientInput = compileInput<CreateClientInput>(createClientSchema);
 
 export const updateClientSchema = {
   type: 'object',
-  properties: { token_quota: LIMIT_SPEC },
+  properties: { token_quota: LIMIT_SPEC, introspect_audiences: createClientSchema.properties.introspect_audiences },
   required: [],
   additionalProperties: false,
 } satisfies JSONSchemaType<UpdateClientInput>;
@@ -135,6 +144,7 @@ interface ClientRow {
   jwks_uri: string | null;
   dpop_bound_access_tokens: boolean | number;
   token_exchange: string | null;
+  introspect_audiences: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -164,6 +174,7 @@ const toClient = (row: JoinedClientRow): Client => ({
   jwksUri: row.jwks_uri ?? null,
   dpopBoundAccessTokens: Boolean(row.dpop_bound_access_tokens),
   tokenExchange: row.token_exchange ? (JSON.parse(row.token_exchange) as TokenExchangePolicy) : null,
+  introspectAudiences: parseList(row.introspect_audiences),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -171,7 +182,7 @@ const toClient = (row: JoinedClientRow): Client => ({
 /** What the audit log keeps of a client (CLI and admin API): never its secret or hash. */
 export const AUDITED_FIELDS = [
   'name', 'scopes', 'roles', 'resources', 'ipAllowlist', 'corsOrigins', 'tokenQuota', 'enabled', 'tokenVersion',
-  'tokenEndpointAuthMethod', 'jwksUri', 'dpopBoundAccessTokens', 'tokenExchange',
+  'tokenEndpointAuthMethod', 'jwksUri', 'dpopBoundAccessTokens', 'tokenExchange', 'introspectAudiences',
 ] as const;
 
 export function clientView(client: Client): ClientView {
@@ -237,18 +248,13 @@ export class ClientRepository {
     const valid = createClientInput(input);
     const tenant = await this.tenants.findBySlugOrId(valid.tenant);
     if (!tenant) throw invalidRequest(`tenant ${valid.tenant} does not exist`);
-    const available = new Set<string>();
-    for (const audience of valid.resources) {
-      const resource = await this.resources.findByAudience(audience);
-      if (!resource) throw invalidRequest(`resource server ${audience} does not exist`);
-      resource.scopes.forEach((scope) => available.add(scope));
-    }
-    const unknown = valid.scopes.filter((scope) => !available.has(scope));
-    if (unknown.length) throw invalidRequest(`scope ${unknown.join(' ')} is not offered by the client's resource servers`);
+    // A tenant's client may carry only scopes of resource servers its tenant owns or was shared (issue 16.6).
+    await this.resources.checkGrant(tenant.id, { audiences: valid.resources, scopes: valid.scopes }, { audience: 'resource', scope: 'scope' });
+    await this.resources.checkGrant(tenant.id, { audiences: valid.introspect_audiences ?? [], scopes: [] }, { audience: 'introspect_audiences entry', scope: 'scope' });
     if (valid.ip_allowlist) checkIpAllowlist(valid.ip_allowlist);
     if (valid.cors_origins) checkCorsOrigins(valid.cors_origins);
     const authMethod = checkClientCredentialChoice(valid);
-    if (valid.token_exchange) await checkTokenExchangePolicy(valid.token_exchange, this.resources);
+    if (valid.token_exchange) await checkTokenExchangePolicy(valid.token_exchange, tenant.id, this.resources);
 
     // A private_key_jwt client proves possession of a key; it gets no secret
     // at all, and its empty hash matches nothing (compareClientSecret is never
@@ -274,6 +280,7 @@ export class ClientRepository {
       jwks_uri: valid.jwks_uri ?? null,
       dpop_bound_access_tokens: valid.dpop_bound_access_tokens ?? false,
       token_exchange: valid.token_exchange ? JSON.stringify(valid.token_exchange) : null,
+      introspect_audiences: valid.introspect_audiences?.length ? JSON.stringify(valid.introspect_audiences) : null,
       created_at: now,
       updated_at: now,
     };
@@ -322,7 +329,15 @@ export class ClientRepository {
 
   /** Changes the fields given; other processes see it within the cache TTL. */
   async update(clientId: string, input: UpdateClientInput, scope?: TenantScope): Promise<ClientView> {
-    await this.#update(clientId, { ...updateClientInput(input) }, scope);
+    const { introspect_audiences: introspectAudiences, ...changes } = updateClientInput(input);
+    if (introspectAudiences) {
+      const { tenantId } = await this.get(clientId, scope);
+      await this.resources.checkGrant(tenantId, { audiences: introspectAudiences, scopes: [] }, { audience: 'introspect_audiences entry', scope: 'scope' });
+    }
+    await this.#update(clientId, {
+      ...changes,
+      ...(introspectAudiences ? { introspect_audiences: introspectAudiences.length ? JSON.stringify(introspectAudiences) : null } : {}),
+    }, scope);
     return clientView(await this.get(clientId));
   }
 

@@ -22,7 +22,7 @@ export const REGISTRY_CACHE_TTL_MS = 1_000;
 export function createRegistry(knex: Knex, options: { cacheTtlMs?: number } = {}): Registry {
   const cache = { cacheTtlMs: options.cacheTtlMs ?? REGISTRY_CACHE_TTL_MS };
   const tenants = new TenantRepository(knex);
-  const resources = new ResourceRepository(knex, cache);
+  const resources = new ResourceRepository(knex, tenants, cache);
   const clients = new ClientRepository(knex, tenants, resources, cache);
   return { tenants, resources, clients, appClients: new AppClientRepository(knex, clients, cache) };
 }

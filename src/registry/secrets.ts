@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import argon2 from 'argon2';
 
 /**
@@ -19,6 +20,14 @@ export function hashSecret(secret: string): Promise<string> {
 let verifications = 0;
 
 /**
+ * How long one argon2 verification takes in this process: a moving average
+ * of the ones it ran, seeded with a typical figure for ARGON2_OPTIONS on a
+ * server core until the first one is timed.
+ */
+let typicalVerificationMs = 40;
+const SMOOTHING = 0.1;
+
+/**
  * argon2 verifications this process has run. The cheap way to prove a
  * path does not pay argon2 (the failed-authentication limit, the credential
  * cache) without a timing assertion that a busy machine can break.
@@ -30,9 +39,22 @@ export function argon2Verifications(): number {
 /** False for a wrong secret and for a malformed stored hash: never throws on client input. */
 export async function verifySecret(hash: string, presented: string): Promise<boolean> {
   verifications += 1;
+  const started = performance.now();
   try {
     return await argon2.verify(hash, presented);
   } catch {
     return false;
+  } finally {
+    typicalVerificationMs += (performance.now() - started - typicalVerificationMs) * SMOOTHING;
   }
+}
+
+/**
+ * Waits as long as a verification typically takes, without running one:
+ * a credential that cannot exist is refused after the same time as a wrong
+ * secret, so timing does not tell which ids exist, yet a flood of made-up
+ * credentials costs a timer each, not argon2's CPU and memory.
+ */
+export async function waitLikeVerification(): Promise<void> {
+  await sleep(typicalVerificationMs);
 }

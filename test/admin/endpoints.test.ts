@@ -38,7 +38,7 @@ for (const variant of databaseVariants) {
     });
 
     test('resource servers: register and list; the admin API is one of them', async () => {
-      const created = await admin.call('POST', '/resource-servers', { audience: API, scopes: ['read:things', 'write:things'], access_token_ttl: 600 });
+      const created = await admin.call('POST', '/resource-servers', { audience: API, scopes: ['read:things', 'write:things'], access_token_ttl: 600, shared_with: ['acme'] });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const audiences = (await admin.call('GET', '/resource-servers')).body.data!.map((resource) => resource['audience']);
       assert.ok(audiences.includes(API));
@@ -84,7 +84,7 @@ for (const variant of databaseVariants) {
     });
 
     test('API keys: create (key once), list and read without it, rotate with overlap, revoke', async () => {
-      const created = await admin.call('POST', '/api-keys', { tenant: 'acme', name: 'export', scopes: ['read:things'], expires_in: '30d' });
+      const created = await admin.call('POST', '/api-keys', { tenant: 'acme', name: 'export', resources: [API], scopes: ['read:things'], expires_in: '30d' });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.match(String(created.body['key']), /^tg_live_/);
       const id = String(created.body['id']);

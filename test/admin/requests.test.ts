@@ -68,7 +68,7 @@ for (const variant of databaseVariants) {
       assert.equal(tenant.body['error_description'], 'id is not a recognised field');
       const patch = await admin.call('PATCH', '/tenants/acme', { slug: 'renamed' });
       assert.equal(patch.body['error_description'], 'slug is not a recognised field');
-      const key = await admin.call('POST', '/api-keys', { tenant: 'acme', name: 'k', scopes: [], createdBy: 'someone-else' });
+      const key = await admin.call('POST', '/api-keys', { tenant: 'acme', name: 'k', resources: [API], scopes: [], createdBy: 'someone-else' });
       assert.equal(key.body['error_description'], 'createdBy is not a recognised field');
       const typed = await admin.call('POST', '/clients', { ...base, scopes: 'read:projects' });
       assert.equal(typed.status, 400);

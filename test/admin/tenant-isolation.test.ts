@@ -18,11 +18,11 @@ for (const variant of databaseVariants) {
     before(async () => {
       server = await startTestServer(variant.kind);
       root = await adminSession(server);
-      await root.call('POST', '/resource-servers', { audience: API, scopes: ['read'] });
       alphaAdmin = await adminSession(server, { tenant: 'alpha' });
       await adminSession(server, { tenant: 'beta' });
+      await root.call('POST', '/resource-servers', { audience: API, scopes: ['read'], shared_with: ['alpha', 'beta'] });
       const client = await root.call('POST', '/clients', { name: 'beta-job', tenant: 'beta', resources: [API], scopes: ['read'] });
-      const key = await root.call('POST', '/api-keys', { tenant: 'beta', name: 'beta-export', scopes: ['read'] });
+      const key = await root.call('POST', '/api-keys', { tenant: 'beta', name: 'beta-export', resources: [API], scopes: ['read'] });
       beta = {
         clientId: String(client.body['client_id']),
         clientSecret: String(client.body['client_secret']),
@@ -31,7 +31,7 @@ for (const variant of databaseVariants) {
         tenantId: String(client.body['tenantId']),
       };
       await root.call('POST', '/clients', { name: 'alpha-job', tenant: 'alpha', resources: [API], scopes: ['read'] });
-      await root.call('POST', '/api-keys', { tenant: 'alpha', name: 'alpha-export', scopes: ['read'] });
+      await root.call('POST', '/api-keys', { tenant: 'alpha', name: 'alpha-export', resources: [API], scopes: ['read'] });
     });
     after(() => server?.stop());
 
@@ -88,7 +88,7 @@ for (const variant of databaseVariants) {
         const client = await alphaAdmin.call('POST', '/clients', { name: 'intruder', tenant, resources: [API], scopes: ['read'] });
         assert.equal(client.status, 400);
         assert.equal(client.body['error_description'], `tenant ${tenant} does not exist`);
-        const key = await alphaAdmin.call('POST', '/api-keys', { name: 'intruder', tenant, scopes: ['read'] });
+        const key = await alphaAdmin.call('POST', '/api-keys', { name: 'intruder', tenant, resources: [API], scopes: ['read'] });
         assert.equal(key.status, 400);
       }
       const nowhere = await alphaAdmin.call('POST', '/clients', { name: 'x', tenant: 'no-such-tenant', resources: [API], scopes: ['read'] });
@@ -99,7 +99,7 @@ for (const variant of databaseVariants) {
       const own = await alphaAdmin.call('POST', '/clients', { name: 'alpha-new', resources: [API], scopes: ['read'] });
       assert.equal(own.status, 201);
       assert.equal(own.body['tenantSlug'], 'alpha');
-      const ownKey = await alphaAdmin.call('POST', '/api-keys', { name: 'alpha-new', scopes: ['read'] });
+      const ownKey = await alphaAdmin.call('POST', '/api-keys', { name: 'alpha-new', resources: [API], scopes: ['read'] });
       assert.equal(ownKey.body['tenantSlug'], 'alpha');
     });
 
@@ -118,11 +118,12 @@ for (const variant of databaseVariants) {
       assert.equal(peer.status, 201);
     });
 
-    test('global objects: tenants, resource servers and signing keys are 403 for a tenant admin (reads of resource servers excepted)', async () => {
+    test('global objects: tenants, sharing resource servers and signing keys are 403 for a tenant admin (reads and own resource servers excepted)', async () => {
       const refused: [string, string, unknown?][] = [
         ['POST', '/tenants', { slug: 'gamma', name: 'Gamma' }],
         ['PATCH', '/tenants/alpha', { token_quota: '1000000/h' }],
-        ['POST', '/resource-servers', { audience: 'https://evil.test', scopes: ['x'] }],
+        ['POST', '/resource-servers', { audience: 'https://evil.test', scopes: ['x'], shared_with: ['beta'] }],
+        ['POST', '/resource-servers/some-id/share', { shared_with: ['alpha'] }],
         ['GET', '/signing-keys'],
         ['POST', '/signing-keys/rotate', {}],
         ['POST', '/signing-keys/some-kid/revoke'],

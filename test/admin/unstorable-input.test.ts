@@ -71,7 +71,7 @@ for (const variant of databaseVariants) {
       for (const [label, escaped] of UNSTORABLE) {
         const text = JSON.parse(`"${escaped}"`) as string;
         await assert.rejects(server.registry.clients.create({ name: text, tenant: 'acme', resources: [API], scopes: ['read:projects'] }), isInvalidRequest, label);
-        await assert.rejects(server.apiKeys.keys.create({ name: text, tenant: 'acme', scopes: ['read:projects'], createdBy: 'cli' }), isInvalidRequest, label);
+        await assert.rejects(server.apiKeys.keys.create({ name: text, tenant: 'acme', resources: [API], scopes: ['read:projects'], createdBy: 'cli' }), isInvalidRequest, label);
         await assert.rejects(server.registry.tenants.create({ slug: 'initech', name: text }), isInvalidRequest, label);
       }
     });

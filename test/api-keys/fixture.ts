@@ -6,12 +6,21 @@ import type { ApiKeyRow } from '../../src/api-keys/records.js';
 import { ApiKeyRepository } from '../../src/api-keys/repository.js';
 import { ApiKeyVerifier } from '../../src/api-keys/verifier.js';
 import { VerifiedCredentialCache } from '../../src/registry/credential-cache.js';
+import { ResourceRepository } from '../../src/registry/resources.js';
 import { TenantRepository, type Tenant } from '../../src/registry/tenants.js';
 import { MigratedDatabaseFixture } from '../helpers/migrated-database.js';
 
 export const START = Date.UTC(2025, 0, 1);
 export const CACHE_TTL_MS = 1_000;
 export const DAY_MS = 86_400_000;
+/** The resource server the suites' keys are for: acme's, shared with globex. */
+export const API = 'https://api.keys.test';
+
+/** Tenants and resource servers over one database, uncached, as an API-key repository needs them. */
+export function registryOf(database: Database): { tenants: TenantRepository; resources: ResourceRepository } {
+  const tenants = new TenantRepository(database.knex);
+  return { tenants, resources: new ResourceRepository(database.knex, tenants, { cacheTtlMs: 0 }) };
+}
 
 /** One process's view of the module: its own caches and last-used recorder. */
 export interface ApiKeyProcess {
@@ -35,6 +44,9 @@ export class ApiKeyFixture extends MigratedDatabaseFixture {
     const tenants = new TenantRepository(this.database.knex);
     this.acme = await tenants.create({ slug: 'acme', name: 'Acme' });
     this.globex = await tenants.create({ slug: 'globex', name: 'Globex' });
+    await registryOf(this.database).resources.create({
+      audience: API, tenant: 'acme', shared_with: ['globex'], scopes: ['invoices:read', 'invoices:write', 'read', 'a', 'b'],
+    });
   }
 
   async reset(): Promise<void> {
@@ -54,7 +66,7 @@ export class ApiKeyFixture extends MigratedDatabaseFixture {
     const clock = () => this.clock.now;
     const events: ApiKeyEvent[] = [];
     const onEvent = (event: ApiKeyEvent) => events.push(event);
-    const keys = new ApiKeyRepository(database.knex, new TenantRepository(database.knex), { cacheTtlMs: CACHE_TTL_MS, clock, onEvent });
+    const keys = new ApiKeyRepository(database.knex, registryOf(database), { cacheTtlMs: CACHE_TTL_MS, clock, onEvent });
     const lastUsed = new LastUsedRecorder(database.knex, { flushIntervalMs: 3_600_000, clock });
     const credentials = new VerifiedCredentialCache(this.#secret, { ttlSeconds: 300, clock });
     const verifier = new ApiKeyVerifier(keys, { credentials, lastUsed, clock, onEvent });

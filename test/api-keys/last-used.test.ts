@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { LastUsedRecorder } from '../../src/api-keys/last-used.js';
 import { databaseVariants } from '../helpers/databases.js';
-import { ApiKeyFixture, START } from './fixture.js';
+import { ApiKeyFixture, START, API } from './fixture.js';
 
 for (const variant of databaseVariants) {
   describe(`API keys: last_used_at, batched off the request path (${variant.kind})`, { skip: variant.skip }, () => {
@@ -13,7 +13,7 @@ for (const variant of databaseVariants) {
 
     it('verifications write nothing themselves; many uses within a minute become at most one write', async () => {
       const { keys, verifier, lastUsed } = fixture.process();
-      const { apiKey, key } = await keys.create({ tenant: 'acme', name: 'busy', scopes: [] });
+      const { apiKey, key } = await keys.create({ resources: [API], tenant: 'acme', name: 'busy', scopes: [] });
       await verifier.verifyApiKey(key);
 
       const { queries } = await fixture.countQueries(async () => {
@@ -39,8 +39,8 @@ for (const variant of databaseVariants) {
 
     it('several keys are written in one batch; failed verifications are not uses', async () => {
       const { keys, verifier, lastUsed } = fixture.process();
-      const used = await Promise.all(['a', 'b', 'c'].map((name) => keys.create({ tenant: 'acme', name, scopes: [] })));
-      const unused = await keys.create({ tenant: 'acme', name: 'idle', scopes: [] });
+      const used = await Promise.all(['a', 'b', 'c'].map((name) => keys.create({ resources: [API], tenant: 'acme', name, scopes: [] })));
+      const unused = await keys.create({ resources: [API], tenant: 'acme', name: 'idle', scopes: [] });
       await keys.revoke(unused.apiKey.id);
       for (const { key } of used) await verifier.verifyApiKey(key);
       assert.equal((await verifier.verifyApiKey(unused.key)).active, false);
@@ -54,7 +54,7 @@ for (const variant of databaseVariants) {
     it('two instances using one key within a minute write it once between them', async () => {
       const first = fixture.process();
       const second = fixture.process(fixture.connect());
-      const { apiKey, key } = await first.keys.create({ tenant: 'acme', name: 'shared', scopes: [] });
+      const { apiKey, key } = await first.keys.create({ resources: [API], tenant: 'acme', name: 'shared', scopes: [] });
       await first.verifier.verifyApiKey(key);
       await second.verifier.verifyApiKey(key);
       fixture.clock.now = START + 5_000;
@@ -64,7 +64,7 @@ for (const variant of databaseVariants) {
 
     it('stop() writes what is pending (graceful shutdown)', async () => {
       const { keys, verifier } = fixture.process();
-      const { apiKey, key } = await keys.create({ tenant: 'acme', name: 'last', scopes: [] });
+      const { apiKey, key } = await keys.create({ resources: [API], tenant: 'acme', name: 'last', scopes: [] });
       await verifier.verifyApiKey(key);
       await verifier.stop();
       assert.equal((await fixture.row(apiKey.id)).last_used_at, START);
@@ -72,7 +72,7 @@ for (const variant of databaseVariants) {
 
     it('the timer flushes by itself', async () => {
       const { keys } = fixture.process();
-      const { apiKey } = await keys.create({ tenant: 'acme', name: 'timer', scopes: [] });
+      const { apiKey } = await keys.create({ resources: [API], tenant: 'acme', name: 'timer', scopes: [] });
       const recorder = new LastUsedRecorder(fixture.database.knex, { flushIntervalMs: 20, clock: () => fixture.clock.now });
       try {
         recorder.record(apiKey.id);

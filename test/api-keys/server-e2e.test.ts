@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { createVerifier } from '@tollgate/resource-server';
 import { databaseVariants } from '../helpers/databases.js';
-import { eventually, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
+import { API, eventually, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -18,7 +18,7 @@ for (const variant of databaseVariants) {
 
     before(async () => {
       server = await startTestServer(variant.kind);
-      resourceService = await seedMachineClient(server, { scopes: [] });
+      resourceService = await seedMachineClient(server, { scopes: [], introspectAudiences: [API] });
     });
     after(() => server?.stop());
 
@@ -30,7 +30,7 @@ for (const variant of databaseVariants) {
       postForm(`${server.url}/token/introspection`, { token, ...(hint ? { token_type_hint: hint } : {}) }, resourceService);
 
     test('create → introspect active with tenant and scopes; the key is shown once and never listed', async () => {
-      const created = await tollgate('api-keys', 'create', '--tenant', 'acme', '--name', 'partner-x', '--scopes', 'read:projects', '--expires-in', '90d');
+      const created = await tollgate('api-keys', 'create', '--tenant', 'acme', '--resource', API, '--name', 'partner-x', '--scopes', 'read:projects', '--expires-in', '90d');
       const key = String(created['key']);
       assert.match(key, /^tg_live_[A-Za-z0-9]+_[A-Za-z0-9]+$/);
       const expiresAt = Date.parse(String(created['expires_at']));
@@ -55,7 +55,7 @@ for (const variant of databaseVariants) {
     });
 
     test('revoke takes effect at the server; malformed, typo\'d and unknown keys are inactive', async () => {
-      const created = await tollgate('api-keys', 'create', '--tenant', 'acme', '--name', 'to-revoke', '--scopes', 'read:projects');
+      const created = await tollgate('api-keys', 'create', '--tenant', 'acme', '--resource', API, '--name', 'to-revoke', '--scopes', 'read:projects');
       const key = String(created['key']);
       assert.equal((await introspect(key)).body['active'], true);
       await tollgate('api-keys', 'revoke', String(created['id']));
@@ -76,7 +76,7 @@ for (const variant of databaseVariants) {
     });
 
     test('rotate with an overlap: old and new both work; --expires-in never has no exp', async () => {
-      const created = await tollgate('api-keys', 'create', '--tenant', 'acme', '--name', 'rotating', '--scopes', 'read:projects', '--expires-in', 'never');
+      const created = await tollgate('api-keys', 'create', '--tenant', 'acme', '--resource', API, '--name', 'rotating', '--scopes', 'read:projects', '--expires-in', 'never');
       assert.equal(created['expires_at'], null);
       assert.equal((await introspect(String(created['key']))).body['exp'], undefined);
       const rotated = await tollgate('api-keys', 'rotate', String(created['id']), '--overlap', '7d');
@@ -92,7 +92,7 @@ for (const variant of databaseVariants) {
     });
 
     test('@tollgate/resource-server verifies API keys through introspection', async () => {
-      const created = await tollgate('api-keys', 'create', '--tenant', 'acme', '--name', 'via-package', '--scopes', 'read:projects write:projects');
+      const created = await tollgate('api-keys', 'create', '--tenant', 'acme', '--resource', API, '--name', 'via-package', '--scopes', 'read:projects write:projects');
       const verifier = createVerifier({
         issuer: server.issuer,
         audience: 'https://api.acme.test',

@@ -4,9 +4,8 @@ import type { ApiKeyEvent } from '../../src/api-keys/events.js';
 import { formatApiKey, generateApiKey, parseApiKey } from '../../src/api-keys/format.js';
 import { createApiKeys } from '../../src/api-keys/index.js';
 import { VerifiedCredentialCache } from '../../src/registry/credential-cache.js';
-import { TenantRepository } from '../../src/registry/tenants.js';
 import { databaseVariants } from '../helpers/databases.js';
-import { ApiKeyFixture, CACHE_TTL_MS, DAY_MS, START, median, timings } from './fixture.js';
+import { ApiKeyFixture, CACHE_TTL_MS, DAY_MS, START, median, timings, API, registryOf } from './fixture.js';
 
 for (const variant of databaseVariants) {
   describe(`API keys: verification (${variant.kind})`, { skip: variant.skip }, () => {
@@ -17,13 +16,14 @@ for (const variant of databaseVariants) {
 
     it('a new key verifies as active with its tenant and scopes', async () => {
       const { keys, verifier } = fixture.process();
-      const { apiKey, key } = await keys.create({ tenant: 'acme', name: 'export', scopes: ['invoices:read', 'invoices:write'] });
+      const { apiKey, key } = await keys.create({ resources: [API], tenant: 'acme', name: 'export', scopes: ['invoices:read', 'invoices:write'] });
       assert.deepEqual(await verifier.verifyApiKey(key), {
         active: true,
         id: apiKey.id,
         tenantId: fixture.acme.id,
         tenant: 'acme',
         scopes: ['invoices:read', 'invoices:write'],
+        audiences: [API],
         expiresAt: START + 90 * DAY_MS,
       });
       // Again, now from the verified-credential cache: same answer.
@@ -33,11 +33,11 @@ for (const variant of databaseVariants) {
     it('createApiKeys wires repository, verifier and last-used recorder as the server will', async () => {
       const events: ApiKeyEvent[] = [];
       const { knex } = fixture.database;
-      const apiKeys = createApiKeys(knex, new TenantRepository(knex), {
+      const apiKeys = createApiKeys(knex, registryOf(fixture.database), {
         credentials: new VerifiedCredentialCache('factory-test-secret', { ttlSeconds: 60 }),
         onEvent: (event) => events.push(event),
       });
-      const { apiKey, key } = await apiKeys.keys.create({ tenant: 'acme', name: 'wired', scopes: ['read'] });
+      const { apiKey, key } = await apiKeys.keys.create({ resources: [API], tenant: 'acme', name: 'wired', scopes: ['read'] });
       assert.equal((await apiKeys.verifier.verifyApiKey(key)).active, true);
       assert.equal((await apiKeys.verifier.verifyApiKey(key.slice(0, -1) + (key.endsWith('0') ? '1' : '0'))).active, false);
       await apiKeys.verifier.stop();
@@ -47,7 +47,7 @@ for (const variant of databaseVariants) {
 
     it('a typo, truncation or 100 KB of input is malformed: refused with no database query and no argon2', async () => {
       const { keys, verifier, events } = fixture.process();
-      const { key } = await keys.create({ tenant: 'acme', name: 'export', scopes: [] });
+      const { key } = await keys.create({ resources: [API], tenant: 'acme', name: 'export', scopes: [] });
       const typo = key.slice(0, 30) + (key[30] === 'A' ? 'B' : 'A') + key.slice(31);
       const inputs: unknown[] = [typo, key.slice(0, -1), `tg_live_${'A'.repeat(100_000)}`, '', undefined, 42, { key }];
       const { result, queries } = await fixture.countQueries(() => Promise.all(inputs.map((input) => verifier.verifyApiKey(input))));
@@ -60,7 +60,7 @@ for (const variant of databaseVariants) {
 
     it('the right id with a wrong secret is inactive (wrong_secret), and the audit event carries no secret', async () => {
       const { keys, verifier, events } = fixture.process();
-      const { apiKey, key } = await keys.create({ tenant: 'acme', name: 'export', scopes: [] });
+      const { apiKey, key } = await keys.create({ resources: [API], tenant: 'acme', name: 'export', scopes: [] });
       assert.equal((await verifier.verifyApiKey(key)).active, true);
       const forged = formatApiKey({ env: 'live', id: apiKey.id, secret: generateApiKey().secret });
       assert.deepEqual(await verifier.verifyApiKey(forged), { active: false, reason: 'wrong_secret' });
@@ -71,7 +71,7 @@ for (const variant of databaseVariants) {
 
     it('an unknown id, or a live key relabelled as test, is inactive (unknown)', async () => {
       const { keys, verifier } = fixture.process();
-      const { key } = await keys.create({ tenant: 'acme', name: 'export', scopes: [] });
+      const { key } = await keys.create({ resources: [API], tenant: 'acme', name: 'export', scopes: [] });
       assert.deepEqual(await verifier.verifyApiKey(generateApiKey().key), { active: false, reason: 'unknown' });
       const relabelled = formatApiKey({ ...parseApiKey(key)!, env: 'test' });
       assert.deepEqual(await verifier.verifyApiKey(relabelled), { active: false, reason: 'unknown' });
@@ -79,7 +79,7 @@ for (const variant of databaseVariants) {
 
     it('revocation takes effect at once in this process, even for a key verified (and cached) a moment ago', async () => {
       const { keys, verifier } = fixture.process();
-      const { apiKey, key } = await keys.create({ tenant: 'acme', name: 'export', scopes: [] });
+      const { apiKey, key } = await keys.create({ resources: [API], tenant: 'acme', name: 'export', scopes: [] });
       assert.equal((await verifier.verifyApiKey(key)).active, true);
       await keys.revoke(apiKey.id);
       assert.deepEqual(await verifier.verifyApiKey(key), { active: false, reason: 'revoked' });
@@ -91,7 +91,7 @@ for (const variant of databaseVariants) {
     it('another process sees a revocation within the read cache TTL', async () => {
       const server = fixture.process(fixture.connect());
       const cli = fixture.process();
-      const { apiKey, key } = await cli.keys.create({ tenant: 'acme', name: 'export', scopes: [] });
+      const { apiKey, key } = await cli.keys.create({ resources: [API], tenant: 'acme', name: 'export', scopes: [] });
       assert.equal((await server.verifier.verifyApiKey(key)).active, true);
       await cli.keys.revoke(apiKey.id);
       fixture.clock.now += CACHE_TTL_MS + 1;
@@ -100,8 +100,8 @@ for (const variant of databaseVariants) {
 
     it('a key stops working at its expiry; a "never" key does not expire', async () => {
       const { keys, verifier } = fixture.process();
-      const hourly = await keys.create({ tenant: 'acme', name: 'hourly', scopes: [], expiresIn: '1h' });
-      const forever = await keys.create({ tenant: 'acme', name: 'forever', scopes: [], expiresIn: 'never' });
+      const hourly = await keys.create({ resources: [API], tenant: 'acme', name: 'hourly', scopes: [], expiresIn: '1h' });
+      const forever = await keys.create({ resources: [API], tenant: 'acme', name: 'forever', scopes: [], expiresIn: 'never' });
       fixture.clock.now = START + 3_600_000 - 1;
       assert.equal((await verifier.verifyApiKey(hourly.key)).active, true);
       fixture.clock.now = START + 3_600_000;
@@ -113,13 +113,14 @@ for (const variant of databaseVariants) {
         tenantId: fixture.acme.id,
         tenant: 'acme',
         scopes: [],
+        audiences: [API],
         expiresAt: null,
       });
     });
 
     it('after a rotation both keys work during the overlap, then only the new one', async () => {
       const { keys, verifier } = fixture.process();
-      const old = await keys.create({ tenant: 'acme', name: 'partner', scopes: ['a'] });
+      const old = await keys.create({ resources: [API], tenant: 'acme', name: 'partner', scopes: ['a'] });
       assert.equal((await verifier.verifyApiKey(old.key)).active, true);
       const rotated = await keys.rotate(old.apiKey.id, { overlap: 600 });
       assert.equal((await verifier.verifyApiKey(old.key)).active, true);
@@ -131,7 +132,7 @@ for (const variant of databaseVariants) {
 
     it('a rotation with no overlap stops the old key at once', async () => {
       const { keys, verifier } = fixture.process();
-      const old = await keys.create({ tenant: 'acme', name: 'partner', scopes: [] });
+      const old = await keys.create({ resources: [API], tenant: 'acme', name: 'partner', scopes: [] });
       assert.equal((await verifier.verifyApiKey(old.key)).active, true);
       const rotated = await keys.rotate(old.apiKey.id, { overlap: 0 });
       assert.deepEqual(await verifier.verifyApiKey(old.key), { active: false, reason: 'expired' });
@@ -140,7 +141,7 @@ for (const variant of databaseVariants) {
 
     it('an unknown id costs an argon2 verification, like a wrong secret (timing does not reveal which ids exist)', async () => {
       const { keys, verifier } = fixture.process();
-      const { apiKey } = await keys.create({ tenant: 'acme', name: 'export', scopes: [] });
+      const { apiKey } = await keys.create({ resources: [API], tenant: 'acme', name: 'export', scopes: [] });
       const wrongSecret = formatApiKey({ env: 'live', id: apiKey.id, secret: generateApiKey().secret });
       const unknownId = generateApiKey().key;
       // Warm up: the decoy hash is computed on first use, and the row read is cached after it.

@@ -14,7 +14,7 @@ describe('registry changes in the audit log: actor, and before/after without sec
 
   test('creating a tenant, a resource server and a client records what was created', async () => {
     await json('tenants', 'create', 'globex', '--name', 'Globex', '--token-quota', '100/h');
-    await json('resources', 'create', 'https://api.globex.test', '--scopes', 'read:things write:things');
+    await json('resources', 'create', 'https://api.globex.test', '--scopes', 'read:things write:things', '--tenant', 'globex');
     const client = await json('clients', 'create', '--name', 'sync', '--tenant', 'globex', '--resource', 'https://api.globex.test',
       '--scopes', 'read:things', '--roles', 'syncer');
 
@@ -24,6 +24,9 @@ describe('registry changes in the audit log: actor, and before/after without sec
     const [resource] = await events('resource.created');
     assert.equal(resource?.['subject'], 'https://api.globex.test');
     assert.equal((resource?.['detail'] as Record<string, unknown>)['scopes'], 'read:things write:things');
+    // The owner is recorded (issue 16.6): globex's id, not a global resource server.
+    const globex = (await json('tenants', 'list')).find((tenant) => tenant['slug'] === 'globex');
+    assert.equal((resource?.['detail'] as Record<string, unknown>)['tenantId'], globex?.['id']);
     const [created] = await events('client.created');
     assert.equal(created?.['subject'], client['client_id']);
     assert.equal((created?.['detail'] as Record<string, unknown>)['scopes'], 'read:things');

@@ -37,7 +37,7 @@ for (const { kind, skip } of databaseVariants) {
 
     test('the README walk-through: a public app client and a user made with the CLI can sign in', async () => {
       await json('tenants', 'create', 'acme', '--name', 'Acme Corp');
-      await json('resources', 'create', 'https://api.acme.test', '--scopes', 'read:projects');
+      await json('resources', 'create', 'https://api.acme.test', '--scopes', 'read:projects', '--tenant', 'acme');
       const app = await json('clients', 'create', '--grant', 'authorization_code', '--public', '--name', 'acme-mobile', '--tenant', 'acme',
         '--resource', 'https://api.acme.test', '--scopes', 'read:projects', '--redirect-uri', REDIRECT);
       assert.equal(app['token_endpoint_auth_method'], 'none');

@@ -18,7 +18,7 @@ export interface AppFixture {
 }
 
 /**
- * Tenant acme with a machine client (it introspects), a user, a public and a
+ * Tenant acme with a machine client, a user, a public and a
  * confidential app client whose redirect URI is `redirectOrigin`/callback.
  */
 export async function seedApps(server: TestServer, redirectOrigin = 'http://127.0.0.1:9'): Promise<AppFixture> {
@@ -154,15 +154,3 @@ export async function signInAndConsent(
   return new URL(done.url);
 }
 
-/** RFC 7662 introspection by the machine client (a resource server's view). */
-export async function introspect(server: TestServer, machine: MachineClient, token: string): Promise<Record<string, unknown>> {
-  const response = await fetch(`${server.issuer}/token/introspection`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${machine.clientId}:${machine.clientSecret}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({ token }).toString(),
-  });
-  return (await response.json()) as Record<string, unknown>;
-}

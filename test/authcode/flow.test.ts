@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { argon2Verifications } from '../../src/registry/secrets.js';
 import { databaseVariants } from '../helpers/databases.js';
 import { postForm, startTestServer, type TestServer } from '../helpers/server.js';
-import { Browser, csrfOf, EMAIL, introspect, PASSWORD, publicClientConfig, seedApps, signInAndConsent, startAuthorization, type AppFixture } from './fixture.js';
+import { Browser, csrfOf, EMAIL, PASSWORD, publicClientConfig, seedApps, signInAndConsent, startAuthorization, type AppFixture } from './fixture.js';
 
 for (const { kind, skip } of databaseVariants) {
   describe(`authorization code + PKCE (${kind})`, { skip }, () => {
@@ -18,6 +18,12 @@ for (const { kind, skip } of databaseVariants) {
       config = await publicClientConfig(server, apps.publicClientId);
     });
     after(() => server?.stop());
+
+    /**
+     * RFC 7662 as the app itself: a user's token for userinfo has no audience,
+     * so only the client it was issued to may introspect it (issue 16.9).
+     */
+    const introspectAsApp = async (token: string) => (await oidc.tokenIntrospection(config, token)) as Record<string, unknown>;
 
     async function signIn(browser = new Browser()) {
       const start = await startAuthorization(config, apps.redirectUri);
@@ -38,7 +44,7 @@ for (const { kind, skip } of databaseVariants) {
       const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, apps.userId);
       assert.equal(userinfo.email, EMAIL);
       assert.equal(userinfo['tenant'], 'acme');
-      const active = await introspect(server, apps.machine, tokens.access_token);
+      const active = await introspectAsApp(tokens.access_token);
       assert.equal(active['active'], true);
       assert.equal(active['sub'], apps.userId);
       assert.equal(active['tenant'], 'acme');
@@ -48,10 +54,10 @@ for (const { kind, skip } of databaseVariants) {
       const second = await oidc.refreshTokenGrant(config, first);
       assert.notEqual(second.refresh_token, first, 'rotated');
       const third = await oidc.refreshTokenGrant(config, second.refresh_token!);
-      assert.equal((await introspect(server, apps.machine, third.access_token))['active'], true);
+      assert.equal((await introspectAsApp(third.access_token))['active'], true);
 
       await assert.rejects(oidc.refreshTokenGrant(config, first), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
-      assert.equal((await introspect(server, apps.machine, third.access_token))['active'], false, 'the latest access token died with the grant');
+      assert.equal((await introspectAsApp(third.access_token))['active'], false, 'the latest access token died with the grant');
       assert.equal((await oidc.tokenIntrospection(config, third.refresh_token!)).active, false);
       await assert.rejects(oidc.refreshTokenGrant(config, third.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
       const rows = await server.database.knex('oidc_models').whereIn('model', ['RefreshToken', 'AccessToken', 'Grant']).count({ n: '*' });
@@ -66,7 +72,7 @@ for (const { kind, skip } of databaseVariants) {
       assert.equal(won.length, 1, 'exactly one request got tokens');
       assert.equal((lost[0]!.reason as oidc.ResponseBodyError).error, 'invalid_grant');
       const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof oidc.refreshTokenGrant>>>).value;
-      assert.equal((await introspect(server, apps.machine, winner.access_token))['active'], false);
+      assert.equal((await introspectAsApp(winner.access_token))['active'], false);
       await assert.rejects(oidc.refreshTokenGrant(config, winner.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
     });
 
@@ -80,7 +86,7 @@ for (const { kind, skip } of databaseVariants) {
       await first.consume();
       await assert.rejects(second.consume(), (error: { error?: string }) => error.error === 'invalid_grant');
       assert.equal(await server.providerHost.provider.Grant.find(first.grantId!), undefined, 'grant revoked');
-      assert.equal((await introspect(server, apps.machine, tokens.access_token))['active'], false);
+      assert.equal((await introspectAsApp(tokens.access_token))['active'], false);
     });
 
     test('a replayed code is refused and revokes the tokens it issued', async () => {
@@ -95,7 +101,7 @@ for (const { kind, skip } of databaseVariants) {
       });
       assert.equal(replay.status, 400);
       assert.equal(replay.body['error'], 'invalid_grant');
-      assert.equal((await introspect(server, apps.machine, tokens.access_token))['active'], false);
+      assert.equal((await introspectAsApp(tokens.access_token))['active'], false);
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
     });
 
@@ -182,11 +188,13 @@ for (const { kind, skip } of databaseVariants) {
       const { tokens } = await signIn();
       await oidc.tokenRevocation(config, tokens.refresh_token!);
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
-      assert.equal((await introspect(server, apps.machine, tokens.access_token))['active'], false);
+      assert.equal((await introspectAsApp(tokens.access_token))['active'], false);
     });
 
     test("a user cannot sign in to another tenant's app, not even with a live session", async () => {
       const tenant = await server.registry.tenants.create({ slug: 'globex', name: 'Globex' });
+      const acmeApi = (await server.registry.resources.findByAudience('https://api.acme.test'))!;
+      await server.registry.resources.share(acmeApi.audience, { shared_with: [...acmeApi.sharedWith, tenant.id] });
       const other = await server.registry.appClients.create({
         name: 'globex-app',
         tenant: tenant.slug,

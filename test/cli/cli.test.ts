@@ -16,7 +16,7 @@ for (const variant of databaseVariants) {
 
     test('the README walk-through: tenant, resource, client, then a token from the running server', async () => {
       await json('tenants', 'create', 'acme', '--name', 'Acme Corp');
-      await json('resources', 'create', 'https://api.acme.test', '--scopes', 'read:projects write:projects');
+      await json('resources', 'create', 'https://api.acme.test', '--scopes', 'read:projects write:projects', '--tenant', 'acme');
       const client = await json('clients', 'create', '--name', 'billing-job', '--tenant', 'acme',
         '--resource', 'https://api.acme.test', '--scopes', 'read:projects write:projects', '--roles', 'reader');
       assert.match(String(client['client_id']), /^[0-9a-f-]{36}$/);

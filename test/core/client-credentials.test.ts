@@ -160,7 +160,7 @@ for (const variant of databaseVariants) {
     });
 
     test('an opaque-format resource server gets opaque tokens that introspect as active', async () => {
-      await server.registry.resources.create({ audience: 'https://opaque.acme.test', scopes: ['ping'], token_format: 'opaque', access_token_ttl: 120 });
+      await server.registry.resources.create({ audience: 'https://opaque.acme.test', scopes: ['ping'], token_format: 'opaque', access_token_ttl: 120, tenant: 'acme' });
       const opaque = await seedMachineClient(server, { resources: ['https://opaque.acme.test'], scopes: ['ping'] });
       const token = await requestToken({ scope: 'ping' }, oauth.ClientSecretBasic(opaque.clientSecret), opaque.clientId);
       assert.equal(token.expires_in, 120);

@@ -22,7 +22,7 @@ describe('logs, audit rows and metrics never carry secrets, tokens, keys or Auth
       const posted = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', client_id: machine.clientId, client_secret: machine.clientSecret, scope: 'nope' });
       assert.equal(posted.status, 400);
 
-      const { key } = await server.apiKeys.keys.create({ tenant: 'acme', name: 'logged?', scopes: ['read:projects'] });
+      const { key } = await server.apiKeys.keys.create({ tenant: 'acme', resources: [API], name: 'logged?', scopes: ['read:projects'] });
       secrets.push(key);
       for (const presented of [accessToken, key, `${key.slice(0, -1)}x`, 'garbage']) {
         assert.equal((await postForm(`${server.url}/token/introspection`, { token: presented }, machine)).status, 200);

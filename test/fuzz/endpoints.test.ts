@@ -74,7 +74,7 @@ async function seedTargets(server: TestServer, addresses: readonly string[]): Pr
   const apps = await seedApps(server);
   const admin = await adminSession(server);
   const tenantAdmin = await adminSession(server, { tenant: 'acme' });
-  const { apiKey, key } = await server.apiKeys.keys.create({ tenant: 'acme', name: 'fuzz-key', scopes: ['read:projects'] });
+  const { apiKey, key } = await server.apiKeys.keys.create({ tenant: 'acme', name: 'fuzz-key', resources: [API], scopes: ['read:projects'] });
   const keys = await admin.call('GET', '/signing-keys');
   const kid = String(keys.body.data?.[0]?.['kid']);
 

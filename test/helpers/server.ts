@@ -86,7 +86,16 @@ export const REPORTS_API = 'https://reports.acme.test';
 /** Tenant `acme`, resource servers, and one client, through the registry. */
 export async function seedMachineClient(
   server: Pick<RunningTollgate, 'registry'>,
-  options: { resources?: string[]; scopes?: string[]; roles?: string[]; tenant?: string; ipAllowlist?: string[]; corsOrigins?: string[] } = {},
+  options: {
+    resources?: string[];
+    scopes?: string[];
+    roles?: string[];
+    tenant?: string;
+    ipAllowlist?: string[];
+    corsOrigins?: string[];
+    /** Audiences whose tokens and API keys the client may introspect. */
+    introspectAudiences?: string[];
+  } = {},
 ): Promise<MachineClient> {
   const { registry } = server;
   const slug = options.tenant ?? 'acme';
@@ -95,9 +104,10 @@ export async function seedMachineClient(
     [API, ['read:projects', 'write:projects']],
     [REPORTS_API, ['read:reports']],
   ] as const) {
-    if (!(await registry.resources.findByAudience(audience))) {
-      await registry.resources.create({ audience, scopes: [...scopes] });
-    }
+    // Global resource servers, shared with each tenant a client is seeded in.
+    const existing = await registry.resources.findByAudience(audience);
+    if (!existing) await registry.resources.create({ audience, scopes: [...scopes], shared_with: [tenant.id] });
+    else if (!existing.sharedWith.includes(tenant.id)) await registry.resources.share(audience, { shared_with: [...existing.sharedWith, tenant.id] });
   }
   const { client, clientSecret } = await registry.clients.create({
     name: 'billing-job',
@@ -107,6 +117,7 @@ export async function seedMachineClient(
     roles: options.roles ?? ['reader'],
     ...(options.ipAllowlist ? { ip_allowlist: options.ipAllowlist } : {}),
     ...(options.corsOrigins ? { cors_origins: options.corsOrigins } : {}),
+    ...(options.introspectAudiences ? { introspect_audiences: options.introspectAudiences } : {}),
   });
   return { clientId: client.clientId, clientSecret, tenantId: tenant.id };
 }

@@ -38,7 +38,7 @@ for (const variant of databaseVariants) {
     before(async () => {
       server = await startTestServer(variant.kind);
       machine = await seedMachineClient(server);
-      await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['read:things'], token_format: 'opaque' });
+      await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['read:things'], token_format: 'opaque', tenant: 'acme' });
       as = await discover(server);
 
       const app = new Koa();

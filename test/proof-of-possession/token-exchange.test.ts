@@ -24,8 +24,8 @@ for (const variant of databaseVariants) {
     before(async () => {
       server = await startTestServer(variant.kind);
       await seedMachineClient(server);
-      await server.registry.resources.create({ audience: SHORT_API, scopes: ['read:short'], access_token_ttl: 60 });
-      await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['read:things'], token_format: 'opaque' });
+      await server.registry.resources.create({ audience: SHORT_API, scopes: ['read:short'], access_token_ttl: 60, tenant: 'acme' });
+      await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['read:things'], token_format: 'opaque', tenant: 'acme' });
       caller = await seedMachineClient(server, { resources: [API, SHORT_API, OPAQUE_API], scopes: ['read:projects', 'read:short', 'read:things'], roles: ['caller'] });
       const created = await seedClient(server, { token_exchange: { audiences: [REPORTS_API], scopes: ['read:reports'] } });
       service = { clientId: created.clientId, clientSecret: created.clientSecret! };

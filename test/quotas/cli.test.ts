@@ -22,7 +22,7 @@ for (const variant of databaseVariants) {
     test('set on create, shown in list and show, changed and cleared with update; the running server follows', async () => {
       const tenant = await json('tenants', 'create', 'acme', '--name', 'Acme Corp', '--token-quota', '10000/h');
       assert.equal(tenant['tokenQuota'], '10000/h');
-      await json('resources', 'create', API, '--scopes', 'read:projects');
+      await json('resources', 'create', API, '--scopes', 'read:projects', '--tenant', 'acme');
       const client = await json('clients', 'create', '--name', 'billing-job', '--tenant', 'acme',
         '--resource', API, '--scopes', 'read:projects', '--token-quota', '2/h');
       assert.equal(client['tokenQuota'], '2/h');

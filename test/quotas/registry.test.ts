@@ -29,7 +29,8 @@ for (const variant of databaseVariants) {
       registry = createRegistry(fixture.database.knex);
       // Another process: its own connection and cache.
       other = createRegistry(fixture.connect().knex);
-      await registry.resources.create({ audience: API, scopes: ['read'] });
+      // Shared with every tenant: these suites are about quotas, not tenancy.
+      await registry.resources.create({ audience: API, scopes: ['read'], shared_with: ['*'] });
     });
     after(() => fixture.close());
 

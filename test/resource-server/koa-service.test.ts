@@ -22,7 +22,7 @@ describe('@tollgate/resource-server in a Koa service, against the real server', 
   before(async () => {
     tollgate = await startTestServer(sqlite.kind, { env: { TOLLGATE_JWKS_MAX_AGE: '1' } });
     machine = await seedMachineClient(tollgate, { resources: [API, REPORTS_API], scopes: ['read:projects', 'read:reports'] });
-    const introspector = await seedMachineClient(tollgate, { scopes: [] });
+    const introspector = await seedMachineClient(tollgate, { scopes: [], introspectAudiences: [API] });
 
     const verifier = createVerifier({
       issuer: tollgate.issuer,
@@ -136,7 +136,7 @@ describe('@tollgate/resource-server in a Koa service, against the real server', 
   });
 
   test('API keys via X-API-Key or Authorization: ApiKey → principal; revoked and expired keys are refused', async () => {
-    const { key, apiKey } = await tollgate.apiKeys.keys.create({ tenant: 'acme', name: 'partner', scopes: ['read:projects'] });
+    const { key, apiKey } = await tollgate.apiKeys.keys.create({ tenant: 'acme', resources: [API], name: 'partner', scopes: ['read:projects'] });
     for (const headers of [{ 'x-api-key': key }, { authorization: `ApiKey ${key}` }] as Record<string, string>[]) {
       const response = await call('GET /projects', headers);
       assert.equal(response.status, 200);
@@ -148,7 +148,7 @@ describe('@tollgate/resource-server in a Koa service, against the real server', 
     await tollgate.apiKeys.keys.revoke(apiKey.id);
     await eventually(async () => assert.equal((await call('GET /projects', { 'x-api-key': key })).status, 401), 3_000);
 
-    const expiring = await tollgate.apiKeys.keys.create({ tenant: 'acme', name: 'expiring', scopes: ['read:projects'], expiresIn: '60' });
+    const expiring = await tollgate.apiKeys.keys.create({ tenant: 'acme', resources: [API], name: 'expiring', scopes: ['read:projects'], expiresIn: '60' });
     assert.equal((await call('GET /projects', { 'x-api-key': expiring.key })).status, 200);
     // Time passes: the key's expiry is now behind us.
     await tollgate.database.knex('api_keys').where({ id: expiring.apiKey.id }).update({ expires_at: Date.now() - 1_000 });

@@ -123,7 +123,7 @@ describe('two serve processes on one PostgreSQL and one Redis', { skip: SCALE_OU
 
   test('an opaque token revoked at A introspects inactive at B; clients revoke-tokens reaches B', async () => {
     if (!(await registry.resources.findByAudience(OPAQUE_API))) {
-      await registry.resources.create({ audience: OPAQUE_API, scopes: ['read:things'], token_format: 'opaque' });
+      await registry.resources.create({ audience: OPAQUE_API, scopes: ['read:things'], token_format: 'opaque', shared_with: ['*'] });
     }
     const opaque = await seed({ resources: [OPAQUE_API], scopes: ['read:things'] });
     const opaqueToken = await issued(a, opaque, { scope: 'read:things' });

@@ -104,7 +104,8 @@ function evaluate(response: Record<string, unknown>, config: VerifierConfig, set
     return { refusal: 'API key has expired' };
   }
   if (response.iss !== undefined && response.iss !== config.issuer) return { refusal: 'API key belongs to another issuer' };
-  if (response.aud !== undefined && !audiences(response.aud).some((aud) => typeof aud === 'string' && config.audience.includes(aud))) {
+  // Checked as a JWT's is: a key names the resource servers it is for, and one without an audience is for none.
+  if (!audiences(response.aud).some((aud) => typeof aud === 'string' && config.audience.includes(aud))) {
     return { refusal: 'API key is not valid for this resource server' };
   }
 
@@ -124,5 +125,6 @@ function evaluate(response: Record<string, unknown>, config: VerifierConfig, set
 }
 
 function audiences(aud: unknown): readonly unknown[] {
+  if (aud === undefined) return [];
   return Array.isArray(aud) ? aud : [aud];
 }

@@ -115,8 +115,17 @@ export interface IntrospectionOptions {
 export interface VerifierOptions {
   /** The authorization server's issuer identifier; `iss` must equal it exactly. */
   issuer: string;
-  /** This resource server's identifier (RFC 8707 `resource`); `aud` must contain it (or one of them). */
+  /**
+   * This resource server's identifier (RFC 8707 `resource`); `aud` must
+   * contain it (or one of them), for JWTs and API keys alike.
+   */
   audience: string | readonly string[];
+  /**
+   * The tenant (slug or id) this service serves alone: a token or API key
+   * of any other tenant is refused (`ERR_WRONG_TENANT`, 403) before any
+   * handler runs. Default: every tenant the resource server is shared with.
+   */
+  tenant?: string;
   /** Default: discovery's `jwks_uri`, else `${issuer}/jwks`. */
   jwksUri?: string;
   /** Accepted `alg` values; asymmetric only. Default {@link DEFAULT_ALGORITHMS}. */
@@ -146,6 +155,7 @@ export interface VerifierOptions {
 export interface VerifierConfig {
   readonly issuer: string;
   readonly audience: readonly string[];
+  readonly tenant: string | undefined;
   readonly realm: string;
   readonly discoveryUrl: URL;
   readonly defaultJwksUri: URL;
@@ -190,6 +200,7 @@ export function resolveOptions(options: VerifierOptions): VerifierConfig {
   return Object.freeze({
     issuer,
     audience: Object.freeze([...audience]),
+    tenant: options.tenant === undefined ? undefined : checkedTenant(options.tenant),
     realm,
     discoveryUrl: new URL(`${base}/.well-known/openid-configuration`),
     defaultJwksUri: new URL(`${base}/jwks`),
@@ -234,6 +245,11 @@ function checkedIntrospection(options: IntrospectionOptions): IntrospectionConfi
     negativeCacheTtlMs: milliseconds('introspection.negativeCacheTtl', options.negativeCacheTtl, 5),
     cacheSize: positiveInteger('introspection.cacheSize', options.cacheSize, 1000),
   });
+}
+
+function checkedTenant(tenant: string): string {
+  if (!isNonEmptyString(tenant)) fail('tenant', 'must be a non-empty string (the tenant slug or id)');
+  return tenant;
 }
 
 function checkedRealm(realm: string): string {

@@ -40,6 +40,8 @@ export interface ApiKeyClaims {
   readonly token_type: 'api_key';
   /** The API key's id (never the key itself). */
   readonly sub: string;
+  /** The resource servers the key is for; this verifier's audience is among them. */
+  readonly aud: string | readonly string[];
   readonly scope?: string;
   readonly exp?: number;
   readonly tenant_id?: string;

@@ -8,8 +8,9 @@ import { createKeyResolver } from './jwks.js';
 import { createAccessTokenVerifier } from './jwt-access-token.js';
 import { createKoaMiddleware } from './koa.js';
 import type { KoaMiddleware } from './koa.js';
+import { ResourceServerError } from './errors.js';
 import { resolveOptions } from './options.js';
-import type { VerifierOptions } from './options.js';
+import type { VerifierConfig, VerifierOptions } from './options.js';
 import type { AccessTokenPrincipal, ApiKeyPrincipal, Principal } from './principal.js';
 import type { TokenPresentation } from './token-binding.js';
 
@@ -75,8 +76,11 @@ export interface Verifier {
 export function createVerifier(options: VerifierOptions): Verifier {
   const config = resolveOptions(options);
   const endpoints = createEndpointResolver(config);
-  const verifyAccessToken = createAccessTokenVerifier(config, createKeyResolver(config, endpoints));
-  const verifyApiKey = createApiKeyVerifier(config, endpoints);
+  const ofTenant = tenantCheck(config);
+  const verifyJwt = createAccessTokenVerifier(config, createKeyResolver(config, endpoints));
+  const verifyKey = createApiKeyVerifier(config, endpoints);
+  const verifyAccessToken: Verifier['verifyAccessToken'] = async (token, presentation) => ofTenant(await verifyJwt(token, presentation));
+  const verifyApiKey: Verifier['verifyApiKey'] = async (apiKey) => ofTenant(await verifyKey(apiKey));
 
   const verify = async (credentials: Credentials): Promise<Principal> => {
     const credential = selectCredential(credentials, config.realm);
@@ -93,4 +97,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     koa: () => createKoaMiddleware(authenticate),
     express: () => createExpressMiddleware(authenticate),
   });
+}
+
+/** With the `tenant` option, a principal of any other tenant is refused (slug or id, as `requireTenant` compares). */
+function tenantCheck(config: VerifierConfig): <P extends Principal>(principal: P) => P {
+  const { tenant, realm } = config;
+  return (principal) => {
+    if (tenant === undefined || principal.tenant === tenant || principal.tenantId === tenant) return principal;
+    throw new ResourceServerError('ERR_WRONG_TENANT', 'the credential belongs to another tenant', { realm });
+  };
 }

@@ -42,6 +42,15 @@ describe('JWT access tokens (RFC 9068)', () => {
     assert.ok(Object.isFrozen(principal) && Object.isFrozen(principal.scopes) && Object.isFrozen(principal.claims));
   });
 
+  it('with the tenant option, refuses a token of another tenant (ERR_WRONG_TENANT, 403)', async () => {
+    const token = await signAccessToken(keyA, claims());
+    const globexOnly = createVerifier({ issuer: server.issuer, audience: AUDIENCE, tenant: 'globex' });
+    const err = await rejectsWithCode(globexOnly.verify({ authorization: `Bearer ${token}` }), 'ERR_WRONG_TENANT');
+    assert.equal(err.status, 403);
+    const acmeOnly = createVerifier({ issuer: server.issuer, audience: AUDIENCE, tenant: 'tenant-42' });
+    assert.equal((await acmeOnly.verify({ authorization: `Bearer ${token}` })).tenant, 'acme');
+  });
+
   it('gives empty scopes and roles to a token without scope or roles', async () => {
     const principal = await verifier.verifyAccessToken(await signAccessToken(keyA, claims({ scope: undefined, roles: undefined })));
     assert.deepEqual(principal.scopes, []);

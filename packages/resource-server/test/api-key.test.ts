@@ -20,7 +20,7 @@ describe('API keys (RFC 7662 introspection)', () => {
     server.discovery = { issuer: server.issuer, jwks_uri: `${server.issuer}/jwks`, introspection_endpoint: `${server.issuer}/token/introspection` };
     server.introspect = (form): IntrospectionAnswer => {
       if (form.get('token') === ACTIVE_KEY) {
-        return { status: 200, body: { active: true, token_type: 'api_key', sub: 'key_k7f3', tenant_id: 'tenant-42', tenant: 'acme', scope: 'read:projects', exp: nowSeconds() + 3600 } };
+        return { status: 200, body: { active: true, token_type: 'api_key', aud: AUDIENCE, sub: 'key_k7f3', tenant_id: 'tenant-42', tenant: 'acme', scope: 'read:projects', exp: nowSeconds() + 3600 } };
       }
       return { status: 200, body: { active: false } };
     };
@@ -85,7 +85,7 @@ describe('API keys (RFC 7662 introspection)', () => {
     await rejectsWithCode(verifier.verify({ apiKey: ACTIVE_KEY }), 'ERR_INTROSPECTION_FAILED');
     await rejectsWithCode(verifier.verify({ apiKey: REVOKED_KEY }), 'ERR_INTROSPECTION_FAILED');
     assert.equal(server.requests.introspection, before + 1);
-    server.introspect = () => ({ status: 200, body: { active: true, token_type: 'api_key', sub: 'key_k7f3' } });
+    server.introspect = () => ({ status: 200, body: { active: true, token_type: 'api_key', aud: AUDIENCE, sub: 'key_k7f3' } });
     await sleep(250);
     assert.equal((await verifier.verify({ apiKey: ACTIVE_KEY })).subject, 'key_k7f3');
   });
@@ -123,7 +123,7 @@ describe('API keys (RFC 7662 introspection)', () => {
 
   it('never caches a key past its exp', async () => {
     const exp = nowSeconds() + 2;
-    server.introspect = () => ({ status: 200, body: { active: true, token_type: 'api_key', sub: 'key_k7f3', exp } });
+    server.introspect = () => ({ status: 200, body: { active: true, token_type: 'api_key', aud: AUDIENCE, sub: 'key_k7f3', exp } });
     const verifier = verifierWith({ cacheTtl: 60 }, { clockTolerance: 0 });
     await verifier.verify({ apiKey: ACTIVE_KEY });
     await sleep(exp * 1000 - Date.now() + 50);
@@ -164,6 +164,34 @@ describe('API keys (RFC 7662 introspection)', () => {
   it('refuses a key whose introspection aud excludes this resource server', async () => {
     server.introspect = () => ({ status: 200, body: { active: true, token_type: 'api_key', sub: 'key_k7f3', aud: 'https://other-api.test' } });
     await rejectsWithCode(verifierWith().verify({ apiKey: ACTIVE_KEY }), 'ERR_INVALID_API_KEY', 'API key is not valid for this resource server');
+  });
+
+  it('refuses a key whose introspection answer names no audience (an API key is for named resource servers only)', async () => {
+    server.introspect = () => ({ status: 200, body: { active: true, token_type: 'api_key', sub: 'key_k7f3', scope: 'tollgate:admin write:secrets' } });
+    await rejectsWithCode(verifierWith().verify({ apiKey: ACTIVE_KEY }), 'ERR_INVALID_API_KEY', 'API key is not valid for this resource server');
+  });
+
+  it('accepts a key whose aud list contains this resource server', async () => {
+    server.introspect = () => ({ status: 200, body: { active: true, token_type: 'api_key', sub: 'key_k7f3', aud: ['https://other-api.test', AUDIENCE] } });
+    assert.equal((await verifierWith().verify({ apiKey: ACTIVE_KEY })).subject, 'key_k7f3');
+  });
+
+  it('with the tenant option, refuses a key of another tenant (ERR_WRONG_TENANT, 403) and accepts its own by slug or id', async () => {
+    const err = await rejectsWithCode(verifierWith({}, { tenant: 'globex' }).verify({ apiKey: ACTIVE_KEY }), 'ERR_WRONG_TENANT');
+    assert.equal(err.status, 403);
+    assert.equal((await verifierWith({}, { tenant: 'acme' }).verify({ apiKey: ACTIVE_KEY })).tenant, 'acme');
+    assert.equal((await verifierWith({}, { tenant: 'tenant-42' }).verify({ apiKey: ACTIVE_KEY })).tenant, 'acme');
+  });
+
+  it('a flood of made-up keys, each sent 5 times at once and again later: one request per distinct key, none for repeats', async () => {
+    const verifier = verifierWith({ negativeCacheTtl: 60 });
+    const before = server.requests.introspection;
+    const fakes = Array.from({ length: 20 }, (_, i) => `tg_live_fake${i}_c2VjcmV0c2VjcmV0c2VjcmV0`);
+    await Promise.all(fakes.flatMap((apiKey) => Array.from({ length: 5 }, () => rejectsWithCode(verifier.verify({ apiKey }), 'ERR_INVALID_API_KEY'))));
+    assert.equal(server.requests.introspection, before + fakes.length);
+    for (const apiKey of fakes) await rejectsWithCode(verifier.verify({ apiKey }), 'ERR_INVALID_API_KEY');
+    assert.equal(server.requests.introspection, before + fakes.length);
+    assert.equal((await verifier.verify({ apiKey: ACTIVE_KEY })).subject, 'key_k7f3');
   });
 
   it('uses ${issuer}/token/introspection when discovery has no introspection_endpoint, and an explicit endpoint without discovery', async () => {

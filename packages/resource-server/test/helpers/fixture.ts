@@ -20,7 +20,7 @@ export async function startFixture(): Promise<Fixture> {
   const key = await createSigningKey('key-a');
   server.jwks = { keys: [key.jwk] };
   server.introspect = (form) => form.get('token') === API_KEY
-    ? { status: 200, body: { active: true, token_type: 'api_key', sub: 'key_k1', tenant_id: 'tenant-42', tenant: 'acme', scope: 'read:projects' } }
+    ? { status: 200, body: { active: true, token_type: 'api_key', aud: AUDIENCE, sub: 'key_k1', tenant_id: 'tenant-42', tenant: 'acme', scope: 'read:projects' } }
     : { status: 200, body: { active: false } };
   const verifier = createVerifier({
     issuer: server.issuer,
