@@ -21,6 +21,7 @@ import { startKeyMaintenance } from './key-maintenance.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics/index.js';
 import { OutageLog } from './outage-log.js';
+import { isDatabaseUnavailable } from '../adapters/database-errors.js';
 import { createApiKeyIntrospector } from './provider/api-key-introspection.js';
 import { prepareStorage } from './prepare-storage.js';
 import { createRateLimits } from './rate-limit/index.js';
@@ -87,13 +88,18 @@ export async function startTollgate(
     // The database's error code only: a refusal's message may quote the refused value.
     const onAuditRowRejected = (error: unknown) => logger.error('audit event refused by the database: recorded as audit.row_rejected', { code: rejectionCode(error) });
     const audit = new AuditLog(database.knex, {
-      onError: (error) => logger.error('audit event not recorded', { error: (error as Error)?.message }),
+      onError: (error) => {
+        if (!isDatabaseUnavailable(error)) logger.error('audit event not recorded', { error: (error as Error)?.message });
+      },
       onRejected: onAuditRowRejected,
     });
     cleanups.push(() => audit.settled());
     // One row per token request, committed before the answer is sent; concurrent requests share one INSERT.
     const auditBatches = new BatchedAuditWriter(database.knex, {
-      onError: (error) => logger.error('audit events not written: database unavailable, their requests answered 503', { error: (error as Error)?.message }),
+      // An unavailable database is logged once for the whole outage (OutageLog); each write's failure is its request's 503.
+      onError: (error) => {
+        if (!isDatabaseUnavailable(error)) logger.error('audit events not written, their requests answered 503', { error: (error as Error)?.message });
+      },
       onRejected: onAuditRowRejected,
     });
     cleanups.push(() => auditBatches.stop());

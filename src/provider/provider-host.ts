@@ -147,7 +147,12 @@ export class ProviderHost {
       await answer(ctx, next);
       const outcome = endpointOutcomeOf(ctx, trustProxy, clock());
       if (!outcome) return;
-      if (recordEndpointOutcome) {
+      if (recordEndpointOutcome && outcome.status >= 500) {
+        // Nothing was issued or refused: the provider could not answer, most
+        // often for the very database the event would wait on. Recorded when
+        // it can be, never awaited, so an outage answers within one bound.
+        recordEndpointOutcome(outcome).catch(() => undefined);
+      } else if (recordEndpointOutcome) {
         try {
           await recordEndpointOutcome(outcome);
         } catch (cause) {

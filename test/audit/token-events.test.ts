@@ -43,7 +43,7 @@ for (const variant of databaseVariants) {
     });
 
     test('an opaque token is never recorded: its id is the token, so its event has no jti', async () => {
-      await server.registry.resources.create({ audience: 'https://opaque-audit.acme.test', scopes: ['ping'], token_format: 'opaque' });
+      await server.registry.resources.create({ audience: 'https://opaque-audit.acme.test', scopes: ['ping'], token_format: 'opaque', shared_with: ['*'] });
       const opaque = await seedMachineClient(server, { resources: ['https://opaque-audit.acme.test'], scopes: ['ping'] });
       const issued = await postForm(`${server.url}/token`, { ...grant, scope: 'ping' }, opaque);
       assert.equal(issued.status, 200);

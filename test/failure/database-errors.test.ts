@@ -29,7 +29,7 @@ async function outageEnded(logLines: readonly string[], from: number, tokenReque
 
 /** A server whose token requests for OPAQUE_API write to the database (opaque tokens are stored). */
 async function opaqueTokens(server: TestServer): Promise<{ machine: MachineClient; tokenRequest: () => ReturnType<typeof postForm> }> {
-  await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['ping'], token_format: 'opaque' });
+  await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['ping'], token_format: 'opaque', shared_with: ['*'] });
   const machine = await seedMachineClient(server, { resources: [OPAQUE_API], scopes: ['ping'] });
   return { machine, tokenRequest: () => postForm(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'ping' }, machine) };
 }

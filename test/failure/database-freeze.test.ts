@@ -47,7 +47,7 @@ describe('a network partition to PostgreSQL', { skip: postgres.skip, timeout: 60
     url.host = `127.0.0.1:${relay.port}`;
     server = await startTestServer('postgres', { env: { DATABASE_URL: url.toString(), TOLLGATE_DATABASE_TIMEOUT: String(BOUND_SECONDS) } });
     // Opaque tokens are stored: every issuance writes to the database.
-    await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['ping'], token_format: 'opaque' });
+    await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['ping'], token_format: 'opaque', shared_with: ['*'] });
     machine = await seedMachineClient(server, { resources: [OPAQUE_API], scopes: ['ping'] });
     const basic = Buffer.from(`${machine.clientId}:${machine.clientSecret}`).toString('base64');
     tokenRequest = () =>

@@ -38,7 +38,7 @@ describe('a SQLite write lock held by another connection', { timeout: 60_000 }, 
 
   before(async () => {
     server = await startTestServer('sqlite', { env: { TOLLGATE_DATABASE_TIMEOUT: String(BOUND_SECONDS) } });
-    await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['ping'], token_format: 'opaque' });
+    await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['ping'], token_format: 'opaque', shared_with: ['*'] });
     const machine = await seedMachineClient(server, { resources: [OPAQUE_API], scopes: ['ping'] });
     const basic = Buffer.from(`${machine.clientId}:${machine.clientSecret}`).toString('base64');
     // Opaque tokens are stored: every issuance writes to the database.
