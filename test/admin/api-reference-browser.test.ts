@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chromiumSkip, launchChromium } from '../helpers/chromium.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ADMIN_AUDIENCE, ADMIN_SCOPE } from '../../src/admin/audience.js';
 
 const browserSkip = chromiumSkip();
 
@@ -9,10 +10,11 @@ describe('the admin API reference in Chromium', { skip: browserSkip, timeout: 90
   let server: TestServer;
   before(async () => {
     server = await startTestServer('sqlite');
+    await server.registry.tenants.create({ slug: 'tollgate', name: 'tollgate corp' });
   });
   after(() => server?.stop());
 
-  test('renders every operation with its schemas, "try it" calls the API, and the CSP is never violated', async () => {
+  test('renders every operation and the schemas; "try it" answers 401, then 200 after Authorize; the CSP is never violated', async () => {
     const chromium = await launchChromium();
     const violations: string[] = [];
     const routes = server.adminApi.routes;
@@ -53,6 +55,23 @@ describe('the admin API reference in Chromium', { skip: browserSkip, timeout: 90
       await status.waitFor({ timeout: 10_000 });
       assert.equal((await status.textContent())?.trim(), '401');
       assert.match(String(await block.locator('.live-responses-table tbody .response-col_description').first().textContent()), /invalid_token/);
+
+      // Authorize (client_credentials at the issuer's /token, called from the page), then the same call succeeds.
+      // The browser sends Origin, so the admin client must list the page's origin (clientBasedCORS).
+      const { client, clientSecret } = await server.registry.clients.create({
+        name: 'docs-admin', tenant: 'tollgate', resources: [ADMIN_AUDIENCE], scopes: [ADMIN_SCOPE], cors_origins: [new URL(server.url).origin],
+      });
+      const admin = { clientId: client.clientId, clientSecret };
+      await page.getByRole('button', { name: 'Authorize' }).first().click();
+      const dialog = page.locator('.modal-ux');
+      await dialog.locator('input[id^="client_id"]').fill(admin.clientId);
+      await dialog.locator('input[id^="client_secret"]').fill(admin.clientSecret);
+      await dialog.getByText('tollgate:admin', { exact: true }).first().click();
+      await dialog.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();
+      await dialog.getByRole('button', { name: 'Remove authorization' }).waitFor({ timeout: 10_000 });
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await block.getByRole('button', { name: 'Execute' }).click();
+      await block.locator('.live-responses-table tbody .response-col_status', { hasText: '200' }).waitFor({ timeout: 10_000 });
     } finally {
       await chromium.close();
     }
