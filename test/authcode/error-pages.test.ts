@@ -91,6 +91,8 @@ describe('browser-facing errors at /auth are a page in the sign-in style, not ra
       page.on('console', (message) => {
         if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
       });
+      await page.exposeFunction('reportViolation', (text: string) => violations.push(text));
+      await page.addInitScript("document.addEventListener('securitypolicyviolation', (event) => window.reportViolation(event.violatedDirective + ' ' + event.blockedURI))");
       const response = await page.goto(authorizationUrl(server, { client_id: 'no-such-client', redirect_uri: apps.redirectUri }));
       assert.equal(response?.status(), 400);
       assert.equal(await page.locator('h1').textContent(), 'Unknown app');
