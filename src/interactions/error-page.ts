@@ -1,11 +1,17 @@
-import type { ParameterizedContext } from 'koa';
-import { setPagePolicy } from './csp.js';
+import { setPagePolicy, type HeaderSetter } from './csp.js';
 import { errorPage } from './templates.js';
 
 /** What oidc-provider hands to `renderError`: its serialized error (err_out.js). */
 export interface ProviderErrorOut {
   readonly error?: unknown;
   readonly error_description?: unknown;
+}
+
+/** What the page needs of a Koa context: the status oidc-provider set, and the response to fill. */
+export interface ErrorResponse extends HeaderSetter {
+  readonly status: number;
+  type: string;
+  body: unknown;
 }
 
 interface Explanation {
@@ -47,7 +53,7 @@ const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
  * left out, so no internal detail reaches the page (err_out.js already
  * replaces an unexposed error with server_error).
  */
-export function renderErrorPage(ctx: ParameterizedContext, out: ProviderErrorOut): void {
+export function renderErrorPage(ctx: ErrorResponse, out: ProviderErrorOut): void {
   const code = typeof out.error === 'string' && ERROR_CODE.test(out.error) ? out.error : 'server_error';
   const explanation = EXPLANATIONS[code] ?? FALLBACK;
   const description = code !== 'server_error' && ctx.status < 500 && typeof out.error_description === 'string' ? out.error_description : undefined;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { renderErrorPage } from '../../src/interactions/error-page.js';
 import { chromiumSkip, launchChromium } from '../helpers/chromium.js';
 import { API, startTestServer, type TestServer } from '../helpers/server.js';
 import { seedApps, type AppFixture } from './fixture.js';
@@ -32,6 +33,38 @@ function assertErrorPage(page: { status: number; headers: Headers; body: string 
   assert.doesNotMatch(page.body, /<script|\son[a-z]+=|javascript:/i, 'runs no script');
   assert.doesNotMatch(page.body, /node_modules|\bat [A-Za-z.]+ \(|Error:|\{"error"/, 'no stack, no raw JSON');
 }
+
+describe('the error page shows nothing internal', () => {
+  /** Just what renderErrorPage touches of a Koa context. */
+  const context = (status: number) => {
+    const headers: Record<string, string> = {};
+    return { status, type: '', body: undefined as unknown, headers, set(name: string, value: string) { headers[name] = value; } };
+  };
+
+  test('a server_error: a generic page, no description; an unknown or malformed code becomes server_error', () => {
+    for (const out of [
+      { error: 'server_error', error_description: 'connect ECONNREFUSED 10.0.0.5:5432 at Pool.connect (node_modules/pg)' },
+      { error: '<script>alert(1)</script>"', error_description: 'internal' },
+    ]) {
+      const ctx = context(500);
+      renderErrorPage(ctx, out);
+      const body = String(ctx.body);
+      assert.match(body, /<h1>Something went wrong<\/h1>/);
+      assert.match(body, /<code>server_error<\/code>/);
+      assert.doesNotMatch(body, /ECONNREFUSED|node_modules|internal|<script/);
+      assert.match(ctx.headers['Content-Security-Policy'] ?? '', /default-src 'none'/);
+    }
+  });
+
+  test('a code without an explanation of its own gets a general one, with the code and description escaped', () => {
+    const ctx = context(400);
+    renderErrorPage(ctx, { error: 'invalid_software_statement', error_description: 'a <b>bold</b> claim' });
+    const body = String(ctx.body);
+    assert.match(body, /<h1>Sign-in stopped<\/h1>/);
+    assert.match(body, /<code>invalid_software_statement<\/code>/);
+    assert.match(body, /a &#60;b&#62;bold&#60;\/b&#62; claim/);
+  });
+});
 
 describe('browser-facing errors at /auth are a page in the sign-in style, not raw JSON', { timeout: 60_000 }, () => {
   let server: TestServer;
