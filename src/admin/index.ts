@@ -11,7 +11,8 @@ import { readJsonBody } from './body.js';
 import { clientRoutes } from './clients.js';
 import type { AdminServices } from './context.js';
 import { IdempotencyStore } from './idempotency.js';
-import { docsPage, openApiDocument } from './openapi.js';
+import { apiReference } from './api-reference.js';
+import { openApiDocument } from './openapi.js';
 import { resourceServerRoutes } from './resource-servers.js';
 import type { CompiledRoute } from './route.js';
 import { signingKeyRoutes } from './signing-keys.js';
@@ -95,7 +96,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   const routes = adminRoutes(options);
   const idempotency = new IdempotencyStore(options.knex, options.sealer);
   const document = JSON.stringify(openApiDocument(routes, options.issuer));
-  const docs = docsPage(routes);
+  const reference = apiReference({ prefix: ADMIN_PREFIX, issuer: options.issuer });
   const sweeper = setInterval(() => void idempotency.sweep().catch((error: unknown) => options.onSweepError?.(error)), IDEMPOTENCY_SWEEP_MS);
   sweeper.unref();
 
@@ -137,10 +138,21 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       return Promise.resolve();
     }
     if (ctx.method === 'GET' && (path === '/' || path === '/docs')) {
-      ctx.set('Content-Security-Policy', "default-src 'none'");
+      ctx.set('Content-Security-Policy', reference.policy);
+      // Revalidated, so a new version's asset URLs are picked up at once.
+      ctx.set('Cache-Control', 'no-cache');
       ctx.type = 'text/html; charset=utf-8';
-      ctx.body = docs;
+      ctx.body = reference.page;
       return Promise.resolve();
+    }
+    const asset = ctx.method === 'GET' ? reference.asset(path) : undefined;
+    if (asset) {
+      return asset.load().then((body) => {
+        ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
+        ctx.set('X-Content-Type-Options', 'nosniff');
+        ctx.type = asset.type;
+        ctx.body = body;
+      });
     }
     return dispatch(ctx, path);
   };

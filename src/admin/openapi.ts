@@ -158,21 +158,3 @@ export function openApiDocument(routes: readonly CompiledRoute[], issuer: string
     },
   };
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** A static page listing the operations: no script or style, so it is served with `default-src 'none'`. */
-export function docsPage(routes: readonly CompiledRoute[]): string {
-  const rows = routes
-    .map((route) => `<tr><td><code>${route.method}</code></td><td><code>/admin/v1${escapeHtml(route.path)}</code></td><td>${escapeHtml(route.summary)}</td><td>${route.access === 'admin' ? ADMIN_SCOPE : `${ADMIN_SCOPE} or ${TENANT_ADMIN_SCOPE}`}</td></tr>`)
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Tollgate admin API</title>
-</head>
-<body><h1>Tollgate admin API</h1>
-<p>Machine-readable description: <a href="openapi.json">openapi.json</a> (OpenAPI 3.1). Authenticate with <code>Authorization: Bearer &lt;access token&gt;</code> for the audience <code>${ADMIN_AUDIENCE}</code>.</p>
-<table border="1" cellpadding="4"><thead><tr><th>Method</th><th>Path</th><th>What it does</th><th>Scope</th></tr></thead><tbody>
-${rows}
-</tbody></table></body></html>
-`;
-}

@@ -1,4 +1,7 @@
-import type { ParameterizedContext } from 'koa';
+/** What the policy needs of a Koa context (a plain object in unit tests). */
+export interface HeaderSetter {
+  set(field: string, value: string): void;
+}
 
 /** Where the pages' one stylesheet is served (style-src 'self': no inline style). */
 export const STYLESHEET_PATH = '/interaction-assets/tollgate.css';
@@ -27,7 +30,7 @@ function formActionSource(uri: string): string | undefined {
  * stylesheet, no script at all, not framable, and forms post only here and
  * redirect only to the client's registered redirect URIs.
  */
-export function setPagePolicy(ctx: Pick<ParameterizedContext, 'set'>, redirectUris: readonly string[]): void {
+export function setPagePolicy(ctx: HeaderSetter, redirectUris: readonly string[]): void {
   const targets = [...new Set(redirectUris.map(formActionSource).filter((source): source is string => source !== undefined))];
   ctx.set(
     'Content-Security-Policy',

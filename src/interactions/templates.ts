@@ -123,6 +123,27 @@ export function messagePage(title: string, message: string): string {
   return page(title, `<h1>${html(title)}</h1>\n<p class="lead">${html(message)}</p>`);
 }
 
+export interface ErrorPageInput {
+  readonly title: string;
+  /** What happened and what to do, in words. */
+  readonly message: string;
+  /** The OAuth error code, for whoever the person reports it to. */
+  readonly code: string;
+  readonly description?: string;
+}
+
+export function errorPage(input: ErrorPageInput): string {
+  return page(
+    input.title,
+    `<h1>${html(input.title)}</h1>
+<p class="lead">${html(input.message)}</p>
+<dl class="details">
+<dt>Error</dt>
+<dd><code>${html(input.code)}</code></dd>
+${input.description ? `<dt>Details</dt>\n<dd>${html(input.description)}</dd>\n` : ''}</dl>`,
+  );
+}
+
 /** The one stylesheet (served from STYLESHEET_PATH, so the policy needs no 'unsafe-inline'). */
 export const STYLESHEET = `*{box-sizing:border-box}
 body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;background:#f3f4f6;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827}
@@ -137,4 +158,9 @@ button.secondary{margin-top:.75rem;background:#fff;color:#1f2937;border:1px soli
 .error{padding:.75rem;border-radius:.375rem;background:#fef2f2;color:#991b1b;border:1px solid #fca5a5}
 .who{color:#4b5563;font-size:.875rem}
 ul{padding-left:1.25rem}
+.details{margin:0;padding:.75rem 1rem;border-radius:.375rem;background:#f9fafb;border:1px solid #e5e7eb;font-size:.875rem;color:#374151}
+.details dt{font-weight:600;color:#111827}
+.details dd{margin:0 0 .5rem;overflow-wrap:anywhere}
+.details dd:last-child{margin-bottom:0}
+code{font:.875rem ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 `;

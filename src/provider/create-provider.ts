@@ -16,6 +16,7 @@ import { enforceTokenQuotas } from './token-quota-hook.js';
 import { isClientTokenCurrent } from './token-status.js';
 import { installClientSecretComparison } from './client-secret.js';
 import type { UserRepository } from '../users/index.js';
+import { renderErrorPage } from '../interactions/error-page.js';
 import { revokeGrantOnLostConsume, withAuthorizationCode } from './authorization-code.js';
 import { cookieKeys } from './cookie-keys.js';
 import { serveLogoutWithoutScript } from './logout-without-script.js';
@@ -126,8 +127,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // Secure whenever the issuer is https (the host reports every request as
     // https then, see http/forwarded.ts, so setting these never throws).
     cookies: { keys: cookieKeys(config), ...(config.issuer.startsWith('https://') ? SECURE_COOKIES : {}) },
-    // Errors are JSON for every caller; there is no HTML page to render yet.
+    // A person in a browser gets a page in the sign-in style (where the
+    // sign-in pages and their stylesheet are served); every other caller,
+    // and every deployment without sign-in pages, gets the JSON error.
     renderError: async (ctx, out) => {
+      if (deps.users && ctx.accepts('json', 'html') === 'html') {
+        renderErrorPage(ctx, out);
+        return;
+      }
       ctx.type = 'json';
       ctx.body = out;
     },

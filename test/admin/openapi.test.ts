@@ -38,12 +38,44 @@ describe('admin API OpenAPI document and docs page', () => {
     assert.deepEqual((schema['properties'] as Record<string, { type: unknown }>)['token_quota']!.type, ['string', 'null']);
   });
 
-  test('the docs page lists every operation and runs no script', async () => {
+  test('the docs page is the API reference under a strict CSP: scripts are files, nothing inline', async () => {
     const response = await fetch(`${server.url}/admin/v1/docs`);
     assert.equal(response.status, 200);
-    assert.equal(response.headers.get('content-security-policy'), "default-src 'none'");
+    assert.match(String(response.headers.get('content-type')), /^text\/html/);
+    const csp = String(response.headers.get('content-security-policy'));
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /style-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/, csp);
     const html = await response.text();
-    assert.doesNotMatch(html, /<script|<style|\son\w+=/i);
-    for (const route of server.adminApi.routes) assert.ok(html.includes(`/admin/v1${route.path}`), route.path);
+    assert.doesNotMatch(html, /<style|\sstyle=|\son\w+=|javascript:/i);
+    const scripts = [...html.matchAll(/<script([^>]*)>([^<]*)<\/script>/g)];
+    assert.equal(scripts.length, 2);
+    for (const [, attributes, body] of scripts) {
+      assert.match(attributes!, /^ src="\/admin\/v1\/docs\/assets\/[^/"]+\/[a-z-]+\.js"$/);
+      assert.equal(body, '', 'no inline script');
+    }
+    assert.match(html, /data-openapi-url="\/admin\/v1\/openapi\.json"/);
+  });
+
+  test('the renderer\'s assets answer with their types, a versioned URL and a year of caching; nothing else is served', async () => {
+    const html = await (await fetch(`${server.url}/admin/v1/docs`)).text();
+    const urls = [...html.matchAll(/(?:src|href)="(\/admin\/v1\/docs\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+    assert.deepEqual(urls.map((url) => url.split('/').pop()), ['swagger-ui.css', 'swagger-ui-bundle.js', 'api-reference.js']);
+    const version = urls[0]!.split('/')[5]!;
+    assert.match(version, /^\d+\.\d+\.\d+-[0-9a-f]{8}$/, 'the Swagger UI version and the bootstrap hash');
+    for (const url of urls) {
+      const response = await fetch(`${server.url}${url}`);
+      assert.equal(response.status, 200, url);
+      assert.equal(response.headers.get('content-type'), url.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8', url);
+      assert.equal(response.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+      assert.ok((await response.text()).length > 0);
+    }
+    for (const path of [`${version}/index.html`, `${version}/package.json`, `${version}/../../../package.json`, `0.0.0-00000000/swagger-ui.css`, `${version}/swagger-ui.css.map`]) {
+      const response = await fetch(`${server.url}/admin/v1/docs/assets/${path}`);
+      assert.notEqual(response.status, 200, path);
+      assert.doesNotMatch(String(response.headers.get('content-type')), /javascript|css|html/, path);
+    }
   });
 });
