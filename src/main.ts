@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { openDatabase, type Database } from '../adapters/database.js';
 import { createKnexAdapter } from '../adapters/knex-adapter.js';
 import { startSweeper } from '../adapters/sweeper.js';
+import { createIdProtection } from '../adapters/stored-ids.js';
 import type { KeyStore } from '../keys/key-store.js';
 import { createApp } from './app.js';
 import { createAdminApi, ensureAdminResource, type AdminApi } from './admin/index.js';
@@ -116,7 +117,7 @@ export async function startTollgate(
         credentials,
         tokenQuotas: rateLimits.tokenQuotas,
         users,
-        createModelAdapter: createKnexAdapter(database.knex),
+        createModelAdapter: createKnexAdapter(database.knex, { ids: createIdProtection(config.secrets) }),
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
         onEndpointOutcome: fanOut(
           config.auditTokenEvents === 'off' ? undefined : auditTokenOutcomes((event) => auditBatches.add(event), config.auditTokenEvents),

@@ -9,6 +9,7 @@ import { clientCorsOrigins } from './007-client-cors-origins.js';
 import { adminIdempotency } from './008-admin-idempotency.js';
 import { usersAndAppClients } from './009-users-and-app-clients.js';
 import { clientProofOfPossession } from './010-client-proof-of-possession.js';
+import { adapterHashedTokenIds } from './011-adapter-hashed-token-ids.js';
 
 /**
  * Migrations are plain modules listed here (not files found at run time), so
@@ -21,7 +22,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins, adminIdempotency, usersAndAppClients, clientProofOfPossession];
+const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins, adminIdempotency, usersAndAppClients, clientProofOfPossession, adapterHashedTokenIds];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],
