@@ -117,7 +117,11 @@ export async function startTollgate(
         credentials,
         tokenQuotas: rateLimits.tokenQuotas,
         users,
-        createModelAdapter: createKnexAdapter(database.knex, { ids: createIdProtection(config.secrets) }),
+        createModelAdapter: createKnexAdapter(database.knex, {
+          ids: createIdProtection(config.secrets),
+          refreshRetryGraceSeconds: config.refreshRetryGraceSeconds,
+          ...(options.clock ? { clock: options.clock } : {}),
+        }),
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
         onEndpointOutcome: fanOut(
           config.auditTokenEvents === 'off' ? undefined : auditTokenOutcomes((event) => auditBatches.add(event), config.auditTokenEvents),
