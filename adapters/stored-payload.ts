@@ -3,11 +3,12 @@ import type { IdProtection } from './stored-ids.js';
 
 /**
  * Credentials a payload carries besides its own id, sealed in the stored
- * JSON: an interaction names the session cookie it belongs to, and the
- * pushed request and device code it completes.
+ * JSON: an interaction names the session cookie it belongs to, the pushed
+ * request and device code it completes, and its own id again inside the
+ * URL it resumes at (`returnTo`, which the resume cookie unlocks).
  */
 const SEALED_FIELDS: Readonly<Record<string, readonly (readonly string[])[]>> = {
-  Interaction: [['session', 'cookie'], ['parJti'], ['deviceCode']],
+  Interaction: [['session', 'cookie'], ['parJti'], ['deviceCode'], ['returnTo']],
 };
 
 type Json = Record<string, unknown>;

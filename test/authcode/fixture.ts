@@ -46,6 +46,8 @@ export function publicClientConfig(server: TestServer, clientId: string): Promis
 /** A minimal cookie jar for driving the pages with fetch, as a browser would. */
 export class Browser {
   readonly #cookies = new Map<string, string>();
+  /** Every cookie value the server ever set in this browser (session and interaction ids among them). */
+  readonly cookieValues = new Set<string>();
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -56,7 +58,10 @@ export class Browser {
       const name = pair.slice(0, index);
       const value = pair.slice(index + 1);
       if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.#cookies.delete(name);
-      else this.#cookies.set(name, value);
+      else {
+        this.#cookies.set(name, value);
+        this.cookieValues.add(value);
+      }
     }
     return response;
   }
