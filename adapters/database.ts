@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { migrationSource } from './migrations/index.js';
+import { preparePrivateSqliteFile } from './private-files.js';
 
 // BIGINT columns hold epoch times, far below 2^53: return them as numbers,
 // as better-sqlite3 does, instead of pg's default strings.
@@ -41,7 +41,7 @@ export function openDatabase(url: string, options: { log?: DatabaseLog } = {}): 
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     const filename = file === ':memory:' ? ':memory:' : resolve(file);
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    if (filename !== ':memory:') preparePrivateSqliteFile(filename);
     const instance = knex({
       client: 'better-sqlite3',
       connection: { filename },
