@@ -312,7 +312,9 @@ class KnexAdapter implements Adapter {
 /**
  * oidc-provider's `adapter` setting backed by the `oidc_models` table: one
  * adapter per model name, all sharing the given Knex instance. Works on
- * SQLite and PostgreSQL alike.
+ * SQLite and PostgreSQL alike. Ids that are bearer credentials are stored
+ * as keyed hashes (stored-ids.ts); a refresh token's consume is committed
+ * with its successor's save (refresh-rotation.ts).
  *
  * `upsert` replaces the row (`expiresIn` undefined means no expiry); `find`
  * hides expired rows and reports `consumed` (epoch seconds) from the
@@ -325,7 +327,7 @@ class KnexAdapter implements Adapter {
  * ```ts
  * const database = openDatabase(config.databaseUrl);
  * await migrate(database);
- * const provider = new Provider(issuer, { adapter: createKnexAdapter(database.knex) });
+ * const provider = new Provider(issuer, { adapter: createKnexAdapter(database.knex, { ids: createIdProtection(config.secrets) }) });
  * ```
  */
 export function createKnexAdapter(knex: Knex, options: KnexAdapterOptions): AdapterFactory {
