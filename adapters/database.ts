@@ -1,11 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { isDatabaseUnavailable, withoutSql } from './database-errors.js';
 import { migrationSource } from './migrations/index.js';
 import { busyRetryingSqliteClient, SQLITE_BUSY_TIMEOUT_MS } from './sqlite-client.js';
 import { lockForThisProcess } from './sqlite-process-lock.js';
+import { preparePrivateSqliteFile } from './private-files.js';
 
 // BIGINT columns hold epoch times, far below 2^53: return them as numbers,
 // as better-sqlite3 does, instead of pg's default strings.
@@ -112,7 +112,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     const filename = file === ':memory:' ? ':memory:' : resolve(file);
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    if (filename !== ':memory:') preparePrivateSqliteFile(filename);
     const release = options.exclusiveToProcess && filename !== ':memory:' ? lockForThisProcess(filename) : () => undefined;
     const instance = knex({
       client: busyRetryingSqliteClient(timeoutMs),

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
-import { errors } from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { RequestRotations, type FoundRefreshToken } from './refresh-rotation.js';
+import type { IdProtection } from './stored-ids.js';
+import { fromStoredPayload, toStoredPayload } from './stored-payload.js';
 
 /** The one table every oidc-provider model lives in (migration 001-oidc-models). */
 export const OIDC_MODELS_TABLE = 'oidc_models';
@@ -9,9 +12,23 @@ export const OIDC_MODELS_TABLE = 'oidc_models';
 export type Clock = () => number;
 
 export interface KnexAdapterOptions {
+  /** How ids are kept out of the table (createIdProtection in stored-ids.ts). */
+  readonly ids: IdProtection;
   /** Defaults to `Date.now`. */
   readonly clock?: Clock;
+  /**
+   * Seconds after a rotation during which a retry with the rotated refresh
+   * token rotates again instead of counting as reuse, as long as the
+   * successor it was given has never been used (refresh-rotation.ts); 0
+   * turns retries off. Default 60.
+   */
+  readonly refreshRetryGraceSeconds?: number;
+  /** The request an adapter call belongs to; defaults to oidc-provider's `Provider.ctx`. */
+  readonly currentRequest?: () => object | undefined;
 }
+
+/** Default of `refreshRetryGraceSeconds`. */
+export const REFRESH_RETRY_GRACE_SECONDS = 60;
 
 /** The provider counts time in whole epoch seconds; so do `expires_at` and `consumed_at`. */
 export function epochSeconds(clock: Clock): number {
@@ -28,6 +45,10 @@ export interface OidcModelRow {
   user_code: string | null;
   expires_at: number | string | null;
   consumed_at: number | string | null;
+  /** The id, sealed, on a row found by `uid` or `user_code` whose id is hashed. */
+  sealed_id: string | null;
+  /** On a rotated refresh token: its successor's stored id. */
+  rotated_to: string | null;
 }
 
 // Only these models are members of a grant, as in the reference memory
@@ -85,66 +106,165 @@ function alreadyConsumed(model: string): Error {
   return new errors.InvalidGrant(`${CONSUMABLE_LABELS[model] ?? model} already consumed`);
 }
 
-class KnexAdapter implements Adapter {
-  readonly #knex: Knex;
-  readonly #model: string;
-  readonly #clock: Clock;
+interface AdapterContext {
+  readonly knex: Knex;
+  readonly clock: Clock;
+  readonly ids: IdProtection;
+  readonly graceSeconds: number;
+  readonly rotations: RequestRotations;
+}
 
-  constructor(knex: Knex, model: string, clock: Clock) {
-    this.#knex = knex;
+type Columns = Pick<OidcModelRow, 'id' | 'payload' | 'expires_at' | 'consumed_at' | 'sealed_id' | 'rotated_to'>;
+const COLUMNS = ['id', 'payload', 'expires_at', 'consumed_at', 'sealed_id', 'rotated_to'] as const;
+
+class KnexAdapter implements Adapter {
+  readonly #context: AdapterContext;
+  readonly #model: string;
+
+  constructor(context: AdapterContext, model: string) {
+    this.#context = context;
     this.#model = model;
-    this.#clock = clock;
   }
 
-  #rows(): Knex.QueryBuilder<OidcModelRow> {
-    return this.#knex<OidcModelRow>(OIDC_MODELS_TABLE);
+  #rows(knex: Knex = this.#context.knex): Knex.QueryBuilder<OidcModelRow> {
+    return knex<OidcModelRow>(OIDC_MODELS_TABLE);
+  }
+
+  #now(): number {
+    return epochSeconds(this.#context.clock);
+  }
+
+  /** The rows `id` may be stored as (one per configured secret), of this model. */
+  #byId(id: string, knex?: Knex): Knex.QueryBuilder<OidcModelRow> {
+    return this.#rows(knex).where({ model: this.#model }).whereIn('id', this.#context.ids.candidates(this.#model, id));
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     if (!isStorableKey(id)) throw new TypeError(`${this.#model} id is not a storable key (empty, over ${KEY_MAX_LENGTH} characters, or contains NUL)`);
-    const now = epochSeconds(this.#clock);
+    const { ids, knex } = this.#context;
+    const now = this.#now();
+    const storedId = ids.storedId(this.#model, id);
     const consumed: unknown = payload.consumed;
+    const uid = optionalKey(this.#model, 'uid', payload.uid);
+    const userCode = optionalKey(this.#model, 'userCode', payload.userCode);
     const row: OidcModelRow = {
       model: this.#model,
-      id,
-      // JSON.stringify escapes every control character inside strings and keys
-      // (NUL becomes the six characters \u0000) and, being well-formed since
-      // ES2019, lone surrogates too: the text is always valid for PostgreSQL.
-      payload: JSON.stringify(payload),
+      id: storedId,
+      payload: toStoredPayload(ids, this.#model, id, storedId, payload),
       grant_id: GRANTABLE.has(this.#model) ? optionalKey(this.#model, 'grantId', payload.grantId) : null,
-      uid: optionalKey(this.#model, 'uid', payload.uid),
-      user_code: optionalKey(this.#model, 'userCode', payload.userCode),
+      uid,
+      user_code: userCode,
       expires_at: typeof expiresIn === 'number' ? now + expiresIn : null,
       consumed_at: consumed ? (typeof consumed === 'number' ? consumed : now) : null,
+      // Only a look-up by another key needs the id back.
+      sealed_id: ids.hashes(this.#model) && (uid !== null || userCode !== null) ? ids.seal(id, `${this.#model}:${storedId}`) : null,
+      rotated_to: null,
     };
-    await this.#rows()
+    const rotation = this.#model === 'RefreshToken' ? this.#context.rotations.take() : undefined;
+    if (rotation) {
+      await knex.transaction(async (trx) => {
+        await this.#claim(trx, rotation, storedId, now);
+        await this.#write(trx, row);
+      });
+      return;
+    }
+    await this.#write(knex, row);
+    // A row found under a previous secret is re-saved under the newest: drop the old copy.
+    const stale = ids.candidates(this.#model, id).filter((candidate) => candidate !== storedId);
+    if (stale.length > 0) await this.#rows().where({ model: this.#model }).whereIn('id', stale).delete();
+  }
+
+  async #write(knex: Knex, row: OidcModelRow): Promise<void> {
+    await this.#rows(knex)
       .insert(row)
       .onConflict(['model', 'id'])
       .merge({
-        payload: this.#knex.raw('excluded.payload'),
-        grant_id: this.#knex.raw('excluded.grant_id'),
-        uid: this.#knex.raw('excluded.uid'),
-        user_code: this.#knex.raw('excluded.user_code'),
-        expires_at: this.#knex.raw('excluded.expires_at'),
+        payload: knex.raw('excluded.payload'),
+        grant_id: knex.raw('excluded.grant_id'),
+        uid: knex.raw('excluded.uid'),
+        user_code: knex.raw('excluded.user_code'),
+        expires_at: knex.raw('excluded.expires_at'),
+        sealed_id: knex.raw('excluded.sealed_id'),
         // Consumption is one-way: re-saving a model loaded before another
         // request consumed it must not make it usable again.
-        consumed_at: this.#knex.raw('coalesce(??, excluded.consumed_at)', [`${OIDC_MODELS_TABLE}.consumed_at`]),
+        consumed_at: knex.raw('coalesce(??, excluded.consumed_at)', [`${OIDC_MODELS_TABLE}.consumed_at`]),
       });
+  }
+
+  /**
+   * The deferred consume of a rotation, in the transaction that saves the
+   * successor `successorId`. A token found unused is consumed if still
+   * unused; a token found within its retry grace window gets its unused
+   * successor retired instead. Either change is conditional, so of two
+   * requests that found the token in one state exactly one claims it, and
+   * the other is refused as the loser of a race (reuse, which revokes the
+   * grant: see revokeGrantOnLostConsume).
+   */
+  async #claim(trx: Knex.Transaction, found: FoundRefreshToken, successorId: string, now: number): Promise<void> {
+    const model = 'RefreshToken';
+    let claimed: boolean;
+    if (found.retiring === undefined) {
+      claimed = (await this.#rows(trx).where({ model, id: found.storedId }).whereNull('consumed_at').update({ consumed_at: now, rotated_to: successorId })) === 1;
+    } else {
+      claimed =
+        (await this.#rows(trx).where({ model, id: found.storedId, rotated_to: found.retiring }).update({ rotated_to: successorId })) === 1 &&
+        (await this.#rows(trx).where({ model, id: found.retiring }).whereNull('consumed_at').update({ consumed_at: now })) === 1;
+    }
+    if (!claimed) throw alreadyConsumed(model);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (!isStorableKey(id)) return undefined;
-    return this.#first({ model: this.#model, id });
+    const row = await this.#byId(id).first(...COLUMNS);
+    if (!row || this.#expired(row)) return undefined;
+    const payload = fromStoredPayload(this.#context.ids, this.#model, id, row.id, row.payload);
+    const consumedAt = toEpoch(row.consumed_at);
+    if (this.#model === 'RefreshToken') {
+      const retiring = consumedAt === null ? undefined : await this.#retrySuccessor(row, consumedAt);
+      if (consumedAt === null || retiring !== undefined) {
+        this.#context.rotations.found({ storedId: row.id, ...(retiring === undefined ? {} : { retiring }) });
+        return payload;
+      }
+    }
+    return consumedAt === null ? payload : { ...payload, consumed: consumedAt };
+  }
+
+  /**
+   * The successor of a refresh token rotated no longer than the grace window
+   * ago, when that successor has never been used: a request presenting the
+   * rotated token now is a retry of a rotation whose answer was lost (a
+   * failure after the commit, an answer lost on the way), not a replay.
+   */
+  async #retrySuccessor(row: Columns, consumedAt: number): Promise<string | undefined> {
+    if (row.rotated_to === null || this.#now() - consumedAt > this.#context.graceSeconds) return undefined;
+    const successor = await this.#rows().where({ model: this.#model, id: row.rotated_to }).first(...COLUMNS);
+    return successor && successor.consumed_at === null && !this.#expired(successor) ? successor.id : undefined;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
     if (!isStorableKey(uid)) return undefined;
-    return this.#first({ model: this.#model, uid });
+    return this.#foundBy(await this.#rows().where({ model: this.#model, uid }).first(...COLUMNS));
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
     if (!isStorableKey(userCode)) return undefined;
-    return this.#first({ model: this.#model, user_code: userCode });
+    return this.#foundBy(await this.#rows().where({ model: this.#model, user_code: userCode }).first(...COLUMNS));
+  }
+
+  /** A row found by another key than its id: the id comes back from `sealed_id`. */
+  #foundBy(row: Columns | undefined): AdapterPayload | undefined {
+    if (!row || this.#expired(row)) return undefined;
+    const { ids } = this.#context;
+    const id = !ids.hashes(this.#model) ? row.id : row.sealed_id === null ? undefined : ids.open(row.sealed_id, `${this.#model}:${row.id}`);
+    const payload = fromStoredPayload(ids, this.#model, id, row.id, row.payload);
+    const consumedAt = toEpoch(row.consumed_at);
+    return consumedAt === null ? payload : { ...payload, consumed: consumedAt };
+  }
+
+  /** An expired row is gone as far as the provider can tell, whether or not the sweeper has deleted it yet. */
+  #expired(row: Pick<OidcModelRow, 'expires_at'>): boolean {
+    const expiresAt = toEpoch(row.expires_at);
+    return expiresAt !== null && expiresAt < this.#now();
   }
 
   /**
@@ -161,20 +281,20 @@ class KnexAdapter implements Adapter {
    * revoked meanwhile: it rejects with the provider's own `invalid_grant`
    * (`invalid_request_uri` for PAR) and the loser gets no tokens, which is
    * what RFC 6749 §4.1.2 asks for a code used twice.
+   *
+   * A refresh token found in this request is not consumed here but together
+   * with the save of its successor (`#claim`, refresh-rotation.ts).
    */
   async consume(id: string): Promise<void> {
-    const updated = isStorableKey(id)
-      ? await this.#rows()
-          .where({ model: this.#model, id })
-          .whereNull('consumed_at')
-          .update({ consumed_at: epochSeconds(this.#clock) })
-      : 0;
+    if (!isStorableKey(id)) throw alreadyConsumed(this.#model);
+    if (this.#model === 'RefreshToken' && this.#context.rotations.defer(this.#context.ids.candidates(this.#model, id))) return;
+    const updated = await this.#byId(id).whereNull('consumed_at').update({ consumed_at: this.#now() });
     if (updated === 0) throw alreadyConsumed(this.#model);
   }
 
   async destroy(id: string): Promise<void> {
     if (!isStorableKey(id)) return;
-    await this.#rows().where({ model: this.#model, id }).delete();
+    await this.#byId(id).delete();
   }
 
   /**
@@ -187,24 +307,14 @@ class KnexAdapter implements Adapter {
     if (!isStorableKey(grantId)) return;
     await this.#rows().where({ grant_id: grantId }).delete();
   }
-
-  async #first(where: Partial<OidcModelRow>): Promise<AdapterPayload | undefined> {
-    const row = await this.#rows().where(where).first('payload', 'expires_at', 'consumed_at');
-    if (!row) return undefined;
-    const expiresAt = toEpoch(row.expires_at);
-    // An expired row is gone as far as the provider can tell, whether or not
-    // the sweeper has deleted it yet.
-    if (expiresAt !== null && expiresAt < epochSeconds(this.#clock)) return undefined;
-    const payload = JSON.parse(row.payload) as AdapterPayload;
-    const consumedAt = toEpoch(row.consumed_at);
-    return consumedAt === null ? payload : { ...payload, consumed: consumedAt };
-  }
 }
 
 /**
  * oidc-provider's `adapter` setting backed by the `oidc_models` table: one
  * adapter per model name, all sharing the given Knex instance. Works on
- * SQLite and PostgreSQL alike.
+ * SQLite and PostgreSQL alike. Ids that are bearer credentials are stored
+ * as keyed hashes (stored-ids.ts); a refresh token's consume is committed
+ * with its successor's save (refresh-rotation.ts).
  *
  * `upsert` replaces the row (`expiresIn` undefined means no expiry); `find`
  * hides expired rows and reports `consumed` (epoch seconds) from the
@@ -217,10 +327,16 @@ class KnexAdapter implements Adapter {
  * ```ts
  * const database = openDatabase(config.databaseUrl);
  * await migrate(database);
- * const provider = new Provider(issuer, { adapter: createKnexAdapter(database.knex) });
+ * const provider = new Provider(issuer, { adapter: createKnexAdapter(database.knex, { ids: createIdProtection(config.secrets) }) });
  * ```
  */
-export function createKnexAdapter(knex: Knex, options: KnexAdapterOptions = {}): AdapterFactory {
-  const clock = options.clock ?? Date.now;
-  return (model: string) => new KnexAdapter(knex, model, clock);
+export function createKnexAdapter(knex: Knex, options: KnexAdapterOptions): AdapterFactory {
+  const context: AdapterContext = {
+    knex,
+    clock: options.clock ?? Date.now,
+    ids: options.ids,
+    graceSeconds: options.refreshRetryGraceSeconds ?? REFRESH_RETRY_GRACE_SECONDS,
+    rotations: new RequestRotations(options.currentRequest ?? (() => Provider.ctx)),
+  };
+  return (model: string) => new KnexAdapter(context, model);
 }

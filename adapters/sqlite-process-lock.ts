@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { isSqliteBusy } from './database-errors.js';
+import { preparePrivateSqliteFile } from './private-files.js';
 
 /** What this module needs of a better-sqlite3 connection (the package ships no types). */
 interface LockConnection {
@@ -34,6 +35,7 @@ export function lockForThisProcess(databaseFile: string): () => void {
   const lockFile = `${databaseFile}.lock`;
   let entry = held.get(lockFile);
   if (!entry) {
+    preparePrivateSqliteFile(lockFile);
     const connection = new BetterSqlite3(lockFile, { timeout: 0 });
     try {
       connection.exec('BEGIN IMMEDIATE');

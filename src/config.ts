@@ -27,6 +27,8 @@ export interface Config {
   readonly accessTokenTtlSeconds: number;
   /** Refresh tokens of the authorization-code flow: absolute lifetime from sign-in, and idle timeout (seconds). */
   readonly refreshTokens: { readonly absoluteTtlSeconds: number; readonly idleTtlSeconds: number };
+  /** Seconds a rotated refresh token is honoured once more by a retry whose answer was lost (adapters/refresh-rotation.ts); 0: never. */
+  readonly refreshRetryGraceSeconds: number;
   readonly credentialCacheTtlSeconds: number;
   /** Cache-Control max-age of /jwks; also how long a next key is published before it may sign. */
   readonly jwksMaxAgeSeconds: number;
@@ -84,6 +86,7 @@ interface EnvSettings {
   TOLLGATE_CREDENTIAL_CACHE_TTL: number;
   TOLLGATE_REFRESH_TOKEN_TTL: number;
   TOLLGATE_REFRESH_TOKEN_IDLE_TTL: number;
+  TOLLGATE_REFRESH_RETRY_GRACE: number;
   TOLLGATE_JWKS_MAX_AGE: number;
   TOLLGATE_KEY_ROTATION_DAYS?: number;
   REDIS_URL?: string;
@@ -123,6 +126,7 @@ const schema: JSONSchemaType<EnvSettings> = {
     // 30 days from sign-in, 7 days unused (seconds); at most a year.
     TOLLGATE_REFRESH_TOKEN_TTL: { type: 'integer', minimum: 60, maximum: 31_557_600, default: 2_592_000 },
     TOLLGATE_REFRESH_TOKEN_IDLE_TTL: { type: 'integer', minimum: 60, maximum: 31_557_600, default: 604_800 },
+    TOLLGATE_REFRESH_RETRY_GRACE: { type: 'integer', minimum: 0, maximum: 300, default: 60 },
     TOLLGATE_JWKS_MAX_AGE: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
     TOLLGATE_KEY_ROTATION_DAYS: { type: 'number', nullable: true, exclusiveMinimum: 0, maximum: 3650 },
     REDIS_URL: { type: 'string', nullable: true, pattern: '^rediss?://' },
@@ -256,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     accessTokenTtlSeconds: settings.TOLLGATE_ACCESS_TOKEN_TTL,
     credentialCacheTtlSeconds: settings.TOLLGATE_CREDENTIAL_CACHE_TTL,
     refreshTokens: Object.freeze({ absoluteTtlSeconds: settings.TOLLGATE_REFRESH_TOKEN_TTL, idleTtlSeconds: settings.TOLLGATE_REFRESH_TOKEN_IDLE_TTL }),
+    refreshRetryGraceSeconds: settings.TOLLGATE_REFRESH_RETRY_GRACE,
     jwksMaxAgeSeconds: settings.TOLLGATE_JWKS_MAX_AGE,
     keyRotationDays: settings.TOLLGATE_KEY_ROTATION_DAYS,
     redisUrl: settings.REDIS_CLUSTER_NODES ? clusterTarget(settings.REDIS_CLUSTER_NODES) : settings.REDIS_URL,

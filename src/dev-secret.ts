@@ -16,7 +16,7 @@ export const fileSecretSource: SecretSource = {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const secret = randomBytes(48).toString('base64url');
     // 'wx' so two processes starting at once cannot overwrite each other's secret.
     try {

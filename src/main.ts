@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Database } from '../adapters/database.js';
 import { createKnexAdapter } from '../adapters/knex-adapter.js';
 import { startSweeper } from '../adapters/sweeper.js';
+import { createIdProtection } from '../adapters/stored-ids.js';
 import type { KeyStore } from '../keys/key-store.js';
 import { createApp } from './app.js';
 import { createAdminApi, ensureAdminResource, type AdminApi } from './admin/index.js';
@@ -136,7 +137,11 @@ export async function startTollgate(
         credentials,
         tokenQuotas: rateLimits.tokenQuotas,
         users,
-        createModelAdapter: createKnexAdapter(database.knex),
+        createModelAdapter: createKnexAdapter(database.knex, {
+          ids: createIdProtection(config.secrets),
+          refreshRetryGraceSeconds: config.refreshRetryGraceSeconds,
+          ...(options.clock ? { clock: options.clock } : {}),
+        }),
         apiKeys: createApiKeyIntrospector(apiKeys.verifier, config.issuer),
         ...(config.auditTokenEvents === 'off' ? {} : { recordEndpointOutcome: auditTokenOutcomes((event) => auditBatches.write(event), config.auditTokenEvents) }),
         onEndpointOutcome: fanOut(metrics?.onEndpointOutcome),

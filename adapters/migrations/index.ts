@@ -10,6 +10,7 @@ import { adminIdempotency } from './008-admin-idempotency.js';
 import { usersAndAppClients } from './009-users-and-app-clients.js';
 import { clientProofOfPossession } from './010-client-proof-of-possession.js';
 import { tenancyResourceOwners } from './011-tenancy-resource-owners.js';
+import { hashedTokenIds } from './012-hashed-token-ids.js';
 
 /**
  * Migrations are plain modules listed here (not files found at run time), so
@@ -22,7 +23,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins, adminIdempotency, usersAndAppClients, clientProofOfPossession, tenancyResourceOwners];
+const migrations: readonly Migration[] = [oidcModels, registry, signingKeys, apiKeys, auditEvents, tokenQuotas, clientCorsOrigins, adminIdempotency, usersAndAppClients, clientProofOfPossession, tenancyResourceOwners, hashedTokenIds];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],

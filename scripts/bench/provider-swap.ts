@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, openDatabase } from '../../adapters/database.js';
 import { createKnexAdapter } from '../../adapters/knex-adapter.js';
+import { createIdProtection } from '../../adapters/stored-ids.js';
 import { KeyStore } from '../../keys/key-store.js';
 import { createSealer } from '../../keys/seal.js';
 import { loadConfig } from '../../src/config.js';
@@ -32,7 +33,7 @@ export async function measureProviderSwap(rounds = 30): Promise<{ meanMs: number
       config,
       registry: createRegistry(database.knex),
       credentials: new VerifiedCredentialCache(config.secrets[0]!, { ttlSeconds: 60 }),
-      createModelAdapter: createKnexAdapter(database.knex),
+      createModelAdapter: createKnexAdapter(database.knex, { ids: createIdProtection(config.secrets) }),
     };
     const timings: number[] = [];
     for (let i = 0; i < rounds; i += 1) {

@@ -4,7 +4,8 @@
  * generate_series on PostgreSQL, a recursive CTE on SQLite. Rows look like
  * unexpired opaque access tokens of many grants, so every index the adapter
  * uses (primary key, grant_id, expires_at) grows with the table, and the
- * sweeper (which deletes only expired rows) leaves them alone.
+ * sweeper (which deletes only expired rows) leaves them alone. Ids carry the
+ * hashed-id prefix (adapters/stored-ids.ts), so a restart does not rehash them.
  */
 import type { Knex } from 'knex';
 import { OIDC_MODELS_TABLE } from '../../adapters/knex-adapter.js';
@@ -29,7 +30,7 @@ export async function seedOidcModels(knex: Knex, rows: number): Promise<void> {
   if (postgres) {
     await knex.raw(
       `INSERT INTO ${OIDC_MODELS_TABLE} (${COLUMNS})
-       SELECT 'ClientCredentials', 'seed-' || n, ?, 'grant-' || n, NULL, NULL, ?, NULL FROM generate_series(1, ?) AS n`,
+       SELECT 'ClientCredentials', 'h1.seed-' || n, ?, 'grant-' || n, NULL, NULL, ?, NULL FROM generate_series(1, ?) AS n`,
       [PAYLOAD, expiresAt, rows],
     );
     await knex.raw(`ANALYZE ${OIDC_MODELS_TABLE}`);
@@ -38,7 +39,7 @@ export async function seedOidcModels(knex: Knex, rows: number): Promise<void> {
   await knex.raw(
     `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
      INSERT INTO ${OIDC_MODELS_TABLE} (${COLUMNS})
-     SELECT 'ClientCredentials', 'seed-' || n, ?, 'grant-' || n, NULL, NULL, ?, NULL FROM seq`,
+     SELECT 'ClientCredentials', 'h1.seed-' || n, ?, 'grant-' || n, NULL, NULL, ?, NULL FROM seq`,
     [rows, PAYLOAD, expiresAt],
   );
   await knex.raw(`ANALYZE ${OIDC_MODELS_TABLE}`);

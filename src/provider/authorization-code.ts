@@ -150,23 +150,34 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
  * consumed_at IS NULL and rejects the request that changed nothing
  * (adapters/knex-adapter.ts); here that rejection also revokes the grant
  * and every token of it, exactly what the provider does for a sequential
- * reuse, so the winner's fresh tokens die with it.
+ * reuse, so the winner's fresh tokens die with it. In a refresh request the
+ * adapter commits the consume together with the successor's save
+ * (adapters/refresh-rotation.ts), so there the race is lost, and rejected,
+ * by the new refresh token's `save`.
  */
 export function revokeGrantOnLostConsume(provider: Provider): void {
+  const revokeOnInvalidGrant = async <T>(grantId: string | undefined, step: () => Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (error) {
+      if (error instanceof errors.InvalidGrant && grantId) {
+        await Promise.all([provider.RefreshToken.adapter.revokeByGrantId(grantId), provider.Grant.adapter.destroy(grantId)]);
+        const ctx = Provider.ctx;
+        if (ctx) provider.emit('grant.revoked', ctx, grantId);
+      }
+      throw error;
+    }
+  };
   for (const model of [provider.RefreshToken, provider.AuthorizationCode]) {
     const prototype = model.prototype as { consume(): Promise<void>; grantId?: string };
     const consume = prototype.consume;
     prototype.consume = async function consumeOrRevoke(this: typeof prototype) {
-      try {
-        await consume.call(this);
-      } catch (error) {
-        if (error instanceof errors.InvalidGrant && this.grantId) {
-          await Promise.all([provider.RefreshToken.adapter.revokeByGrantId(this.grantId), provider.Grant.adapter.destroy(this.grantId)]);
-          const ctx = Provider.ctx;
-          if (ctx) provider.emit('grant.revoked', ctx, this.grantId);
-        }
-        throw error;
-      }
+      await revokeOnInvalidGrant(this.grantId, () => consume.call(this));
     };
   }
+  const refreshToken = provider.RefreshToken.prototype as { save(ttl?: number): Promise<string>; grantId?: string };
+  const save = refreshToken.save;
+  refreshToken.save = async function saveOrRevoke(this: typeof refreshToken, ttl?: number) {
+    return revokeOnInvalidGrant(this.grantId, () => save.call(this, ttl));
+  };
 }

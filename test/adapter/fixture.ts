@@ -1,12 +1,17 @@
 import { after, before, beforeEach } from 'node:test';
 import type { Knex } from 'knex';
 import { migrate, openDatabase, type Database, type DatabaseKind } from '../../adapters/database.js';
-import { OIDC_MODELS_TABLE, type OidcModelRow } from '../../adapters/knex-adapter.js';
+import { createKnexAdapter, OIDC_MODELS_TABLE, type KnexAdapterOptions, type OidcModelRow } from '../../adapters/knex-adapter.js';
+import { createIdProtection } from '../../adapters/stored-ids.js';
+import type { Adapter } from 'oidc-provider';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
 /** 2026-01-01T00:00:00Z, a whole second, so epoch-second arithmetic in tests is exact. */
 export const START_MS = Date.UTC(2026, 0, 1);
 export const START_S = START_MS / 1000;
+
+/** The id protection every adapter test uses (one fixed secret). */
+export const TEST_IDS = createIdProtection(['adapter-test-secret-0123456789abcdef']);
 
 /** A stored row with its times as numbers, whichever database it came from. */
 export type StoredRow = Omit<OidcModelRow, 'expires_at' | 'consumed_at'> & { expires_at: number | null; consumed_at: number | null };
@@ -18,7 +23,12 @@ export interface AdapterFixture {
   advance(seconds: number): void;
   /** Every stored row, ordered by model then id, with times as numbers on both databases. */
   rows(): Promise<StoredRow[]>;
+  /** The row of `id` (a clear id, as the adapter is given it). */
   row(model: string, id: string): Promise<StoredRow | undefined>;
+  /** An adapter over this database with the fixture's clock and TEST_IDS. */
+  adapterFor(model: string, options?: Partial<KnexAdapterOptions>): Adapter;
+  /** How `id` is stored for `model`. */
+  storedId(model: string, id: string): string;
 }
 
 function normalise(row: OidcModelRow): StoredRow {
@@ -67,9 +77,11 @@ export function useAdapterDatabase(kind: DatabaseKind): AdapterFixture {
       return rows.map(normalise);
     },
     async row(model, id) {
-      const row = await fixture.knex<OidcModelRow>(OIDC_MODELS_TABLE).where({ model, id }).first();
+      const row = await fixture.knex<OidcModelRow>(OIDC_MODELS_TABLE).where({ model, id: TEST_IDS.storedId(model, id) }).first();
       return row && normalise(row);
     },
+    adapterFor: (model, options = {}) => createKnexAdapter(fixture.knex, { clock: fixture.clock, ids: TEST_IDS, ...options })(model),
+    storedId: (model, id) => TEST_IDS.storedId(model, id),
   };
   return fixture;
 }

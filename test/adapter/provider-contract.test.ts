@@ -4,7 +4,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { errors } from 'oidc-provider';
 import { createKnexAdapter } from '../../adapters/knex-adapter.js';
 import { databaseVariants } from '../helpers/databases.js';
-import { useAdapterDatabase } from './fixture.js';
+import { TEST_IDS, useAdapterDatabase } from './fixture.js';
 
 // The adapter as oidc-provider's own models drive it: the factory accepted
 // by the `adapter` setting, tokens saved, found and consumed through the
@@ -18,7 +18,7 @@ for (const variant of databaseVariants) {
     before(async () => {
       const { privateKey } = await generateKeyPair('ES256', { extractable: true });
       provider = new Provider('http://localhost:3000', {
-        adapter: createKnexAdapter(db.knex),
+        adapter: createKnexAdapter(db.knex, { ids: TEST_IDS }),
         jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'test', alg: 'ES256', use: 'sig' }] },
         clients: [{ client_id: 'client', client_secret: 'a-secret', redirect_uris: ['https://client.example/cb'], id_token_signed_response_alg: 'ES256' }],
         features: { devInteractions: { enabled: false } },

@@ -46,6 +46,8 @@ export function publicClientConfig(server: TestServer, clientId: string): Promis
 /** A minimal cookie jar for driving the pages with fetch, as a browser would. */
 export class Browser {
   readonly #cookies = new Map<string, string>();
+  /** Every cookie value the server ever set in this browser (session and interaction ids among them). */
+  readonly cookieValues = new Set<string>();
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -56,7 +58,10 @@ export class Browser {
       const name = pair.slice(0, index);
       const value = pair.slice(index + 1);
       if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.#cookies.delete(name);
-      else this.#cookies.set(name, value);
+      else {
+        this.#cookies.set(name, value);
+        this.cookieValues.add(value);
+      }
     }
     return response;
   }
@@ -154,3 +159,21 @@ export async function signInAndConsent(
   return new URL(done.url);
 }
 
+
+/** RFC 7662 as a machine client: active only for its own tokens and the audiences it may introspect (issue 16.9). */
+export async function introspect(server: TestServer, machine: MachineClient, token: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${server.issuer}/token/introspection`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${machine.clientId}:${machine.clientSecret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/** RFC 7662 as the app itself: a user's token for userinfo has no audience, so only the client it was issued to may introspect it. */
+export async function introspectAsApp(config: oidc.Configuration, token: string): Promise<Record<string, unknown>> {
+  return (await oidc.tokenIntrospection(config, token)) as Record<string, unknown>;
+}

@@ -40,9 +40,10 @@ export async function freePort(): Promise<number> {
  */
 export async function startTestServer(
   kind: DatabaseKind,
-  options: { env?: Record<string, string>; sharing?: TestServer; clock?: () => number; logLines?: string[] } = {},
+  options: { env?: Record<string, string>; sharing?: TestServer; clock?: () => number; logLines?: string[]; database?: TestDatabase } = {},
 ): Promise<TestServer> {
-  const database = options.sharing?.testDatabase ?? (await createTestDatabase(kind));
+  // `database`: one the caller created (and drops), e.g. to reach it through a relay given in env.DATABASE_URL.
+  const database = options.database ?? options.sharing?.testDatabase ?? (await createTestDatabase(kind));
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-data-'));
   const port = await freePort();
   const env: Record<string, string> = {
@@ -68,7 +69,7 @@ export async function startTestServer(
     testDatabase: database,
     async stop() {
       await running.close();
-      if (!options.sharing) await database.drop();
+      if (!options.sharing && !options.database) await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
