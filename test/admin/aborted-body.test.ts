@@ -19,7 +19,7 @@ describe('a request body cut off by the client', () => {
   });
   after(() => server?.stop());
 
-  test('is a 400 in the request log, not a 500 and no error line', async () => {
+  test('is logged as the client hanging up (499, nginx\'s code), not a 500, and no error line', async () => {
     const port = Number(new URL(server.adminUrl).port);
     const outcome = await sendRaw(
       port,
@@ -38,7 +38,7 @@ describe('a request body cut off by the client', () => {
       assert.ok(found, 'the request was logged');
       return found;
     });
-    assert.equal(JSON.parse(line).status, 400);
+    assert.equal(JSON.parse(line).status, 499);
     assert.deepEqual(logLines.filter((entry) => /"level":"error"/.test(entry)), []);
   });
 });

@@ -22,7 +22,7 @@ for (const { kind, skip } of databaseVariants) {
     after(() => server?.stop());
 
     test('after tokens of every kind are issued, no row holds one, and each still introspects or refreshes', async () => {
-      await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['ping'], token_format: 'opaque' });
+      await server.registry.resources.create({ audience: OPAQUE_API, scopes: ['ping'], token_format: 'opaque', shared_with: ['*'] });
       const machine = await seedMachineClient(server, { resources: [OPAQUE_API], scopes: ['ping'] });
       const issued = await postForm(`${server.issuer}/token`, { grant_type: 'client_credentials', scope: 'ping' }, machine);
       const clientCredentials = issued.body['access_token'] as string;
