@@ -240,7 +240,9 @@ export async function startTollgate(
     server.keepAliveTimeout = 65_000;
     const { port } = server.address() as AddressInfo;
     const url = `http://127.0.0.1:${port}`;
-    logger.info('tollgate listening', { url, issuer: config.issuer, database: database.kind });
+    // Where it really listens (HOST 0.0.0.0 is every IPv4 address, not only loopback), and the issuer clients use.
+    const everywhere = config.host === '0.0.0.0' || config.host === '::';
+    logger.info('tollgate listening', { address: `${everywhere ? `every address (${config.host})` : config.host}, port ${port}`, issuer: config.issuer, database: database.kind });
 
     let closing: Promise<void> | undefined;
     const stop = (idleGraceMs: number) => {
