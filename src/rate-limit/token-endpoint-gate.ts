@@ -152,13 +152,24 @@ export function createTokenEndpointGate(options: TokenEndpointGateOptions): Midd
     const mode = credential !== undefined && proven.has(credential) ? 'read' : 'reserve';
     const applied = await apply(ctx, mode === 'read' ? counted.read : counted.reserve, mode);
     if (applied === 'answered') return;
-    await next();
-    const failed = ctx.status === 401 && (ctx.body as { error?: unknown } | null | undefined)?.error === 'invalid_client';
-    if (mode === 'reserve') {
-      if (failed || applied === 'uncounted') return;
+    const giveBack = () => {
+      if (mode !== 'reserve' || applied === 'uncounted') return;
       if (counters.shared) void counters.apply(counted.giveBack);
       else counters.inMemory(counted.giveBack);
-      if (credential !== undefined && secretVerifiedIn(ctx)) proven.prove(credential);
+    };
+    try {
+      await next();
+    } catch (error) {
+      // Thrown past the provider (the audit log or the database unavailable: a 503):
+      // not a failed authentication, so the reservation must not stand as one.
+      giveBack();
+      throw error;
+    }
+    const failed = ctx.status === 401 && (ctx.body as { error?: unknown } | null | undefined)?.error === 'invalid_client';
+    if (mode === 'reserve') {
+      if (failed) return;
+      giveBack();
+      if (applied !== 'uncounted' && credential !== undefined && secretVerifiedIn(ctx)) proven.prove(credential);
     } else if (failed) {
       if (credential !== undefined) proven.forget(credential);
       await failures.recordFailure(counted.attempt);

@@ -8,6 +8,7 @@ import { parseTrustProxy } from '../../src/rate-limit/client-ip.js';
 import { createFailureCounter, type FailureCounter } from '../../src/rate-limit/failure-counter.js';
 import type { LimitSpec } from '../../src/rate-limit/limit-spec.js';
 import { createRateLimitRedis } from '../../src/rate-limit/redis.js';
+import { TollgateError } from '../../src/errors.js';
 import { noteSecretVerified } from '../../src/rate-limit/proven-credentials.js';
 import { createTokenEndpointGate, type GateKind } from '../../src/rate-limit/token-endpoint-gate.js';
 import { createWindowCounters } from '../../src/rate-limit/window-counters.js';
@@ -37,6 +38,9 @@ export interface TestApp {
  * which it reports to the gate as Tollgate's `compareClientSecret` does.
  * `verifyMs` stands for the time argon2 takes, so parallel requests overlap.
  */
+/** A secret the stand-in provider answers by throwing, as the host does during an outage. */
+export const OUTAGE_SECRET = 'outage-now';
+
 export async function startApp(middleware: Middleware, options: { verifyMs?: number } = {}): Promise<TestApp> {
   let calls = 0;
   const app = new Koa();
@@ -47,6 +51,8 @@ export async function startApp(middleware: Middleware, options: { verifyMs?: num
     const basic = Buffer.from(ctx.get('authorization').replace(/^Basic /, ''), 'base64').toString();
     const secret = decodeURIComponent(basic.slice(basic.indexOf(':') + 1)) || String(ctx.query['client_secret'] ?? '');
     if (options.verifyMs) await new Promise((resolve) => setTimeout(resolve, options.verifyMs));
+    // What the host throws past the provider when the audit log or the database is unavailable.
+    if (secret === OUTAGE_SECRET) throw new TollgateError(503, 'temporarily_unavailable', 'the audit log is unavailable, retry later');
     if (secret === RIGHT_SECRET) {
       if (basic) noteSecretVerified(ctx);
       ctx.body = { access_token: 'ok' };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { connectTestRedis, createTestGate, post, REDIS_SKIP, RIGHT_SECRET, startApp, UNREACHED } from './fixture.js';
+import { connectTestRedis, createTestGate, OUTAGE_SECRET, post, REDIS_SKIP, RIGHT_SECRET, startApp, UNREACHED } from './fixture.js';
 
 const PER_CLIENT = { max: 10, durationMs: 60_000 };
 const PER_ADDRESS = { max: 50, durationMs: 60_000 };
@@ -43,6 +43,19 @@ function burstsNeverPassTheLimit(store: () => { redis?: Redis; prefix?: string }
       const counts = countStatuses(statuses);
       assert.ok((counts[401] ?? 0) <= PER_ADDRESS.max, JSON.stringify(counts));
       assert.equal((counts[401] ?? 0) + (counts[429] ?? 0), 60, JSON.stringify(counts));
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('a request that fails past the provider (an outage, 503) gives its reservation back: it is no failed authentication', async () => {
+    const app = await start({ max: 2, durationMs: 60_000 }, { max: 2, durationMs: 60_000 });
+    try {
+      for (let request = 0; request < 5; request += 1) {
+        assert.equal((await post(app, `/token?client_secret=${OUTAGE_SECRET}`, { ip: '192.0.2.90' })).status, 503, `request ${request}`);
+      }
+      // The outage over, the address and the client still have their whole allowance.
+      assert.equal((await post(app, '/token', { ip: '192.0.2.90', clientId: 'after-outage' })).status, 401);
     } finally {
       await app.close();
     }
