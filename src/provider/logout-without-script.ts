@@ -29,8 +29,7 @@ export function serveLogoutWithoutScript(provider: Provider): void {
     if (!oidc?.route || !ROUTES.has(oidc.route) || typeof ctx.body !== 'string' || !ctx.response.is('html') || !ctx.body.includes('<script')) return;
     const state = oidc.session?.state as LogoutState | undefined;
     if (!state?.secret) return;
-    const client = oidc.client as unknown as { clientName?: string } | undefined;
     setPagePolicy(ctx, state.postLogoutRedirectUri ? [state.postLogoutRedirectUri] : []);
-    ctx.body = signOutContinuePage({ action: oidc.urlFor('end_session_confirm'), xsrf: state.secret, clientName: client?.clientName });
+    ctx.body = signOutContinuePage({ action: oidc.urlFor('end_session_confirm'), xsrf: state.secret, clientName: oidc.client?.clientName });
   });
 }
