@@ -22,7 +22,7 @@ import { tenantCommands } from './cli/tenants.js';
 import { userCommands } from './cli/users.js';
 import { print, type Output } from './cli/output.js';
 
-const USAGE = `usage: tollgate <command> [options]   (every command accepts --json)
+const USAGE = `usage: tollgate <command> [options]   (every command accepts --json, and --fields a,b for those values only)
 
   serve [--workers N]                     run the server (PORT, DATABASE_URL, ISSUER, TOLLGATE_SECRET); N > 1 needs PostgreSQL
   migrate                                 apply database migrations
@@ -62,6 +62,7 @@ const USAGE = `usage: tollgate <command> [options]   (every command accepts --js
 
 const OPTIONS = {
   json: { type: 'boolean' },
+  fields: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   name: { type: 'string' },
   tenant: { type: 'string' },
@@ -192,7 +193,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (group === 'migrate') {
       const applied = await migrate(database);
-      print({ applied }, values.json ?? false);
+      print({ applied }, values.json ?? false, values.fields);
       return 0;
     }
     const handler = commands[`${group} ${action ?? ''}`];
@@ -204,7 +205,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const audit = new AuditLog(database.knex, { onError: (error) => console.error(`tollgate: audit event not recorded: ${(error as Error).message}`) });
     try {
       const result = await handler({ config, database, registry: createRegistry(database.knex), audit, values, args });
-      if (result !== undefined) print(result, values.json ?? false);
+      if (result !== undefined) print(result, values.json ?? false, values.fields);
       return 0;
     } finally {
       await audit.settled();

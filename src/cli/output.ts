@@ -1,3 +1,5 @@
+import { invalidRequest } from '../errors.js';
+
 export type Output = object | readonly object[];
 
 /** Times are epoch ms in JSON (for scripts) and ISO 8601 in tables (for people). */
@@ -20,9 +22,28 @@ function table(rows: readonly object[]): string {
   return [format(columns), ...cells.map(format)].join('\n');
 }
 
-/** `--json` prints machine-readable JSON; otherwise a table or `key: value` lines. */
-export function print(result: Output, json: boolean): void {
-  if (json) {
+/**
+ * `--fields a,b`: only those fields' values, tab-separated, one line per
+ * object, so a shell can capture them (`read -r ID SECRET <<< "$(…)"`).
+ */
+function fieldValues(result: Output, fields: readonly string[]): string {
+  const rows: readonly object[] = Array.isArray(result) ? result : [result];
+  return rows.map((row) => fields.map((field) => {
+    if (!(field in row)) throw invalidRequest(`--fields: no field "${field}" (fields: ${Object.keys(row).join(', ')})`);
+    const value = (row as Record<string, unknown>)[field];
+    return value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }).join('\t')).join('\n');
+}
+
+/**
+ * `--json` prints machine-readable JSON; `--fields` named values for shell
+ * scripts; otherwise a table or `key: value` lines.
+ */
+export function print(result: Output, json: boolean, fields?: string): void {
+  if (fields !== undefined) {
+    const output = fieldValues(result, fields.split(',').map((field) => field.trim()).filter(Boolean));
+    if (output) console.log(output);
+  } else if (json) {
     console.log(JSON.stringify(result, null, 2));
   } else if (Array.isArray(result)) {
     console.log(table(result));

@@ -80,6 +80,23 @@ for (const variant of databaseVariants) {
       }, 10_000);
     });
 
+    test('--fields prints only the named values, tab-separated, for shell scripts', async () => {
+      const created = await tollgate('clients', 'create', '--name', 'fields-job', '--tenant', 'acme',
+        '--resource', 'https://api.acme.test', '--scopes', 'read:projects', '--fields', 'client_id,client_secret');
+      assert.equal(created.code, 0, created.stderr);
+      const [clientId, clientSecret, ...rest] = created.stdout.trimEnd().split('\t');
+      assert.match(clientId!, /^[0-9a-f-]{36}$/);
+      assert.ok(clientSecret!.length >= 43);
+      assert.deepEqual(rest, []);
+
+      const listed = await tollgate('tenants', 'list', '--fields', 'slug');
+      assert.equal(listed.stdout, 'acme\n');
+
+      const unknown = await tollgate('tenants', 'list', '--fields', 'nope');
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /^tollgate: --fields: no field "nope" \(fields: .*slug/);
+    });
+
     test('errors are one clear line and a non-zero exit', async () => {
       const missingTenant = await tollgate('clients', 'create', '--name', 'x', '--tenant', 'nope', '--resource', 'https://api.acme.test', '--scopes', 'read:projects');
       assert.equal(missingTenant.code, 1);
