@@ -4,13 +4,9 @@ import type { Config } from './config.js';
 import { dependencyUnavailable, errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
 import { trustForwardedHeaders } from './http/forwarded.js';
 import type { Logger } from './logger.js';
+import { MAX_BODY_BYTES } from './http/bounded-body.js';
 import { oidcOf } from './provider/oidc-view.js';
 
-/**
- * oidc-provider's own body parser stops at 56 KiB and answers 400; refusing
- * larger bodies here first gives the right status (413) and never reads them.
- */
-export const MAX_BODY_BYTES = 56 * 1024;
 
 export interface AppDependencies {
   readonly config: Config;
@@ -31,7 +27,7 @@ export interface AppDependencies {
   readonly admin?: Middleware;
   /** Answers GET /metrics (metrics/index.ts); mounted before the rate limits. Omitted: no /metrics. */
   readonly metricsEndpoint?: Middleware;
-  /** True once shutdown has begun (http-drain.ts): /readyz answers 503 so a load balancer stops sending. */
+  /** True once shutdown has begun (http/drain.ts): /readyz answers 503 so a load balancer stops sending. */
   readonly draining?: () => boolean;
 }
 

@@ -9,7 +9,7 @@ import { createRegistry, type Registry } from './registry/index.js';
 import { splitList } from './registry/input.js';
 import { RESOURCE_FIELDS } from './registry/resources.js';
 import { KeyStoreError } from '../keys/key-store.js';
-import { StartupError } from './start-up-errors.js';
+import { StartupError } from './lifecycle/start-up-errors.js';
 import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
 import { AuditLog } from './audit/audit-log.js';
 import { changeDetail, snapshot } from './audit/changes.js';

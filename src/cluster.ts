@@ -1,8 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { prepareStorage } from './prepare-storage.js';
-import { openDatabaseAtStart } from './wait-for-database.js';
+import { prepareStorage } from './lifecycle/prepare-storage.js';
+import { openDatabaseAtStart } from './lifecycle/wait-for-database.js';
 
 /** Names the worker that answered, in cluster mode only: shows how requests spread behind one port. */
 export const WORKER_HEADER = 'X-Tollgate-Worker';

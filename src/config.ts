@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type JSONSchemaType } from 'ajv';
-import { clusterTarget } from './redis-client.js';
+import { clusterTarget } from './redis/client.js';
 import { rateLimitSettings, type RateLimitSettings } from './rate-limit/settings.js';
 import { SECRET_HOWTO, secretWeakness } from './secret-strength.js';
 

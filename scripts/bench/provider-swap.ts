@@ -13,7 +13,7 @@ import { KeyStore } from '../../keys/key-store.js';
 import { createSealer } from '../../keys/seal.js';
 import { loadConfig } from '../../src/config.js';
 import { fileSecretSource } from '../../src/dev-secret.js';
-import { keyStoreOptions } from '../../src/key-policy.js';
+import { keyStoreOptions } from '../../src/keys/policy.js';
 import { ProviderHost } from '../../src/provider/provider-host.js';
 import { VerifiedCredentialCache } from '../../src/registry/credential-cache.js';
 import { createRegistry } from '../../src/registry/index.js';

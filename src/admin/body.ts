@@ -1,6 +1,5 @@
 import type { ParameterizedContext } from 'koa';
-import { MAX_BODY_BYTES } from '../app.js';
-import { readBoundedBody } from '../bounded-body.js';
+import { MAX_BODY_BYTES, readBoundedBody } from '../http/bounded-body.js';
 import { invalidRequest, TollgateError } from '../errors.js';
 import { MAX_INPUT_DEPTH } from '../registry/input.js';
 

@@ -3,8 +3,8 @@ import { createSealer } from '../../keys/seal.js';
 import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
 import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
-import { announceKeyChange } from '../key-change-channel.js';
-import { keyStoreOptions } from '../key-policy.js';
+import { announceKeyChange } from '../keys/change-channel.js';
+import { keyStoreOptions } from '../keys/policy.js';
 import { required } from './args.js';
 import type { Output } from './output.js';
 

@@ -1,14 +1,14 @@
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Config } from '../config.js';
-import { clientIp, isPeerTrusted } from '../rate-limit/client-ip.js';
+import { clientIp, isPeerTrusted } from './client-ip.js';
 
 /** The forwarded headers Koa reads with `app.proxy` (protocol, host) that only a trusted proxy may set. */
 const FORWARDED_HEADERS = ['x-forwarded-proto', 'x-forwarded-host'] as const;
 
 /**
  * Makes the host app read proxies the way the rate limits do
- * (TOLLGATE_TRUST_PROXY, see rate-limit/client-ip.ts):
+ * (TOLLGATE_TRUST_PROXY, see http/client-ip.ts):
  *
  * - `app.proxy` is on when any proxy is trusted, and the returned middleware
  *   removes X-Forwarded-Proto and X-Forwarded-Host unless the request came

@@ -1,5 +1,5 @@
 import type { ParameterizedContext } from 'koa';
-import { readBoundedBody } from '../bounded-body.js';
+import { readBoundedBody } from '../http/bounded-body.js';
 import { TollgateError } from '../errors.js';
 
 /** A sign-in form is a few hundred bytes; anything near this is not one. */

@@ -1,6 +1,6 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
-import { clientIp, type TrustProxy } from '../rate-limit/client-ip.js';
+import { clientIp, type TrustProxy } from '../http/client-ip.js';
 import type { SignIn, UserRepository } from '../users/index.js';
 import { setPagePolicy, STYLESHEET_PATH } from './csp.js';
 import type { CsrfTokens } from './csrf.js';

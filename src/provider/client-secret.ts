@@ -1,6 +1,6 @@
 import Provider from 'oidc-provider';
 import { noteSecretVerified } from '../rate-limit/proven-credentials.js';
-import type { TrustProxy } from '../rate-limit/client-ip.js';
+import type { TrustProxy } from '../http/client-ip.js';
 import { verifyAgainstDecoy, type VerifiedCredentialCache } from '../registry/credential-cache.js';
 import { allowedFromRequest } from './ip-allowlist.js';
 import type { TollgateClientMetadata } from './registry-client-adapter.js';

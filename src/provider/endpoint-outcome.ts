@@ -1,8 +1,8 @@
 import type { ParameterizedContext } from 'koa';
-import { clientIdOf } from '../rate-limit/client-id.js';
+import { clientIdOf } from '../http/client-id.js';
 import { oidcOf } from './oidc-view.js';
 import { issuedJwtId } from './issued-token-id.js';
-import { clientIp, type TrustProxy } from '../rate-limit/client-ip.js';
+import { clientIp, type TrustProxy } from '../http/client-ip.js';
 import { isClientEndpoint, type ClientEndpoint } from './endpoints.js';
 
 /**

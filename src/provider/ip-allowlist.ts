@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { Context } from 'koa';
-import { clientIp, type TrustProxy } from '../rate-limit/client-ip.js';
+import { clientIp, type TrustProxy } from '../http/client-ip.js';
 
 const lists = new Map<string, BlockList>();
 /** Distinct allow-lists kept compiled; past this the map starts over (allow-lists are few and small). */

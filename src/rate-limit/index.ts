@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import type { RedisConnection as Redis } from '../redis-client.js';
+import type { RedisConnection as Redis } from '../redis/client.js';
 import { createFailureCounter, type FailureCounter } from './failure-counter.js';
 import { createQuotaCounter } from './quota-counter.js';
 import { createRateLimitRedis, throttleErrors } from './redis.js';
@@ -9,8 +9,8 @@ import { createTokenEndpointGate, type GateKind } from './token-endpoint-gate.js
 import { createTokenQuotas, type TokenQuotas } from './token-quotas.js';
 import { createWindowCounters } from './window-counters.js';
 
-export { clientIdOf } from './client-id.js';
-export { clientIp, ipBucket, normaliseIp, parseTrustProxy, type TrustProxy } from './client-ip.js';
+export { clientIdOf } from '../http/client-id.js';
+export { clientIp, ipBucket, normaliseIp, parseTrustProxy, type TrustProxy } from '../http/client-ip.js';
 export { createFailureCounter, type AuthAttempt, type FailureCounter, type FailureVerdict } from './failure-counter.js';
 export { formatLimitSpec, parseLimitSpec, type LimitSpec } from './limit-spec.js';
 export { createQuotaCounter, type QuotaCounter, type QuotaVerdict, type QuotaWindow } from './quota-counter.js';

@@ -1,4 +1,4 @@
-import type { RedisConnection as Redis } from '../redis-client.js';
+import type { RedisConnection as Redis } from '../redis/client.js';
 import { BoundedMap } from './bounded-map.js';
 import type { RateLimitErrorHandler } from './respond.js';
 

@@ -1,4 +1,4 @@
-import type { RedisConnection as Redis } from '../redis-client.js';
+import type { RedisConnection as Redis } from '../redis/client.js';
 import type { LimitSpec } from './limit-spec.js';
 import { memoryWindows, type WindowStoreOptions } from './memory-windows.js';
 import { breakerFor, redisFirst } from './redis.js';

@@ -1,4 +1,4 @@
-import { connectFailFast, type RedisConnection as Redis } from '../redis-client.js';
+import { connectFailFast, type RedisConnection as Redis } from '../redis/client.js';
 import type { RateLimitErrorHandler } from './respond.js';
 import type { RedisDownPolicy } from './settings.js';
 

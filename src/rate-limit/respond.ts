@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { errorBody, TollgateError } from '../errors.js';
-import { ipBucket } from './client-ip.js';
+import { ipBucket } from '../http/client-ip.js';
 
 /** Called with what went wrong when a limit could not be consulted (the request went through). */
 export type RateLimitErrorHandler = (error: unknown) => void;

@@ -1,4 +1,4 @@
-import { parseTrustProxy, type TrustProxy } from './client-ip.js';
+import { parseTrustProxy, type TrustProxy } from '../http/client-ip.js';
 import { parseLimitSpec, type LimitSpec } from './limit-spec.js';
 
 /** The rate-limit part of the configuration. */

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
-import { clientIdOfAuthorization } from './client-id.js';
-import { clientIp, type TrustProxy } from './client-ip.js';
+import { clientIdOfAuthorization } from '../http/client-id.js';
+import { clientIp, type TrustProxy } from '../http/client-ip.js';
 import type { AuthAttempt, FailureCounter } from './failure-counter.js';
 import { formatLimitSpec, type LimitSpec } from './limit-spec.js';
 import { ProvenCredentials, secretVerifiedIn } from './proven-credentials.js';

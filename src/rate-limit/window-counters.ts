@@ -1,4 +1,4 @@
-import type { RedisConnection as Redis } from '../redis-client.js';
+import type { RedisConnection as Redis } from '../redis/client.js';
 import { memoryWindows, type MemoryWindow, type WindowStoreOptions } from './memory-windows.js';
 import { redisFirst, type RedisAnswer } from './redis.js';
 import type { RedisDownPolicy } from './settings.js';

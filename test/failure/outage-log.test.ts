@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createLogger } from '../../src/logger.js';
-import { OutageLog } from '../../src/outage-log.js';
+import { OutageLog } from '../../src/lifecycle/outage-log.js';
 
 const parse = (lines: string[]) => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 

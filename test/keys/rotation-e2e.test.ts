@@ -229,7 +229,7 @@ describe('with Redis, instances hear of a key change at once', { skip: postgres.
       await new Promise((resolve) => setTimeout(resolve, 300)); // subscriptions established
       const started = Date.now();
       const { activated } = await a.keyStore.rotate();
-      const { announceKeyChange } = await import('../../src/key-change-channel.js');
+      const { announceKeyChange } = await import('../../src/keys/change-channel.js');
       assert.equal(await announceKeyChange(redisUrl!), true);
       await eventually(async () => assert.equal(kidOf(await tokenOf(b, machine)), activated), 2_000);
       console.log(`# instance B switched after ${Date.now() - started} ms (Redis nudge)`);

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { drainable } from '../../src/http-drain.js';
+import { drainable } from '../../src/http/drain.js';
 import { KeepAliveConnection } from './keep-alive-client.js';
 
 /** A server answering `{}` at once, or for `/slow` after `release()` (`slowArrived` says it is being handled). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { clientIdOf } from '../../src/rate-limit/client-id.js';
-import { clientIp, ipBucket, normaliseIp, parseTrustProxy } from '../../src/rate-limit/client-ip.js';
+import { clientIdOf } from '../../src/http/client-id.js';
+import { clientIp, ipBucket, normaliseIp, parseTrustProxy } from '../../src/http/client-ip.js';
 
 /** The two things clientIp reads, as a Koa context offers them. */
 function request(remoteAddress: string | undefined, headers: Record<string, string> = {}) {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Koa, { type Middleware } from 'koa';
 import type { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
-import { parseTrustProxy } from '../../src/rate-limit/client-ip.js';
+import { parseTrustProxy } from '../../src/http/client-ip.js';
 import { createFailureCounter, type FailureCounter } from '../../src/rate-limit/failure-counter.js';
 import type { LimitSpec } from '../../src/rate-limit/limit-spec.js';
 import { createRateLimitRedis } from '../../src/rate-limit/redis.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { subscribeToKeyChanges, announceKeyChange } from '../../src/key-change-channel.js';
-import { clusterTarget } from '../../src/redis-client.js';
+import { subscribeToKeyChanges, announceKeyChange } from '../../src/keys/change-channel.js';
+import { clusterTarget } from '../../src/redis/client.js';
 import { ownRedisUnavailable, startOwnRedisCluster, type OwnRedisCluster } from '../helpers/own-redis.js';
 import { eventually, postForm, seedMachineClient, silentLogger, startTestServer, type TestServer } from '../helpers/server.js';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase, type Database } from '../../adapters/database.js';
 import { loadConfig } from '../../src/config.js';
-import { prepareStorage } from '../../src/prepare-storage.js';
+import { prepareStorage } from '../../src/lifecycle/prepare-storage.js';
 import { createTestDatabase, databaseVariants, type TestDatabase } from '../helpers/databases.js';
 import { silentLogger } from '../helpers/server.js';
 

@@ -1,5 +1,5 @@
-import type { DatabaseAvailabilityListener } from '../adapters/database.js';
-import type { Logger } from './logger.js';
+import type { DatabaseAvailabilityListener } from '../../adapters/database.js';
+import type { Logger } from '../logger.js';
 
 /** How often an outage that goes on is summarised. */
 export const OUTAGE_SUMMARY_EVERY_MS = 30_000;

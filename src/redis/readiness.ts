@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { connectFailFast } from './redis-client.js';
+import { connectFailFast } from './client.js';
 
 /** Readiness probes run every few seconds and must answer well inside their own timeout (often 1 s). */
 export const DEFAULT_REDIS_PING_TIMEOUT_MS = 500;

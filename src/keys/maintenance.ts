@@ -1,8 +1,8 @@
-import type { KeyStore } from '../keys/key-store.js';
-import { KeyStoreError } from '../keys/key-store.js';
-import type { AuditLog } from './audit/audit-log.js';
-import type { Logger } from './logger.js';
-import type { ProviderHost } from './provider/provider-host.js';
+import type { KeyStore } from '../../keys/key-store.js';
+import { KeyStoreError } from '../../keys/key-store.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Logger } from '../logger.js';
+import type { ProviderHost } from '../provider/provider-host.js';
 
 /**
  * What every instance does on a timer: retire keys past their retiring window

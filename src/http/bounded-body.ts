@@ -1,5 +1,11 @@
 import type { ParameterizedContext } from 'koa';
-import { invalidRequest, TollgateError } from './errors.js';
+import { invalidRequest, TollgateError } from '../errors.js';
+
+/**
+ * oidc-provider's own body parser stops at 56 KiB and answers 400; refusing
+ * larger bodies here first gives the right status (413) and never reads them.
+ */
+export const MAX_BODY_BYTES = 56 * 1024;
 
 /**
  * Reads a request body, refusing it with 413 once it passes `maxBytes`

@@ -1,11 +1,11 @@
-import { migrate, type Database } from '../adapters/database.js';
-import { hashClearIds } from '../adapters/hash-clear-ids.js';
-import { createIdProtection } from '../adapters/stored-ids.js';
-import { KeyStore } from '../keys/key-store.js';
-import { createSealer } from '../keys/seal.js';
-import type { Config } from './config.js';
-import { keyStoreOptions } from './key-policy.js';
-import type { Logger } from './logger.js';
+import { migrate, type Database } from '../../adapters/database.js';
+import { hashClearIds } from '../../adapters/hash-clear-ids.js';
+import { createIdProtection } from '../../adapters/stored-ids.js';
+import { KeyStore } from '../../keys/key-store.js';
+import { createSealer } from '../../keys/seal.js';
+import type { Config } from '../config.js';
+import { keyStoreOptions } from '../keys/policy.js';
+import type { Logger } from '../logger.js';
 
 /**
  * Migrations, token ids stored before they were hashed, then the first signing keys when there are none: what the

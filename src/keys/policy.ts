@@ -1,4 +1,4 @@
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 
 /** Slack on top of the JWKS cache lifetime, for clock skew and slow refreshes. */
 const KEY_MARGIN_SECONDS = 60;

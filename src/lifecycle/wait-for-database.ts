@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { openDatabase, type Database, type DatabaseOptions } from '../adapters/database.js';
-import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
-import type { Config } from './config.js';
-import type { Logger } from './logger.js';
+import { openDatabase, type Database, type DatabaseOptions } from '../../adapters/database.js';
+import { DatabaseInUseError } from '../../adapters/sqlite-process-lock.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 import { databaseAddress, databaseStartupError, isDatabaseUnreachable, StartupError } from './start-up-errors.js';
 
 const FIRST_RETRY_MS = 1_000;

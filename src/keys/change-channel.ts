@@ -1,5 +1,5 @@
-import { connectFailFast, connectRedis } from './redis-client.js';
-import type { Logger } from './logger.js';
+import { connectFailFast, connectRedis } from '../redis/client.js';
+import type { Logger } from '../logger.js';
 
 /** The Redis channel a key change is announced on. */
 export const KEY_CHANGE_CHANNEL = 'tollgate:signing-keys-changed';
