@@ -112,6 +112,8 @@ interface AdapterContext {
   readonly ids: IdProtection;
   readonly graceSeconds: number;
   readonly rotations: RequestRotations;
+  /** PostgreSQL: lock rows read before a write that depends on them (SQLite has one writer at a time). */
+  readonly lockRows: boolean;
 }
 
 type Columns = Pick<OidcModelRow, 'id' | 'payload' | 'expires_at' | 'consumed_at' | 'sealed_id' | 'rotated_to'>;
@@ -168,10 +170,24 @@ class KnexAdapter implements Adapter {
       });
       return;
     }
-    await this.#write(knex, row);
-    // A row found under a previous secret is re-saved under the newest: drop the old copy.
     const stale = ids.candidates(this.#model, id).filter((candidate) => candidate !== storedId);
-    if (stale.length > 0) await this.#rows().where({ model: this.#model }).whereIn('id', stale).delete();
+    if (stale.length === 0) {
+      await this.#write(knex, row);
+      return;
+    }
+    // A row found under a previous secret moves to the newest, in one
+    // transaction that carries its consumption over: another request may
+    // have consumed the old row after this model was loaded, and the move
+    // must not make a consumed code or token usable again. The old rows are
+    // locked (PostgreSQL) so a consume cannot land between read and delete;
+    // SQLite runs one writer at a time.
+    await knex.transaction(async (trx) => {
+      const previous = this.#rows(trx).where({ model: this.#model }).whereIn('id', stale).select('consumed_at');
+      const previousRows: Pick<OidcModelRow, 'consumed_at'>[] = await (this.#context.lockRows ? previous.forUpdate() : previous);
+      const consumedAt = previousRows.find((previousRow) => previousRow.consumed_at !== null)?.consumed_at ?? null;
+      await this.#write(trx, row.consumed_at === null && consumedAt !== null ? { ...row, consumed_at: consumedAt } : row);
+      await this.#rows(trx).where({ model: this.#model }).whereIn('id', stale).delete();
+    });
   }
 
   async #write(knex: Knex, row: OidcModelRow): Promise<void> {
@@ -337,6 +353,7 @@ export function createKnexAdapter(knex: Knex, options: KnexAdapterOptions): Adap
     ids: options.ids,
     graceSeconds: options.refreshRetryGraceSeconds ?? REFRESH_RETRY_GRACE_SECONDS,
     rotations: new RequestRotations(options.currentRequest ?? (() => Provider.ctx)),
+    lockRows: knex.client.dialect === 'postgresql',
   };
   return (model: string) => new KnexAdapter(context, model);
 }

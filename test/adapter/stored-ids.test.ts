@@ -63,5 +63,19 @@ for (const variant of databaseVariants) {
       assert.deepEqual((await db.rows()).map((row) => row.id), [after.storedId('Session', 'cookie')]);
       assert.equal((await sessions.find('cookie'))?.loginTs, START_S);
     });
+
+    test('a re-save that moves a row to the newest secret keeps it consumed if another request consumed it meanwhile', async () => {
+      const before = createIdProtection(['the-old-secret-0123456789abcdef0']);
+      const after = createIdProtection(['the-new-secret-0123456789abcdef0', 'the-old-secret-0123456789abcdef0']);
+      await db.adapterFor('AuthorizationCode', { ids: before }).upsert('code-1', { iat: START_S, jti: 'code-1', kind: 'AuthorizationCode', grantId: 'g1' }, 60);
+      const codes = db.adapterFor('AuthorizationCode', { ids: after });
+      // Loaded unconsumed, then consumed by a concurrent request, then re-saved from the stale copy.
+      const loaded = await codes.find('code-1');
+      assert.equal(loaded?.consumed, undefined);
+      await codes.consume('code-1');
+      await codes.upsert('code-1', { ...loaded!, kind: 'AuthorizationCode' }, 60);
+      assert.deepEqual((await db.rows()).map((row) => row.id), [after.storedId('AuthorizationCode', 'code-1')]);
+      assert.ok((await codes.find('code-1'))?.consumed, 'the moved row is still consumed');
+    });
   });
 }
