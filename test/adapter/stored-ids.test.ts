@@ -53,6 +53,19 @@ for (const variant of databaseVariants) {
       assert.equal(await hashClearIds(db.knex, TEST_IDS), 0);
     });
 
+    test('in a rolling upgrade, a clear row whose hashed twin exists is dropped and its consumption kept', async () => {
+      await db.adapterFor('AuthorizationCode').upsert('twin-code', { iat: START_S, jti: 'twin-code', kind: 'AuthorizationCode', grantId: 'g2' }, 60);
+      await db.knex(OIDC_MODELS_TABLE).insert({
+        model: 'AuthorizationCode', id: 'twin-code', grant_id: 'g2', uid: null, user_code: null,
+        payload: JSON.stringify({ iat: START_S, jti: 'twin-code', kind: 'AuthorizationCode', grantId: 'g2' }),
+        expires_at: START_S + 60, consumed_at: START_S,
+      });
+      assert.equal(await hashClearIds(db.knex, TEST_IDS), 1);
+      const rows = await db.rows();
+      assert.deepEqual(rows.map((row) => row.id), [TEST_IDS.storedId('AuthorizationCode', 'twin-code')]);
+      assert.ok((await db.adapterFor('AuthorizationCode').find('twin-code'))?.consumed, 'the clear copy was consumed: so is the one kept');
+    });
+
     test('after TOLLGATE_SECRET rotates, ids hashed under the previous secret are still found, and a re-save moves them', async () => {
       const before = createIdProtection(['the-old-secret-0123456789abcdef0']);
       const after = createIdProtection(['the-new-secret-0123456789abcdef0', 'the-old-secret-0123456789abcdef0']);
