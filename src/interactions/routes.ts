@@ -1,7 +1,7 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
 import { clientIp, type TrustProxy } from '../http/client-ip.js';
-import type { SignIn, UserRepository } from '../users/index.js';
+import type { SignIn, SignInOutcome, UserRepository } from '../users/index.js';
 import { setPagePolicy, STYLESHEET_PATH } from './csp.js';
 import type { CsrfTokens } from './csrf.js';
 import { readForm } from './form-body.js';
@@ -16,6 +16,13 @@ export interface InteractionRoutesOptions {
   readonly csrf: CsrfTokens;
   readonly trustProxy: TrustProxy;
 }
+
+/** What the sign-in form says, and answers, for each refusal. */
+const SIGN_IN_REFUSALS: Record<Exclude<SignInOutcome, { ok: true }>['reason'], { status: number; message: string }> = {
+  invalid_credentials: { status: 401, message: 'Incorrect email address or password.' },
+  throttled: { status: 429, message: 'Too many attempts. Wait a moment, then try again.' },
+  unavailable: { status: 503, message: 'Sign-in is unavailable for a moment. Try again shortly.' },
+};
 
 const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/;
 
@@ -109,9 +116,9 @@ export function interactionRoutes(options: InteractionRoutesOptions): Middleware
         ip: clientIp(ctx, options.trustProxy),
       });
       if (!outcome.ok) {
-        if (outcome.reason === 'throttled') ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-        const message = outcome.reason === 'throttled' ? 'Too many attempts. Wait a moment, then try again.' : 'Incorrect email address or password.';
-        return showPrompt(ctx, details, client, { status: outcome.reason === 'throttled' ? 429 : 401, message, email });
+        if (outcome.reason !== 'invalid_credentials') ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+        const { status, message } = SIGN_IN_REFUSALS[outcome.reason];
+        return showPrompt(ctx, details, client, { status, message, email });
       }
       return finish(ctx, { login: { accountId: outcome.user.id, amr: ['pwd'] } });
     }

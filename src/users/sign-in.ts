@@ -6,7 +6,9 @@ export type SignInOutcome =
   | { readonly ok: true; readonly user: User }
   /** One answer for unknown email, wrong password and disabled user: no account enumeration. */
   | { readonly ok: false; readonly reason: 'invalid_credentials' }
-  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number };
+  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number }
+  /** The failure counters cannot be reached and TOLLGATE_RATE_LIMIT_REDIS_DOWN=closed: refused unchecked, as token requests are. */
+  | { readonly ok: false; readonly reason: 'unavailable'; readonly retryAfterSeconds: number };
 
 export interface SignInAttempt {
   readonly tenantId: string;
@@ -37,6 +39,7 @@ export class SignIn {
     const counted = { clientId: `${tenantId}/${normaliseEmail(email)}`, ip };
     const verdict = await this.failures?.reserve(counted);
     if (verdict?.limited) return { ok: false, reason: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds };
+    if (verdict?.unavailable) return { ok: false, reason: 'unavailable', retryAfterSeconds: 1 };
     const user = await this.users.findByEmail(tenantId, email);
     const valid = await verifyPassword(user?.passwordHash, password);
     if (!valid || !user?.enabled) return { ok: false, reason: 'invalid_credentials' };

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { argon2Verifications } from '../../src/registry/secrets.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { openSignInPage, PASSWORD, publicClientConfig, seedApps, submitSignIn, type AppFixture } from './fixture.js';
 
 const PER_ACCOUNT = 10;
@@ -113,3 +114,37 @@ for (const store of stores) {
     });
   });
 }
+
+describe('sign-in when Redis goes away and TOLLGATE_RATE_LIMIT_REDIS_DOWN=closed', { skip: redisUrl ? false : 'Redis suite skipped: TEST_REDIS_URL is not set', timeout: 60_000 }, () => {
+  let server: TestServer;
+  let relay: TcpRelay;
+  let apps: AppFixture;
+  let config: oidc.Configuration;
+
+  before(async () => {
+    relay = await startRelay(new URL(redisUrl!), 6379);
+    const database = new URL(redisUrl!).pathname || '/0';
+    server = await startTestServer('sqlite', {
+      env: { TOLLGATE_RATE_LIMITS: 'on', TOLLGATE_RATE_LIMIT_REDIS_DOWN: 'closed', REDIS_URL: `redis://127.0.0.1:${relay.port}${database}` },
+    });
+    apps = await seedApps(server);
+    config = await publicClientConfig(server, apps.publicClientId);
+  });
+  after(async () => {
+    await server?.stop();
+    await relay?.cut();
+  });
+
+  test('a form opened before Redis went away is refused with 503 and Retry-After, before argon2, as token requests are', async () => {
+    const email = `closed-${randomUUID()}@acme.test`;
+    await apps.users.create({ tenant: 'acme', email, password: PASSWORD });
+    const page = await openSignInPage(server, config, apps.redirectUri);
+    await relay.cut();
+    const verificationsBefore = argon2Verifications();
+    const answer = await submitSignIn(page, { email, password: PASSWORD, ip: '127.0.0.1' });
+    assert.equal(answer.status, 503);
+    assert.equal(answer.headers.get('retry-after'), '1');
+    assert.match(answer.body, /Sign-in is unavailable for a moment/);
+    assert.equal(argon2Verifications() - verificationsBefore, 0);
+  });
+});
