@@ -37,6 +37,8 @@ describe('docs test: a broken block fails', () => {
     assert.throws(() => parsePage('```js\nconsole.log(1)\n```\n', 'x.md'), DocPageError);
     assert.throws(() => parsePage('<!-- docs-test: skip (why) -->\n\ntext\n```sh\ntrue\n```\n', 'x.md'), DocPageError);
     assert.throws(() => parsePage('<!-- docs-test: skip -->\n```sh\ntrue\n```\n', 'x.md'), /needs a reason/);
+    // a lost closing fence would otherwise swallow the next block silently
+    assert.throws(() => parsePage('```\nlayout\n\n```sh\ntrue\n```\n', 'x.md'), /not closed before the fence at line 4/);
   });
 
   test('skipped blocks are listed with their reason; file blocks are written for later blocks', async () => {

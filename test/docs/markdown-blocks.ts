@@ -83,6 +83,10 @@ export function parsePage(markdown: string, page: string): DocPage {
     for (index++; index < lines.length; index++) {
       const line = lines[index]!;
       if (line.trim().startsWith(delimiter) && line.trim().replace(/[`~]/g, '') === '') break;
+      // A fence with a language inside a block is, in practice, a block whose closing fence is missing.
+      if (line.trim().startsWith(delimiter) && /^[`~]+\s*[\w-]+\s*$/.test(line.trim())) {
+        throw new DocPageError(`${page}:${start + 1}: code block is not closed before the fence at line ${index + 1}`);
+      }
       body.push(line.startsWith(indent) ? line.slice(indent.length) : line);
     }
     if (index >= lines.length) throw new DocPageError(`${page}:${start + 1}: code block is never closed`);
