@@ -64,9 +64,11 @@ export async function runPage(blocks: readonly CodeBlock[], env: Record<string, 
       }
       script.push(`echo ${index} >>${JSON.stringify(join(state, 'done'))}`);
     });
+    // node:test marks its own child processes; a reader's shell has no such mark.
+    const { NODE_TEST_CONTEXT: _testContext, ...inherited } = process.env;
     const child = spawn('bash', ['--noprofile', '--norc', '-c', script.join('\n')], {
       cwd: work,
-      env: { ...process.env, ...env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: root },
+      env: { ...inherited, ...env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: root },
       stdio: 'ignore',
       detached: true,
     });
