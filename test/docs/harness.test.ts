@@ -7,7 +7,7 @@ import { DocPageError, parsePage } from './markdown-blocks.js';
 import { REPO, runPage } from './page-session.js';
 
 // The docs test is only worth something if a broken page fails it: these
-// run the README's quick start, and copies of it broken on purpose.
+// break the README's quick start, and small pages, on purpose.
 describe('docs test: a broken block fails', () => {
   const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
   let server: TestServer;
@@ -26,11 +26,12 @@ describe('docs test: a broken block fails', () => {
   });
 
   test('output that is not what the page says fails the block', async () => {
-    const broken = readme.replace('"token_type":"Bearer"}', '"token_type":"DPoP"}');
-    assert.notEqual(broken, readme);
-    const result = await runPage(parsePage(broken, 'README.md').blocks, server.env);
+    const page = ['```sh', `curl -s "$ISSUER/.well-known/openid-configuration"`, '# -> "token_endpoint":"http...', '```'].join('\n');
+    assert.equal((await runPage(parsePage(page, 'x.md').blocks, server.env)).failure, undefined);
+    const broken = page.replace('"token_endpoint"', '"no_such_endpoint"');
+    const result = await runPage(parsePage(broken, 'x.md').blocks, server.env);
     assert.ok(result.failure, 'the broken page passed');
-    assert.match(result.failure.reason, /output does not contain: .*"token_type":"DPoP"/);
+    assert.match(result.failure.reason, /output does not contain: "no_such_endpoint":"http/);
   });
 
   test('a script block with no marker, or a marker with no block, is refused', () => {

@@ -44,7 +44,7 @@ function commandDirectory(root: string): string {
  * one whose node_modules is the checkout's, so `node x.mjs` resolves the
  * packages a reader in the checkout has.
  */
-export async function runPage(blocks: readonly CodeBlock[], env: Record<string, string>, timeoutMs = 45_000): Promise<SessionResult> {
+export async function runPage(blocks: readonly CodeBlock[], env: Record<string, string>, timeoutMs = 120_000): Promise<SessionResult> {
   const root = mkdtempSync(join(tmpdir(), 'tollgate-docs-'));
   try {
     const work = join(root, 'work');
