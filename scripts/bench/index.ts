@@ -11,7 +11,7 @@
  * BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, Redis when
  * BENCH_REDIS_URL (or TEST_REDIS_URL) is. BENCH_ONLY=issuance stops after
  * the issuance table (and writes no results file); `--readme` also updates
- * the README table.
+ * the table in docs/benchmarks.md.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -273,5 +273,5 @@ const run = {
 const file = writeRun(run);
 writeFileSync(join(RESULTS_DIR, 'latest.svg'), renderChart(run));
 if (process.argv.includes('--readme')) updateReadme(run);
-console.log(`\nresults: ${file}, chart: ${join(RESULTS_DIR, 'latest.svg')}${process.argv.includes('--readme') ? ', README table updated' : ''}`);
+console.log(`\nresults: ${file}, chart: ${join(RESULTS_DIR, 'latest.svg')}${process.argv.includes('--readme') ? ', docs/benchmarks.md table updated' : ''}`);
 console.log(`whole run: ${wallSeconds} s`);

@@ -1,5 +1,5 @@
 /**
- * Rewrites the README's benchmark table (between `<!-- bench:start -->` and
+ * Rewrites the benchmark table in docs/benchmarks.md (between `<!-- bench:start -->` and
  * `<!-- bench:end -->`) from the newest `bench/results/*.json`:
  * `npm run bench -- --readme` after a run, or `npm run bench:readme`, which
  * also redraws `bench/results/latest.svg` from that file.
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.js';
 import { readLatestRun, RESULTS_DIR, type BenchRun } from './results.js';
 
-const README = fileURLToPath(new URL('../../README.md', import.meta.url.replace('/dist/', '/')));
+const README = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url.replace('/dist/', '/')));
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
 
@@ -42,7 +42,7 @@ export function renderTable(run: BenchRun): string {
 export function withTable(readme: string, table: string): string {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${START} … ${END} markers`);
+  if (start < 0 || end < start) throw new Error(`docs/benchmarks.md has no ${START} … ${END} markers`);
   return `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`;
 }
 
@@ -54,5 +54,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const run = readLatestRun();
   updateReadme(run);
   writeFileSync(join(RESULTS_DIR, 'latest.svg'), renderChart(run));
-  console.log(`README.md benchmark table and bench/results/latest.svg updated from bench/results/${run.date}.json`);
+  console.log(`docs/benchmarks.md table and bench/results/latest.svg updated from bench/results/${run.date}.json`);
 }

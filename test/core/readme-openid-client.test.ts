@@ -7,7 +7,7 @@ import { API, useSeededServer } from '../helpers/server.js';
 
 const sqlite = databaseVariants[0]!;
 
-// The README's openid-client and jose snippets, run as written against the real server.
+// The openid-client and jose calls of docs/machine-tokens.md and docs/resource-server.md, against the real server.
 describe('README: openid-client and jose examples', { skip: sqlite.skip }, () => {
   const context = useSeededServer(sqlite.kind);
 
