@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
 import { KeyStoreError } from '../keys/key-store.js';
 import { ConfigError } from './config.js';
@@ -115,9 +116,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number |
       return 2;
     }
     // One clear line, no stack: operators read this, scripts check the exit code.
-    writeLine(io.stderr, `tollgate: ${isExpected(error) ? error.message : `unexpected error: ${(error as Error)?.message ?? String(error)}`}`);
+    writeLine(io.stderr, `tollgate: ${isExpected(error) ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`}`);
     // The stack (and the cause's) only when asked for: LOG_LEVEL=debug.
-    if (io.env['LOG_LEVEL'] === 'debug') writeLine(io.stderr, String(error instanceof StartupError ? (error.cause as Error)?.stack ?? error.cause : (error as Error)?.stack ?? error));
+    if (io.env['LOG_LEVEL'] === 'debug') writeLine(io.stderr, inspect(error instanceof StartupError ? error.cause : error));
     return 1;
   }
 }

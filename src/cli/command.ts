@@ -50,7 +50,7 @@ export type ValuesOf<O extends OptionDefinitions> = ReturnType<
   typeof parseArgs<{ args: string[]; options: O & typeof GLOBAL_OPTIONS; allowPositionals: true; strict: true }>
 >['values'];
 
-export interface CommandContext<O extends OptionDefinitions = OptionDefinitions> extends BaseContext {
+export interface CommandContext<O extends OptionDefinitions> extends BaseContext {
   readonly values: ValuesOf<O>;
   readonly args: readonly string[];
 }
@@ -137,18 +137,12 @@ function commandOf<const O extends OptionDefinitions>(
     columns: definition.columns,
     parse(argv) {
       const options = { ...GLOBAL_OPTIONS, ...definition.options };
-      const known = Object.keys(options);
-      for (const arg of dashPositionalsLast(argv, options)) {
-        if (arg === '--') break;
-        const name = arg.split('=')[0]!;
-        if (name.startsWith('--') && !known.includes(name.slice(2))) throw unknownOption(definition.name, name, known);
-        // dashPositionalsLast joins `--name value` into `--name=value`: a string option still alone had no value.
-        if (arg === name && options[name.slice(2)]?.type === 'string') throw new UsageError(`${name} needs a value`, definition.name);
-      }
-      const { values, positionals: args } = parseCommandLine(definition.name, argv, options);
+      const line = dashPositionalsLast(argv, options);
+      refuseUnfitOptions(definition.name, line, options);
+      const { values, positionals: args } = parseCommandLine(definition.name, line, options);
       // The same arguments read loosely, for what every command has in common
       // (the typed values above are generic in the command's options).
-      const loose = parseArgs({ args: dashPositionalsLast(argv, options), options: GLOBAL_OPTIONS, allowPositionals: true, strict: false }).values;
+      const loose = parseArgs({ args: line, options: GLOBAL_OPTIONS, allowPositionals: true, strict: false }).values;
       const help = loose.help === true;
       if (!help) {
         for (const [name, option] of Object.entries(definition.options)) {
@@ -169,10 +163,22 @@ function commandOf<const O extends OptionDefinitions>(
   };
 }
 
-/** node's parseArgs, with what it refuses (an option without its value) as a usage error. */
-function parseCommandLine<const O extends OptionDefinitions>(command: string, argv: readonly string[], options: O & typeof GLOBAL_OPTIONS) {
+/** An option the command does not have (with the nearest one it does), or a string option given no value. */
+function refuseUnfitOptions(command: string, line: readonly string[], options: OptionDefinitions): void {
+  const known = Object.keys(options);
+  for (const arg of line) {
+    if (arg === '--') return;
+    const name = arg.split('=')[0]!;
+    if (name.startsWith('--') && !known.includes(name.slice(2))) throw unknownOption(command, name, known);
+    // dashPositionalsLast joins `--name value` into `--name=value`: a string option still alone had no value.
+    if (arg === name && options[name.slice(2)]?.type === 'string') throw new UsageError(`${name} needs a value`, command);
+  }
+}
+
+/** node's parseArgs over `line` (from dashPositionalsLast); anything else it refuses is a usage error too. */
+function parseCommandLine<const O extends OptionDefinitions>(command: string, line: string[], options: O & typeof GLOBAL_OPTIONS) {
   try {
-    return parseArgs<{ args: string[]; options: O & typeof GLOBAL_OPTIONS; allowPositionals: true; strict: true }>({ args: dashPositionalsLast(argv, options), options, allowPositionals: true, strict: true });
+    return parseArgs<{ args: string[]; options: O & typeof GLOBAL_OPTIONS; allowPositionals: true; strict: true }>({ args: line, options, allowPositionals: true, strict: true });
   } catch (error) {
     if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS')) {
       throw new UsageError(error.message.split('\n')[0]!, command);

@@ -8,8 +8,8 @@ import type { CliIo } from './io.js';
 
 /** The password piped in (`--password-stdin`), without the final newline `echo` adds. */
 async function readStdin(stdin: CliIo['stdin']): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 

@@ -92,4 +92,16 @@ describe('the tollgate command line', () => {
       assert.equal(result.stderr.trim().split('\n').length, 1);
     }
   });
+
+  test('an error is one line, in words; LOG_LEVEL=debug adds the stack', async () => {
+    const plain = await runCli({ DATABASE_URL: 'mysql://db' }, ['tenants', 'list']);
+    assert.deepEqual(plain, {
+      stdout: '',
+      stderr: 'tollgate: invalid configuration: DATABASE_URL must begin with sqlite:, postgres://, postgresql:// or cockroachdb://\n',
+      code: 1,
+    });
+    const debug = await runCli({ DATABASE_URL: 'mysql://db', LOG_LEVEL: 'debug' }, ['tenants', 'list']);
+    assert.equal(debug.code, 1);
+    assert.match(debug.stderr, /^tollgate: invalid configuration: DATABASE_URL must begin with sqlite:.*\nConfigError: .*\n +at loadConfig /);
+  });
 });
