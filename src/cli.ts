@@ -44,6 +44,7 @@ function version(): string {
 /** The command the leading words name (`clients list`, `serve`), and the arguments after them. */
 function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | { group: string; rest: string[] } {
   const [first = '', second, ...others] = argv;
+  if (first.startsWith('-')) throw new UsageError(`${first} goes after the command: tollgate <command> [options] (tollgate --help lists the commands)`);
   const single = byName.get(first);
   if (single) return { command: single, rest: argv.slice(1) };
   const group = COMMANDS.filter((command) => command.name.startsWith(`${first} `));

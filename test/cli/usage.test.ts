@@ -76,6 +76,9 @@ describe('the tollgate command line', () => {
     assert.equal(typo.stderr, 'tollgate: unknown command "clients lst"; did you mean clients list?\n');
     assert.match((await tollgate('tenant', 'list')).stderr, /did you mean tenants list\?/);
     assert.match((await tollgate('serv')).stderr, /^tollgate: unknown command "serv"; did you mean serve\?/);
+    const early = await tollgate('--json', 'tenants', 'list');
+    assert.equal(early.code, 2);
+    assert.match(early.stderr, /^tollgate: --json goes after the command/);
   });
 
   test('required options and arguments, an option without its value, and extra arguments are usage errors', async () => {
