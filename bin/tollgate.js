@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = new URL('../dist/src/cli.js', import.meta.url);
+const cli = new URL('../dist/src/cli/entry.js', import.meta.url);
 if (!existsSync(cli)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
   console.error(`tollgate: the CLI is not built yet in ${root}: run \`npm run build\` there (npm ci does it too)`);

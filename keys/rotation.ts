@@ -1,6 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { Knex } from 'knex';
 import type { Sealer } from './seal.js';
+import { humanDuration } from './duration.js';
 
 /**
  * The signing-key lifecycle, one transaction at a time:
@@ -224,11 +225,12 @@ export async function rotateKeys(
   if (next.kid !== plan.expectedNextKid) {
     throw new KeyStoreError('ERR_ROTATION_CONFLICT', `key ${plan.expectedNextKid} was already promoted by another rotation`);
   }
-  if (t.now - next.created_at < plan.nextKeyMinAgeMs) {
+  const age = t.now - next.created_at;
+  if (age < plan.nextKeyMinAgeMs) {
     throw new KeyStoreError(
       'ERR_NEXT_KEY_TOO_NEW',
-      `next key ${next.kid} was published ${t.now - next.created_at} ms ago; verifiers may not have fetched it yet ` +
-        `(it may sign after ${plan.nextKeyMinAgeMs} ms)`,
+      `next key ${next.kid} was published ${humanDuration(age)} ago; verifiers may not have fetched it yet: ` +
+        `it may be promoted in ${humanDuration(plan.nextKeyMinAgeMs - age)}`,
     );
   }
   // Demote before promoting: the one-active index is checked per statement.

@@ -164,6 +164,15 @@ export interface SecretSource {
 
 const SETTING_NAMES = Object.keys(schema.properties ?? {}) as (keyof EnvSettings)[];
 
+/** What each setting's pattern asks for, in words: the operator reads this, not the regex. */
+const PATTERN_WORDS: Readonly<Record<string, string>> = {
+  ISSUER: 'must be an http:// or https:// URL without a query or fragment (https://auth.example.com)',
+  DATABASE_URL: 'must begin with sqlite:, postgres://, postgresql:// or cockroachdb://',
+  REDIS_URL: 'must begin with redis:// or rediss://',
+  REDIS_CLUSTER_NODES: 'must be host:port pairs separated by commas (redis-1:6379,redis-2:6379)',
+  TOLLGATE_METRICS_TOKEN: 'must be printable ASCII characters without spaces',
+};
+
 /**
  * Builds the configuration from `env`. Only Tollgate's own variables are read;
  * empty strings count as unset so `FOO= npm start` behaves like no FOO.
@@ -177,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
   if (!validate(raw)) {
     const messages = (validate.errors ?? []).map((error) => {
       const name = error.instancePath.replace(/^\//, '') || String(error.params['missingProperty'] ?? '');
+      if (error.keyword === 'pattern') return `${name} ${PATTERN_WORDS[name] ?? 'is not in the expected form'}`;
       return `${name} ${error.message ?? 'is invalid'}`;
     });
     throw new ConfigError(`invalid configuration: ${messages.join('; ')}`);

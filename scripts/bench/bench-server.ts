@@ -140,7 +140,7 @@ let serveProcess: ChildProcess | undefined;
 
 async function startServeTarget(port: number): Promise<BenchTarget> {
   const env = tollgateEnv(port);
-  serveProcess = spawn(process.execPath, [fileURLToPath(new URL('../../src/cli.js', import.meta.url)), 'serve'], {
+  serveProcess = spawn(process.execPath, [fileURLToPath(new URL('../../src/cli/entry.js', import.meta.url)), 'serve'], {
     env: { ...process.env, ...env, TOLLGATE_WORKERS: process.env['BENCH_WORKERS'] ?? '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

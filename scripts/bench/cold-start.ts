@@ -1,5 +1,5 @@
 /**
- * Cold start to first token: `node dist/src/cli.js serve` on a fresh SQLite
+ * Cold start to first token: `node dist/src/cli/entry.js serve` on a fresh SQLite
  * data directory, timed from spawn until a client_credentials request gets
  * a token. The directory holds only the registry rows the request needs
  * (tenant, resource server, client); the server still applies the
@@ -17,7 +17,7 @@ import { createRegistry } from '../../src/registry/index.js';
 import { freePort } from '../../test/helpers/server.js';
 
 const AUDIENCE = 'https://api.bench.test';
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli/entry.js', import.meta.url));
 /** A start that never answers is a failure, not a slow number. */
 const GIVE_UP_MS = 30_000;
 

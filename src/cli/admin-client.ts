@@ -1,5 +1,6 @@
 import { ADMIN_AUDIENCE, ADMIN_SCOPE, ensureAdminResource, TENANT_ADMIN_SCOPE } from '../admin/audience.js';
-import type { CommandContext } from '../cli.js';
+import type { CommandContext } from './command.js';
+import type { CLIENT_CREATE_OPTIONS } from './client-options.js';
 import type { CreateClientInput } from '../registry/clients.js';
 import { invalidRequest } from '../errors.js';
 
@@ -12,7 +13,7 @@ const SYSTEM_TENANT = 'tollgate';
  * with `--tenant <slug>`, that tenant's admin (`tollgate:tenant-admin`).
  * The admin resource server and the system tenant are created if missing.
  */
-export async function adminClientInput({ registry, values, audit }: CommandContext): Promise<CreateClientInput> {
+export async function adminClientInput({ registry, values, audit }: CommandContext<typeof CLIENT_CREATE_OPTIONS>): Promise<CreateClientInput> {
   if (values.resource?.length || values.scopes) throw invalidRequest('--admin sets the resource and scopes itself: leave out --resource and --scopes');
   await ensureAdminResource(registry);
   let tenant = values.tenant;

@@ -1,13 +1,12 @@
 import { ApiKeyRepository, parseDuration, type ApiKeyEnvironment, type ApiKeyView } from '../api-keys/index.js';
 import { refuseAdminAudience } from '../admin/audience.js';
 import { auditApiKeyEvents } from '../audit/api-key-events.js';
-import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
 import { splitList } from '../registry/input.js';
-import { required } from './args.js';
-import type { Output } from './output.js';
+import { existingTenant, required } from './args.js';
+import { defineCommand, type BaseContext } from './command.js';
 
-function repositoryFor({ database, registry, audit }: CommandContext): ApiKeyRepository {
+function repositoryFor({ database, registry, audit }: Pick<BaseContext, 'database' | 'registry' | 'audit'>): ApiKeyRepository {
   // No read cache: a CLI process lives for one command.
   return new ApiKeyRepository(database.knex, registry, { cacheTtlMs: 0, onEvent: auditApiKeyEvents(audit, 'cli') });
 }
@@ -19,29 +18,66 @@ const issued = ({ apiKey, key }: { apiKey: ApiKeyView; key: string }) => ({
   ...apiKey,
 });
 
-export const apiKeyCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
-  'api-keys create': async (context) => {
-    const { values } = context;
-    if (values.env !== undefined && values.env !== 'live' && values.env !== 'test') throw invalidRequest('--env must be live or test');
-    const resources = (values.resource ?? []).flatMap(splitList);
-    refuseAdminAudience(resources);
-    const created = await repositoryFor(context).create({
-      tenant: required(values.tenant, '--tenant'),
-      name: required(values.name, '--name'),
-      resources,
-      scopes: splitList(values.scopes),
-      ...(values['expires-in'] ? { expiresIn: values['expires-in'] } : {}),
-      ...(values.env ? { env: values.env as ApiKeyEnvironment } : {}),
-      createdBy: 'cli',
-    });
-    return issued(created);
-  },
-  'api-keys list': async (context) => repositoryFor(context).list(context.values.tenant ? { tenant: context.values.tenant } : {}),
-  'api-keys revoke': async (context) => repositoryFor(context).revoke(required(context.args[0], 'api key id')),
-  'api-keys rotate': async (context) => {
-    const overlap = parseDuration(required(context.values.overlap, '--overlap'), '--overlap');
-    if (overlap === null) throw invalidRequest('--overlap must be a duration such as 7d (not never)');
-    const { previous, ...next } = await repositoryFor(context).rotate(required(context.args[0], 'api key id'), { overlap });
-    return { ...issued(next), previous_id: previous.id, previous_expires_at: previous.expiresAt === null ? null : new Date(previous.expiresAt).toISOString() };
-  },
-};
+const API_KEY_ID = { name: 'id', description: 'the API key\'s id (not the key)', required: true } as const;
+
+export const apiKeyCommands = [
+  defineCommand({
+    name: 'api-keys create',
+    summary: 'issue an API key (shown once) for a partner or script that cannot do OAuth',
+    options: {
+      tenant: { type: 'string', value: '<slug>', description: 'the tenant it belongs to', required: true },
+      name: { type: 'string', value: '<name>', description: 'who or what it is for', required: true },
+      resource: { type: 'string', multiple: true, value: '<uri>', description: 'a resource server it may call' },
+      scopes: { type: 'string', value: '"<s1> <s2>"', description: 'the scopes it carries' },
+      'expires-in': { type: 'string', value: '90d|12h|never', description: 'lifetime (default 90d)' },
+      env: { type: 'string', value: 'live|test', description: 'the environment in its prefix (tg_live_…, default live)' },
+    },
+    examples: ['tollgate api-keys create --tenant acme --name partner --resource https://api.acme.test --scopes read:projects --expires-in 30d'],
+    run: async (context) => {
+      const { values } = context;
+      if (values.env !== undefined && values.env !== 'live' && values.env !== 'test') throw invalidRequest('--env must be live or test');
+      const resources = (values.resource ?? []).flatMap(splitList);
+      refuseAdminAudience(resources);
+      const created = await repositoryFor(context).create({
+        tenant: required(values.tenant, '--tenant'),
+        name: required(values.name, '--name'),
+        resources,
+        scopes: splitList(values.scopes),
+        ...(values['expires-in'] ? { expiresIn: values['expires-in'] } : {}),
+        ...(values.env ? { env: values.env as ApiKeyEnvironment } : {}),
+        createdBy: 'cli',
+      });
+      return issued(created);
+    },
+  }),
+  defineCommand({
+    name: 'api-keys list',
+    summary: 'list API keys (never the keys themselves)',
+    options: { tenant: { type: 'string', value: '<slug>', description: 'only this tenant\'s keys' } },
+    columns: ['id', 'name', 'tenant_slug', 'env', 'status', 'expires_at'],
+    run: async (context) => {
+      if (context.values.tenant) await existingTenant(context.registry, context.values.tenant);
+      return repositoryFor(context).list(context.values.tenant ? { tenant: context.values.tenant } : {});
+    },
+  }),
+  defineCommand({
+    name: 'api-keys revoke',
+    summary: 'revoke an API key at once',
+    positionals: [API_KEY_ID],
+    options: {},
+    run: async (context) => repositoryFor(context).revoke(required(context.args[0], 'api key id')),
+  }),
+  defineCommand({
+    name: 'api-keys rotate',
+    summary: 'issue a new key; the old one keeps working for the overlap',
+    positionals: [API_KEY_ID],
+    options: { overlap: { type: 'string', value: '<duration>', description: 'how long the old key keeps working (7d, 12h)', required: true } },
+    examples: ['tollgate api-keys rotate 0b7e… --overlap 7d'],
+    run: async (context) => {
+      const overlap = parseDuration(required(context.values.overlap, '--overlap'), '--overlap');
+      if (overlap === null) throw invalidRequest('--overlap must be a duration such as 7d (not never)');
+      const { previous, ...next } = await repositoryFor(context).rotate(required(context.args[0], 'api key id'), { overlap });
+      return { ...issued(next), previous_id: previous.id, previous_expires_at: previous.expiresAt === null ? null : new Date(previous.expiresAt).toISOString() };
+    },
+  }),
+];

@@ -1,8 +1,9 @@
-import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
 import { appClientCreatedDetail, withAppClientSecret } from '../registry/app-clients.js';
 import { splitList } from '../registry/input.js';
 import { required } from './args.js';
+import type { CommandContext } from './command.js';
+import type { CLIENT_CREATE_OPTIONS } from './client-options.js';
 import type { Output } from './output.js';
 
 
@@ -11,7 +12,7 @@ import type { Output } from './output.js';
  * a client that signs users in. A confidential one gets its secret shown
  * once; a public one (native app, SPA) has none and must use PKCE.
  */
-export async function createAppClient(context: CommandContext): Promise<Output> {
+export async function createAppClient(context: CommandContext<typeof CLIENT_CREATE_OPTIONS>): Promise<Output> {
   const { values, registry, audit } = context;
   const redirectUris = (values['redirect-uri'] ?? []).flatMap(splitList);
   if (!redirectUris.length) throw invalidRequest('--redirect-uri is required with --grant authorization_code');

@@ -1,4 +1,5 @@
 import { invalidRequest } from '../errors.js';
+import type { Registry } from '../registry/index.js';
 
 export function required(value: string | undefined, what: string): string {
   if (!value) throw invalidRequest(`${what} is required`);
@@ -65,4 +66,12 @@ export function dashPositionalsLast(argv: readonly string[], options: Readonly<R
     }
   }
   return [...head, '--', ...positionals];
+}
+
+/**
+ * A list's `--tenant` filter must name a tenant: an empty list for a typo
+ * would read as "this tenant has none".
+ */
+export async function existingTenant(registry: Pick<Registry, 'tenants'>, reference: string): Promise<void> {
+  if (!(await registry.tenants.findBySlugOrId(reference))) throw invalidRequest(`tenant ${reference} does not exist`);
 }

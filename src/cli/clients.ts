@@ -1,18 +1,18 @@
 import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
 import { changeDetail, snapshot } from '../audit/changes.js';
-import type { CommandContext } from '../cli.js';
 import { AUDITED_FIELDS, clientView, withClientSecret, type ClientView } from '../registry/clients.js';
 import { splitList } from '../registry/input.js';
 import { invalidRequest } from '../errors.js';
 import { adminClientInput } from './admin-client.js';
-import { integer, quota, required } from './args.js';
+import { existingTenant, integer, quota, required } from './args.js';
+import { defineCommand, type BaseContext } from './command.js';
 import { createAppClient } from './app-clients.js';
-import type { Output } from './output.js';
 import { clientProofInput } from './client-proof-args.js';
+import { CLIENT_CREATE_OPTIONS } from './client-options.js';
 
 /** Every change an operator makes to a client lands in the audit log. */
 async function audited<T extends { client: ClientView } | ClientView>(
-  { audit }: CommandContext,
+  { audit }: Pick<BaseContext, 'audit'>,
   type: AuditEventType,
   result: T,
   detail?: AuditDetail,
@@ -25,7 +25,7 @@ async function audited<T extends { client: ClientView } | ClientView>(
 
 /** Runs a change and records it with the fields it changed, before and after. */
 async function changed(
-  context: CommandContext,
+  context: Pick<BaseContext, 'audit' | 'registry'>,
   type: AuditEventType,
   clientId: string,
   change: () => Promise<ClientView | { client: ClientView; clientSecret: string }>,
@@ -37,53 +37,122 @@ async function changed(
 }
 
 
-export const clientCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
-  'clients create': async (context) => {
-    const { values, registry } = context;
-    const grant = values.grant ?? 'client_credentials';
-    if (grant === 'authorization_code') return createAppClient(context);
-    if (grant !== 'client_credentials') throw invalidRequest('--grant must be client_credentials or authorization_code');
-    const created = await registry.clients.create(values.admin ? await adminClientInput(context) : {
-      name: required(values.name, '--name'),
-      tenant: required(values.tenant, '--tenant'),
-      resources: (values.resource ?? []).flatMap(splitList),
-      scopes: splitList(values.scopes),
-      roles: splitList(values.roles),
-      ...(values['ip-allowlist'] ? { ip_allowlist: splitList(values['ip-allowlist']) } : {}),
-      ...(values['cors-origins'] ? { cors_origins: splitList(values['cors-origins']) } : {}),
-      ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
-      ...(values['token-quota'] !== undefined ? { token_quota: quota(values['token-quota']) } : {}),
-      ...(values.introspect ? { introspect_audiences: splitList(values.introspect) } : {}),
-      ...clientProofInput(values),
-    });
-    return withClientSecret(await audited(context, 'client.created', created, snapshot(created.client, AUDITED_FIELDS)));
-  },
-  'clients update': async (context) => {
-    const tokenQuota = quota(context.values['token-quota']);
-    const introspect = context.values.introspect;
-    if (tokenQuota === undefined && introspect === undefined) {
-      throw invalidRequest('nothing to update: give --token-quota <count>/<unit>|none or --introspect "<uri> …"|none');
-    }
-    const clientId = required(context.args[0], 'client_id');
-    return changed(context, 'client.updated', clientId, () => context.registry.clients.update(clientId, {
-      ...(tokenQuota === undefined ? {} : { token_quota: tokenQuota }),
-      ...(introspect === undefined ? {} : { introspect_audiences: introspect === 'none' ? [] : splitList(introspect) }),
-    }));
-  },
-  'clients list': async ({ registry, values }) => registry.clients.list(values.tenant ? { tenant: values.tenant } : {}),
-  'clients show': async ({ registry, args }) => clientView(await registry.clients.get(required(args[0], 'client_id'))),
-  'clients disable': async (context) => {
-    const clientId = required(context.args[0], 'client_id');
-    return changed(context, 'client.disabled', clientId, () => context.registry.clients.setEnabled(clientId, false));
-  },
-  'clients enable': async (context) => {
-    const clientId = required(context.args[0], 'client_id');
-    return changed(context, 'client.enabled', clientId, () => context.registry.clients.setEnabled(clientId, true));
-  },
-  'clients rotate-secret': async (context) =>
-    withClientSecret(await audited(context, 'client.secret_rotated', await context.registry.clients.rotateSecret(required(context.args[0], 'client_id')))),
-  'clients revoke-tokens': async (context) => {
-    const clientId = required(context.args[0], 'client_id');
-    return changed(context, 'client.tokens_revoked', clientId, () => context.registry.clients.revokeTokens(clientId));
-  },
-};
+const CLIENT_ID = { name: 'client_id', description: 'the client', required: true } as const;
+const COLUMNS = ['client_id', 'name', 'tenant_slug', 'enabled', 'token_endpoint_auth_method', 'scopes'];
+
+export const clientCommands = [
+  defineCommand({
+    name: 'clients create',
+    summary: 'create a client: a machine client (default), an admin API client, or an app that signs users in',
+    options: CLIENT_CREATE_OPTIONS,
+    usage: [
+      'clients create --name <n> --tenant <slug> --resource <uri> --scopes "<s1> <s2>" [options]',
+      'clients create --admin [--tenant <slug>] [--name <n>]',
+      'clients create --grant authorization_code --name <n> --tenant <slug> --resource <uri> --scopes "<s1>" --redirect-uri <uri> [--public]',
+    ],
+    examples: [
+      'tollgate clients create --name billing-job --tenant acme --resource https://api.acme.test --scopes "read:projects" --fields client_id,client_secret',
+      'tollgate clients create --admin',
+      'tollgate clients create --grant authorization_code --public --name cli-app --tenant acme --resource https://api.acme.test --scopes read:projects --redirect-uri http://127.0.0.1:8765/callback',
+      'tollgate clients create --name signer --tenant acme --resource https://api.acme.test --scopes read:projects --auth private_key_jwt --jwks-file jwks.json --dpop-bound',
+    ],
+    run: async (context) => {
+      const { values, registry } = context;
+      const grant = values.grant ?? 'client_credentials';
+      if (grant === 'authorization_code') return createAppClient(context);
+      if (grant !== 'client_credentials') throw invalidRequest('--grant must be client_credentials or authorization_code');
+      const created = await registry.clients.create(values.admin ? await adminClientInput(context) : {
+        name: required(values.name, '--name'),
+        tenant: required(values.tenant, '--tenant'),
+        resources: (values.resource ?? []).flatMap(splitList),
+        scopes: splitList(values.scopes),
+        roles: splitList(values.roles),
+        ...(values['ip-allowlist'] ? { ip_allowlist: splitList(values['ip-allowlist']) } : {}),
+        ...(values['cors-origins'] ? { cors_origins: splitList(values['cors-origins']) } : {}),
+        ...(values['secret-expires-in'] ? { secret_expires_in: integer(values['secret-expires-in'], '--secret-expires-in')! } : {}),
+        ...(values['token-quota'] !== undefined ? { token_quota: quota(values['token-quota']) } : {}),
+        ...(values.introspect ? { introspect_audiences: splitList(values.introspect) } : {}),
+        ...clientProofInput(values),
+      });
+      return withClientSecret(await audited(context, 'client.created', created, snapshot(created.client, AUDITED_FIELDS)));
+    },
+  }),
+  defineCommand({
+    name: 'clients update',
+    summary: 'change a client\'s token quota or the audiences it may introspect',
+    positionals: [CLIENT_ID],
+    options: {
+      'token-quota': CLIENT_CREATE_OPTIONS['token-quota'],
+      introspect: { ...CLIENT_CREATE_OPTIONS.introspect, value: '"<uri> …"|none', description: 'replaces the audiences whose tokens it may introspect; none for no introspection' },
+    },
+    examples: ['tollgate clients update 3f1c… --token-quota 1000/h', 'tollgate clients update 3f1c… --introspect none'],
+    run: async (context) => {
+      const tokenQuota = quota(context.values['token-quota']);
+      const introspect = context.values.introspect;
+      if (tokenQuota === undefined && introspect === undefined) {
+        throw invalidRequest('nothing to update: give --token-quota <count>/<unit>|none or --introspect "<uri> …"|none');
+      }
+      const clientId = required(context.args[0], 'client_id');
+      return changed(context, 'client.updated', clientId, () => context.registry.clients.update(clientId, {
+        ...(tokenQuota === undefined ? {} : { token_quota: tokenQuota }),
+        ...(introspect === undefined ? {} : { introspect_audiences: introspect === 'none' ? [] : splitList(introspect) }),
+      }));
+    },
+  }),
+  defineCommand({
+    name: 'clients list',
+    summary: 'list clients (a table of the main fields; --json for every field)',
+    options: { tenant: { type: 'string', value: '<slug>', description: 'only this tenant\'s clients' } },
+    columns: COLUMNS,
+    examples: ['tollgate clients list --tenant acme', 'tollgate clients list --json'],
+    run: async ({ registry, values }) => {
+      if (values.tenant) await existingTenant(registry, values.tenant);
+      return registry.clients.list(values.tenant ? { tenant: values.tenant } : {});
+    },
+  }),
+  defineCommand({
+    name: 'clients show',
+    summary: 'show a client, every field',
+    positionals: [CLIENT_ID],
+    options: {},
+    run: async ({ registry, args }) => clientView(await registry.clients.get(required(args[0], 'client_id'))),
+  }),
+  defineCommand({
+    name: 'clients disable',
+    summary: 'refuse the client\'s token requests and its tokens, until enabled again',
+    positionals: [CLIENT_ID],
+    options: {},
+    run: async (context) => {
+      const clientId = required(context.args[0], 'client_id');
+      return changed(context, 'client.disabled', clientId, () => context.registry.clients.setEnabled(clientId, false));
+    },
+  }),
+  defineCommand({
+    name: 'clients enable',
+    summary: 'enable a disabled client',
+    positionals: [CLIENT_ID],
+    options: {},
+    run: async (context) => {
+      const clientId = required(context.args[0], 'client_id');
+      return changed(context, 'client.enabled', clientId, () => context.registry.clients.setEnabled(clientId, true));
+    },
+  }),
+  defineCommand({
+    name: 'clients rotate-secret',
+    summary: 'give the client a new secret (shown once); the old one stops working',
+    positionals: [CLIENT_ID],
+    options: {},
+    run: async (context) =>
+      withClientSecret(await audited(context, 'client.secret_rotated', await context.registry.clients.rotateSecret(required(context.args[0], 'client_id')))),
+  }),
+  defineCommand({
+    name: 'clients revoke-tokens',
+    summary: 'revoke every token issued to the client so far',
+    positionals: [CLIENT_ID],
+    options: {},
+    run: async (context) => {
+      const clientId = required(context.args[0], 'client_id');
+      return changed(context, 'client.tokens_revoked', clientId, () => context.registry.clients.revokeTokens(clientId));
+    },
+  }),
+];

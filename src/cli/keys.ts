@@ -1,14 +1,13 @@
 import { isSigningAlgorithm, KeyStore } from '../../keys/key-store.js';
 import { createSealer } from '../../keys/seal.js';
 import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
-import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
 import { announceKeyChange } from '../keys/change-channel.js';
 import { keyStoreOptions } from '../keys/policy.js';
 import { required } from './args.js';
-import type { Output } from './output.js';
+import { defineCommand, type BaseContext } from './command.js';
 
-function keyStoreFor({ config, database }: CommandContext): KeyStore {
+function keyStoreFor({ config, database }: Pick<BaseContext, 'config' | 'database'>): KeyStore {
   return new KeyStore(database.knex, createSealer(config.secrets), keyStoreOptions(config));
 }
 
@@ -17,7 +16,7 @@ function keyStoreFor({ config, database }: CommandContext): KeyStore {
  * told at once. Either way the change is already committed.
  */
 async function announced<T extends object>(
-  { config, audit }: CommandContext,
+  { config, audit }: Pick<BaseContext, 'config' | 'audit'>,
   event: { type: AuditEventType; subject: string | null },
   result: T,
 ): Promise<T & { announced: boolean }> {
@@ -32,25 +31,56 @@ function summary(result: object): AuditDetail {
   );
 }
 
-export const keyCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
-  'keys list': async (context) => keyStoreFor(context).list(),
-  'keys rotate': async (context) => {
-    const { alg } = context.values;
-    if (alg !== undefined && !isSigningAlgorithm(alg)) throw invalidRequest('--alg must be one of ES256, EdDSA, RS256, PS256');
-    const keyStore = keyStoreFor(context);
-    await keyStore.initialize();
-    const result = await keyStore.rotate(alg ? { alg } : {});
-    return announced(context, { type: 'key.rotated', subject: result.activated }, result);
-  },
-  'keys revoke': async (context) => {
-    const kid = required(context.args[0], 'kid');
-    return announced(context, { type: 'key.revoked', subject: kid }, await keyStoreFor(context).revoke(kid));
-  },
-  'keys retire': async (context) =>
-    announced(context, { type: 'key.retired', subject: null }, { retired: await keyStoreFor(context).retireExpired() }),
-  'keys reseal': async (context) => {
-    const resealed = await keyStoreFor(context).reseal();
-    await context.audit.record({ type: 'key.resealed', actor: 'cli', detail: { resealed } });
-    return { resealed };
-  },
-};
+const KID = { name: 'kid', description: 'the key id (it may begin with -)', required: true } as const;
+const COLUMNS = ['kid', 'alg', 'state', 'created_at', 'activated_at', 'retire_after'];
+
+export const keyCommands = [
+  defineCommand({
+    name: 'keys list',
+    summary: 'list signing keys, with their states (next, active, retiring, retired, revoked)',
+    options: {},
+    columns: COLUMNS,
+    run: async (context) => keyStoreFor(context).list(),
+  }),
+  defineCommand({
+    name: 'keys rotate',
+    summary: 'next → active, active → retiring, and a new next key',
+    options: { alg: { type: 'string', value: 'ES256|EdDSA|RS256|PS256', description: 'the new next key\'s algorithm (default: the active one\'s)' } },
+    examples: ['tollgate keys rotate', 'tollgate keys rotate --alg EdDSA'],
+    run: async (context) => {
+      const { alg } = context.values;
+      if (alg !== undefined && !isSigningAlgorithm(alg)) throw invalidRequest('--alg must be one of ES256, EdDSA, RS256, PS256');
+      const keyStore = keyStoreFor(context);
+      await keyStore.initialize();
+      const result = await keyStore.rotate(alg ? { alg } : {});
+      return announced(context, { type: 'key.rotated', subject: result.activated }, result);
+    },
+  }),
+  defineCommand({
+    name: 'keys revoke',
+    summary: 'emergency: the key leaves /jwks and signing at once',
+    positionals: [KID],
+    options: {},
+    run: async (context) => {
+      const kid = required(context.args[0], 'kid');
+      return announced(context, { type: 'key.revoked', subject: kid }, await keyStoreFor(context).revoke(kid));
+    },
+  }),
+  defineCommand({
+    name: 'keys retire',
+    summary: 'retire keys past their retiring window (the server also does this)',
+    options: {},
+    run: async (context) =>
+      announced(context, { type: 'key.retired', subject: null }, { retired: await keyStoreFor(context).retireExpired() }),
+  }),
+  defineCommand({
+    name: 'keys reseal',
+    summary: 're-seal private keys under the newest TOLLGATE_SECRET',
+    options: {},
+    run: async (context) => {
+      const resealed = await keyStoreFor(context).reseal();
+      await context.audit.record({ type: 'key.resealed', actor: 'cli', detail: { resealed } });
+      return { resealed };
+    },
+  }),
+];

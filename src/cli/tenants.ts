@@ -1,30 +1,55 @@
 import { changeDetail, snapshot } from '../audit/changes.js';
-import type { CommandContext } from '../cli.js';
 import { invalidRequest } from '../errors.js';
 import { TENANT_FIELDS } from '../registry/tenants.js';
 import { quota, required } from './args.js';
-import type { Output } from './output.js';
+import { defineCommand } from './command.js';
 
-export const tenantCommands: Record<string, (context: CommandContext) => Promise<Output>> = {
-  'tenants create': async ({ registry, audit, args, values }) => {
-    const tokenQuota = quota(values['token-quota']);
-    const tenant = await registry.tenants.create({
-      slug: required(args[0], 'tenant slug'),
-      name: values.name ?? required(args[0], 'name'),
-      ...(tokenQuota !== undefined ? { token_quota: tokenQuota } : {}),
-    });
-    await audit.record({ type: 'tenant.created', actor: 'cli', tenantId: tenant.id, subject: tenant.slug, detail: snapshot(tenant, TENANT_FIELDS) });
-    return tenant;
-  },
-  'tenants list': async ({ registry }) => registry.tenants.list(),
-  'tenants update': async ({ registry, audit, args, values }) => {
-    const tokenQuota = quota(values['token-quota']);
-    if (tokenQuota === undefined) throw invalidRequest('nothing to update: give --token-quota <count>/<unit> or --token-quota none');
-    const slug = required(args[0], 'tenant slug');
-    const before = await registry.tenants.findBySlugOrId(slug);
-    const tenant = await registry.tenants.update(slug, { token_quota: tokenQuota });
-    const detail = before ? changeDetail(before, tenant, TENANT_FIELDS) : snapshot(tenant, TENANT_FIELDS);
-    await audit.record({ type: 'tenant.updated', actor: 'cli', tenantId: tenant.id, subject: tenant.slug, detail });
-    return tenant;
-  },
-};
+const TOKEN_QUOTA = { type: 'string', value: '<count>/<unit>|none', description: 'tokens the tenant\'s clients may get together per window (s, min, h, day); none removes it' } as const;
+
+export const tenantCommands = [
+  defineCommand({
+    name: 'tenants create',
+    summary: 'create a tenant',
+    positionals: [{ name: 'slug', description: 'lowercase letters, digits and hyphens (acme, acme-eu)', required: true }],
+    options: {
+      name: { type: 'string', value: '<name>', description: 'display name (default: the slug)' },
+      'token-quota': TOKEN_QUOTA,
+    },
+    examples: ['tollgate tenants create acme --name "Acme Corp" --token-quota 10000/h'],
+    run: async ({ registry, audit, args, values }) => {
+      const tokenQuota = quota(values['token-quota']);
+      const tenant = await registry.tenants.create({
+        slug: required(args[0], 'tenant slug'),
+        name: values.name ?? required(args[0], 'name'),
+        ...(tokenQuota !== undefined ? { token_quota: tokenQuota } : {}),
+      });
+      await audit.record({ type: 'tenant.created', actor: 'cli', tenantId: tenant.id, subject: tenant.slug, detail: snapshot(tenant, TENANT_FIELDS) });
+      return tenant;
+    },
+  }),
+  defineCommand({
+    name: 'tenants list',
+    summary: 'list tenants',
+    options: {},
+    columns: ['slug', 'name', 'token_quota', 'id'],
+    examples: ['tollgate tenants list', 'tollgate tenants list --fields slug'],
+    run: async ({ registry }) => registry.tenants.list(),
+  }),
+  defineCommand({
+    name: 'tenants update',
+    summary: 'change a tenant\'s token quota',
+    positionals: [{ name: 'slug', description: 'the tenant', required: true }],
+    options: { 'token-quota': TOKEN_QUOTA },
+    examples: ['tollgate tenants update acme --token-quota 50000/day', 'tollgate tenants update acme --token-quota none'],
+    run: async ({ registry, audit, args, values }) => {
+      const tokenQuota = quota(values['token-quota']);
+      if (tokenQuota === undefined) throw invalidRequest('nothing to update: give --token-quota <count>/<unit> or --token-quota none');
+      const slug = required(args[0], 'tenant slug');
+      const before = await registry.tenants.findBySlugOrId(slug);
+      const tenant = await registry.tenants.update(slug, { token_quota: tokenQuota });
+      const detail = before ? changeDetail(before, tenant, TENANT_FIELDS) : snapshot(tenant, TENANT_FIELDS);
+      await audit.record({ type: 'tenant.updated', actor: 'cli', tenantId: tenant.id, subject: tenant.slug, detail });
+      return tenant;
+    },
+  }),
+];

@@ -32,6 +32,18 @@ export const LIMIT_SPEC = { type: 'string', format: 'limit-spec', maxLength: 32,
 export const SCOPE_TOKEN = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$';
 export const SLUG = '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$';
 export const ROLE = '^[A-Za-z0-9:._-]{1,64}$';
+/** An absolute URI without a fragment (RFC 8707 resource indicators). */
+export const AUDIENCE_URI = '^[A-Za-z][A-Za-z0-9+.-]*:[^#\\s\\x00-\\x1f]+$';
+export const EMAIL = '^[^\\s@]+@[^\\s@]+$';
+
+/** Each pattern above in words: an operator reads these, and a regex says little to most. */
+const PATTERN_WORDS: Readonly<Record<string, string>> = {
+  [SCOPE_TOKEN]: 'must be 1 to 128 printable ASCII characters, without spaces, double quotes or backslashes (read:projects)',
+  [SLUG]: 'must be 1 to 64 lowercase letters, digits and hyphens, beginning and ending with a letter or digit (acme, acme-eu)',
+  [ROLE]: 'must be 1 to 64 letters, digits and the characters : . _ - (editor, billing:admin)',
+  [AUDIENCE_URI]: 'must be an absolute URI without a fragment, spaces or control characters (https://api.example.com)',
+  [EMAIL]: 'must be an email address (name@example.com)',
+};
 
 function describe(error: ErrorObject): string {
   const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
@@ -42,6 +54,7 @@ function describe(error: ErrorObject): string {
   if (error.keyword === 'format' && error.params['format'] === 'limit-spec') {
     return `${field} must look like 1000/h, 300/min or 50000/day (a positive count per s, min, h or day, at most 7 days)`;
   }
+  if (error.keyword === 'pattern') return `${field || 'input'} ${PATTERN_WORDS[String(error.params['pattern'])] ?? 'is not in the expected form'}`;
   return `${field || 'input'} ${error.message ?? 'is invalid'}`;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
 import { conflict, invalidRequest, notFound } from '../errors.js';
-import { compileInput, isStorableText, parseList, SCOPE_TOKEN } from './input.js';
+import { AUDIENCE_URI, compileInput, isStorableText, parseList, SCOPE_TOKEN } from './input.js';
 import type { TenantRepository } from './tenants.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -64,7 +64,7 @@ export const createResourceSchema = {
   type: 'object',
   properties: {
     // An absolute URI without a fragment (RFC 8707 §2).
-    audience: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^#\\s\\x00-\\x1f]+$', maxLength: 2000 },
+    audience: { type: 'string', pattern: AUDIENCE_URI, maxLength: 2000 },
     name: { type: 'string', minLength: 1, maxLength: 200, nullable: true },
     scopes: { type: 'array', items: { type: 'string', pattern: SCOPE_TOKEN }, uniqueItems: true, maxItems: 200 },
     access_token_ttl: { type: 'integer', minimum: 30, maximum: 86400, nullable: true },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
 import { conflict, invalidRequest, notFound } from '../errors.js';
-import { compileInput, isStorableText, parseList, ROLE } from '../registry/input.js';
+import { compileInput, EMAIL, isStorableText, parseList, ROLE } from '../registry/input.js';
 import type { TenantScope } from '../registry/tenant-scope.js';
 import type { TenantRepository } from '../registry/tenants.js';
 import { hashSecret } from '../registry/secrets.js';
@@ -41,7 +41,7 @@ export const createUserSchema = {
   properties: {
     tenant: { type: 'string', minLength: 1, maxLength: 64 },
     // Deliberately loose: one @, no spaces; the mailbox is the owner's business.
-    email: { type: 'string', pattern: '^[^\\s@]+@[^\\s@]+$', maxLength: 320 },
+    email: { type: 'string', pattern: EMAIL, maxLength: 320 },
     password: { type: 'string', minLength: PASSWORD_MIN_LENGTH, maxLength: 1024 },
     roles: { type: 'array', items: { type: 'string', pattern: ROLE }, uniqueItems: true, maxItems: 100, nullable: true },
   },

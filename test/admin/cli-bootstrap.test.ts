@@ -17,7 +17,7 @@ for (const variant of databaseVariants) {
 
     test('prints a global admin client whose token manages everything', async () => {
       const admin = await json('clients', 'create', '--admin');
-      assert.equal(admin['tenantSlug'], 'tollgate');
+      assert.equal(admin['tenant_slug'], 'tollgate');
       assert.deepEqual(admin['scopes'], ['tollgate:admin']);
       const token = await adminToken(server, { clientId: String(admin['client_id']), clientSecret: String(admin['client_secret']) }, 'tollgate:admin');
       const created = await adminRequest(server, 'POST', '/tenants', { token, body: { slug: 'acme', name: 'Acme' } });

@@ -115,7 +115,7 @@ describe('resource servers owned by tenants: cross-tenant grants refused (issue 
 
   test('CLI: resources create --tenant/--share-with, resources share, and the same refusals for clients and api-keys', async () => {
     const owned = await json('resources', 'create', 'https://cli.initech.test', '--scopes', 'read', '--tenant', 'globex');
-    assert.equal(owned['tenantId'], globexAdmin.tenantId);
+    assert.equal(owned['tenant_id'], globexAdmin.tenantId);
     const clientRefused = await tollgate('clients', 'create', '--name', 'x', '--tenant', 'acme', '--resource', 'https://cli.initech.test', '--scopes', 'read');
     assert.equal(clientRefused.code, 1);
     assert.match(clientRefused.stderr, /resource https:\/\/cli\.initech\.test is not a resource server of this tenant or shared with it/);
@@ -127,12 +127,12 @@ describe('resource servers owned by tenants: cross-tenant grants refused (issue 
     assert.match(adminKey.stderr, /the admin API accepts access tokens only/);
 
     const shared = await json('resources', 'share', 'https://cli.initech.test', '--share-with', 'acme');
-    assert.deepEqual(shared['sharedWith'], [acmeAdmin.tenantId]);
+    assert.deepEqual(shared['shared_with'], [acmeAdmin.tenantId]);
     const key = await json('api-keys', 'create', '--tenant', 'acme', '--name', 'x', '--resource', 'https://cli.initech.test', '--scopes', 'read');
     assert.deepEqual(key['resources'], ['https://cli.initech.test']);
     const wide = await json('resources', 'create', 'https://wide.test', '--scopes', 'read', '--share-with', 'acme globex');
-    assert.deepEqual(wide['sharedWith'], [acmeAdmin.tenantId, globexAdmin.tenantId]);
-    assert.equal(wide['tenantId'], null);
+    assert.deepEqual(wide['shared_with'], [acmeAdmin.tenantId, globexAdmin.tenantId]);
+    assert.equal(wide['tenant_id'], null);
     const usable = (await json('resources', 'list', '--tenant', 'acme')).map((row) => row['audience']);
     assert.ok(usable.includes('https://wide.test') && !usable.includes(GLOBEX_API), JSON.stringify(usable));
   });

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { createVerifier } from '@tollgate/resource-server';
+import { cliFor } from '../helpers/cli.js';
 import { databaseVariants } from '../helpers/databases.js';
 import { API, eventually, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
-
-const run = promisify(execFile);
-const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 for (const variant of databaseVariants) {
   describe(`API keys end to end: CLI, introspection, resource-server package (${variant.kind})`, { skip: variant.skip }, () => {
@@ -22,10 +17,7 @@ for (const variant of databaseVariants) {
     });
     after(() => server?.stop());
 
-    async function tollgate(...args: string[]): Promise<Record<string, unknown> & Record<string, unknown>[]> {
-      const { stdout } = await run(process.execPath, [cliPath, ...args, '--json'], { env: { ...process.env, ...server.env } });
-      return JSON.parse(stdout) as Record<string, unknown> & Record<string, unknown>[];
-    }
+    const { json: tollgate } = cliFor(() => server);
     const introspect = (token: string, hint?: string) =>
       postForm(`${server.url}/token/introspection`, { token, ...(hint ? { token_type_hint: hint } : {}) }, resourceService);
 

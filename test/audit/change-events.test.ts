@@ -20,13 +20,13 @@ describe('registry changes in the audit log: actor, and before/after without sec
 
     const [tenant] = await events('tenant.created');
     assert.equal(tenant?.['actor'], 'cli');
-    assert.deepEqual(tenant?.['detail'], { slug: 'globex', name: 'Globex', tokenQuota: '100/h' });
+    assert.deepEqual(tenant?.['detail'], { slug: 'globex', name: 'Globex', token_quota: '100/h' });
     const [resource] = await events('resource.created');
     assert.equal(resource?.['subject'], 'https://api.globex.test');
     assert.equal((resource?.['detail'] as Record<string, unknown>)['scopes'], 'read:things write:things');
     // The owner is recorded (issue 16.6): globex's id, not a global resource server.
     const globex = (await json('tenants', 'list')).find((tenant) => tenant['slug'] === 'globex');
-    assert.equal((resource?.['detail'] as Record<string, unknown>)['tenantId'], globex?.['id']);
+    assert.equal((resource?.['detail'] as Record<string, unknown>)['tenant_id'], globex?.['id']);
     const [created] = await events('client.created');
     assert.equal(created?.['subject'], client['client_id']);
     assert.equal((created?.['detail'] as Record<string, unknown>)['scopes'], 'read:things');
@@ -48,10 +48,10 @@ describe('registry changes in the audit log: actor, and before/after without sec
     const [disabled] = await events('client.disabled');
     assert.deepEqual(disabled?.['detail'], { 'enabled.before': true, 'enabled.after': false });
     const [updated] = await events('client.updated');
-    assert.deepEqual(updated?.['detail'], { 'tokenQuota.before': null, 'tokenQuota.after': '10/min' });
+    assert.deepEqual(updated?.['detail'], { 'token_quota.before': null, 'token_quota.after': '10/min' });
     const [revoked] = await events('client.tokens_revoked');
-    assert.deepEqual(revoked?.['detail'], { 'tokenVersion.before': 0, 'tokenVersion.after': 1 });
+    assert.deepEqual(revoked?.['detail'], { 'token_version.before': 0, 'token_version.after': 1 });
     const [tenant] = await events('tenant.updated');
-    assert.deepEqual(tenant?.['detail'], { 'tokenQuota.before': '100/h', 'tokenQuota.after': null });
+    assert.deepEqual(tenant?.['detail'], { 'token_quota.before': '100/h', 'token_quota.after': null });
   });
 });

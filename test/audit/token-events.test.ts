@@ -10,7 +10,7 @@ import { databaseVariants } from '../helpers/databases.js';
 import { postForm, seedMachineClient, startTestServer, type TestServer } from '../helpers/server.js';
 
 const grant = { grant_type: 'client_credentials' };
-const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const cliPath = fileURLToPath(new URL('../../src/cli/entry.js', import.meta.url));
 
 async function tokenEvents(server: TestServer, subject?: string): Promise<StoredAuditEvent[]> {
   await server.auditBatches.flush();

@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { cliFor } from '../helpers/cli.js';
+import { cliFor, runCli } from '../helpers/cli.js';
 import { databaseVariants } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { publicClientConfig, signInAndConsent, startAuthorization } from './fixture.js';
 
-const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-
 /** Runs the CLI with `input` on stdin (`--password-stdin`), as `printf … | tollgate …` would. */
-function tollgateWithStdin(env: Record<string, string>, input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const tollgateWithStdin = (env: Record<string, string>, input: string, ...args: string[]) => runCli(env, args, { stdin: input });
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 

@@ -24,6 +24,12 @@ describe('the tollgate command', { timeout: 60_000 }, () => {
     assert.match(stdout, /usage: tollgate/);
   });
 
+  test('`npx tollgate` works from a subdirectory of the project, as the README runs it', async () => {
+    const { version } = (await import(join(root, 'package.json'), { with: { type: 'json' } })).default as { version: string };
+    const { stdout } = await run('npx', ['--no-install', 'tollgate', '--version'], { env, cwd: join(root, 'test') });
+    assert.equal(stdout, `${version}\n`);
+  });
+
   test('a command names the default database on stderr, and says when it creates a new one', async () => {
     const first = await run(launcher, ['tenants', 'create', 'launcher-acme', '--name', 'Acme', '--json'], { env, cwd: root });
     assert.match(first.stderr, new RegExp(`no database at ${join(dataDir, 'tollgate.sqlite')} yet: creating a new, empty one`));
@@ -51,10 +57,10 @@ describe('the .env file', { timeout: 30_000 }, () => {
     const project = mkdtempSync(join(tmpdir(), 'tollgate-dotenv-'));
     try {
       mkdirSync(join(project, 'bin'));
-      mkdirSync(join(project, 'dist', 'src'), { recursive: true });
+      mkdirSync(join(project, 'dist', 'src', 'cli'), { recursive: true });
       copyFileSync(launcher, join(project, 'bin', 'tollgate.js'));
       writeFileSync(join(project, 'package.json'), '{"type":"module"}');
-      writeFileSync(join(project, 'dist', 'src', 'cli.js'), 'console.log(JSON.stringify([process.env.FROM_FILE, process.env.BOTH]));');
+      writeFileSync(join(project, 'dist', 'src', 'cli', 'entry.js'), 'console.log(JSON.stringify([process.env.FROM_FILE, process.env.BOTH]));');
       writeFileSync(join(project, '.env'), 'FROM_FILE=file\nBOTH=file\n');
       const { stdout } = await run(process.execPath, [join(project, 'bin', 'tollgate.js')], { env: { ...process.env, BOTH: 'environment' }, cwd: tmpdir() });
       assert.deepEqual(JSON.parse(stdout), ['file', 'environment']);

@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
-const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const cliPath = fileURLToPath(new URL('../../src/cli/entry.js', import.meta.url));
 
-/** `node dist/src/cli.js serve …` as an operator starts it, in an OS process of its own. */
+/** `node dist/src/cli/entry.js serve …` as an operator starts it, in an OS process of its own. */
 export interface ServeProcess {
   readonly url: string;
   readonly pid: number;

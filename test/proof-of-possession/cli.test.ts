@@ -31,8 +31,8 @@ for (const variant of databaseVariants) {
       const created = await json('clients', 'create', '--name', 'signer', '--tenant', 'acme', '--resource', API, '--scopes', 'read:projects',
         '--auth', 'private_key_jwt', '--jwks-file', file, '--dpop-bound');
       assert.equal(created['client_secret'], undefined);
-      assert.equal(created['tokenEndpointAuthMethod'], 'private_key_jwt');
-      assert.equal(created['dpopBoundAccessTokens'], true);
+      assert.equal(created['token_endpoint_auth_method'], 'private_key_jwt');
+      assert.equal(created['dpop_bound_access_tokens'], true);
 
       const as = await discover(server);
       const client: oauth.Client = { client_id: String(created['client_id']) };
@@ -41,13 +41,13 @@ for (const variant of databaseVariants) {
       assert.equal((await oauth.processClientCredentialsResponse(as, client, response)).token_type, 'dpop');
 
       const [event] = await json('audit', 'list', '--type', 'client.created', '--client', String(created['client_id']));
-      assert.equal((event?.['detail'] as Record<string, unknown>)['tokenEndpointAuthMethod'], 'private_key_jwt');
+      assert.equal((event?.['detail'] as Record<string, unknown>)['token_endpoint_auth_method'], 'private_key_jwt');
     });
 
     test('--exchange-audience and --exchange-scope store the token-exchange policy', async () => {
       const created = await json('clients', 'create', '--name', 'relay', '--tenant', 'acme', '--resource', API, '--scopes', 'read:projects',
         '--exchange-audience', REPORTS_API, '--exchange-scope', 'read:reports');
-      assert.deepEqual(created['tokenExchange'], { audiences: [REPORTS_API], scopes: ['read:reports'] });
+      assert.deepEqual(created['token_exchange'], { audiences: [REPORTS_API], scopes: ['read:reports'] });
       assert.ok(String(created['client_secret']).length >= 43, 'a secret client still gets its secret');
     });
 
