@@ -103,8 +103,8 @@ function parseSealed(sealed: string): SealedParts {
  *
  * @example
  * const sealer = createSealer([config.secrets[0], ...config.secrets.slice(1)]);
- * const sealed = sealer.seal(JSON.stringify(privateJwk), `signing-key:${kid}`);
- * const jwk = JSON.parse(sealer.open(sealed, `signing-key:${kid}`));
+ * const sealed = sealer.seal(JSON.stringify(privateJwk), privateKeyAad(kid)); // `tollgate/signing-key/${kid}`
+ * const jwk = JSON.parse(sealer.open(sealed, privateKeyAad(kid)));
  */
 export function createSealer(secrets: readonly string[]): Sealer {
   if (secrets.length === 0 || secrets.some((secret) => typeof secret !== 'string' || secret.length === 0)) {

@@ -36,7 +36,7 @@ export interface Config {
   readonly keyRotationDays: number | undefined;
   /**
    * Optional: cross-instance nudges (key changes) and shared rate limits.
-   * REDIS_URL, or REDIS_CLUSTER_NODES as a `redis-cluster://h1:p1,h2:p2` target (see redis-client.ts).
+   * REDIS_URL, or REDIS_CLUSTER_NODES as a `redis-cluster://h1:p1,h2:p2` target (see redis/client.ts).
    */
   readonly redisUrl: string | undefined;
   /** TOLLGATE_RATE_LIMITS, TOLLGATE_RATE_LIMIT_IP, TOLLGATE_RATE_LIMIT_AUTH_FAILURES, TOLLGATE_TRUST_PROXY. */
