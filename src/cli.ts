@@ -2,15 +2,13 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openDatabase, migrate, type Database } from '../adapters/database.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { fileSecretSource } from './dev-secret.js';
-import { invalidRequest, TollgateError } from './errors.js';
+import { BaseError, invalidRequest } from './errors.js';
 import { createRegistry, type Registry } from './registry/index.js';
 import { splitList } from './registry/input.js';
 import { RESOURCE_FIELDS } from './registry/resources.js';
-import { KeyStoreError } from '../keys/key-store.js';
 import { StartupError } from './lifecycle/start-up-errors.js';
-import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
 import { AuditLog } from './audit/audit-log.js';
 import { changeDetail, snapshot } from './audit/changes.js';
 import { dashPositionalsLast, integer, required } from './cli/args.js';
@@ -222,12 +220,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // One clear line, no stack: operators read this, scripts check the exit code.
     const message =
-      error instanceof TollgateError ||
-      error instanceof ConfigError ||
-      error instanceof KeyStoreError ||
-      error instanceof StartupError ||
-      error instanceof DatabaseInUseError ||
-      (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
+      (error instanceof BaseError && error.expose) || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
         ? (error as Error).message
         : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
     console.error(`tollgate: ${message}`);
