@@ -206,7 +206,7 @@ export async function startTollgate(
     const adminListener =
       adminPort === undefined
         ? undefined
-        : await listenForAdmin({ config, logger, ...checks }, adminApi.middleware, adminPort).catch((error: unknown) => {
+        : await listenForAdmin({ config, logger, ...checks }, adminApi, adminPort).catch((error: unknown) => {
             throw listenStartupError(error, config.host, adminPort, 'TOLLGATE_ADMIN_PORT');
           });
     if (adminListener) cleanups.push(() => adminListener.close());
@@ -215,7 +215,7 @@ export async function startTollgate(
       logger,
       rateLimits: rateLimits.gate(providerHost.gateKindOf),
       provider: providerHost.middleware(),
-      ...(adminListener ? {} : { admin: adminApi.middleware }),
+      ...(adminListener ? {} : { admin: adminApi }),
       interactions: createInteractions({
         provider: () => providerHost.provider,
         users,
