@@ -4,7 +4,7 @@ import Koa, { type Middleware } from 'koa';
 import type { Config } from './config.js';
 import { dependencyUnavailable, errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
 import { trustForwardedHeaders } from './http/forwarded.js';
-import { createOwnRouter, unmatchedOwnRoutes, type OwnRoutes } from './http/own-routes.js';
+import { createOwnRouter, ownRoutesMiddleware, type OwnRoutes } from './http/own-routes.js';
 import type { Logger } from './logger.js';
 import { MAX_BODY_BYTES } from './http/bounded-body.js';
 import { METRICS_PATH } from './metrics/endpoint.js';
@@ -153,10 +153,7 @@ function useOwnRoutes(app: Koa, deps: AppDependencies): void {
   const router = createOwnRouter();
   registerHealth(router, { database: deps.checkDatabase, ...(deps.checkRedis ? { redis: deps.checkRedis } : {}) }, deps.draining ?? (() => false));
   if (deps.metricsEndpoint) router.get(METRICS_PATH, deps.metricsEndpoint);
-  const parts = [deps.admin, deps.interactions].filter((part) => part !== undefined);
-  for (const part of parts) part.register(router);
-  app.use(router.routes());
-  app.use(unmatchedOwnRoutes(parts));
+  app.use(ownRoutesMiddleware(router, [deps.admin, deps.interactions].filter((part) => part !== undefined)));
 }
 
 /** RFC 8414 metadata is the same document as OpenID discovery. */

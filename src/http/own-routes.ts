@@ -22,15 +22,22 @@ export function createOwnRouter(): Router {
 }
 
 /**
- * Mounted right after the router, so it sees only requests no route
- * answered: a path a route serves, asked with another method, is refused
- * with 405 and `Allow` (RFC 9110 section 15.5.6); a path under an owned
- * prefix that nothing serves is that part's 404; anything else (every
- * oidc-provider endpoint, in any spelling) goes on unchanged.
+ * The router, with `parts` registered on it, as one middleware. What no
+ * route answers: a path a route serves, asked with another method, is
+ * refused with 405 and `Allow` (RFC 9110 section 15.5.6); a path under an
+ * owned prefix that nothing serves is that part's 404; anything else
+ * (every oidc-provider endpoint, in any spelling) goes on unchanged.
+ *
+ * A request whose first path segment starts none of the routes skips the
+ * router: matching walks every route's pattern, a cost the token endpoint
+ * would pay on every request for nothing.
  */
-export function unmatchedOwnRoutes(owned: readonly OwnRoutes[]): RouterMiddleware {
-  const prefixes = owned.flatMap((part) => (part.owns ? [part.owns] : []));
-  return (ctx, next) => {
+export function ownRoutesMiddleware(router: Router, parts: readonly OwnRoutes[]): RouterMiddleware {
+  for (const part of parts) part.register(router);
+  const firstSegments = new Set(router.stack.map((layer) => firstSegment(String(layer.path))));
+  const prefixes = parts.flatMap((part) => (part.owns ? [part.owns] : []));
+  const dispatch = router.routes();
+  const unmatched: RouterMiddleware = (ctx, next) => {
     if (!ctx.routeMatched) {
       const allowed = new Set((ctx.matched ?? []).flatMap((layer) => layer.methods));
       if (allowed.size) {
@@ -42,4 +49,8 @@ export function unmatchedOwnRoutes(owned: readonly OwnRoutes[]): RouterMiddlewar
     }
     return next();
   };
+  return (ctx, next) => (firstSegments.has(firstSegment(ctx.path)) ? dispatch(ctx, () => unmatched(ctx, next)) : next());
 }
+
+/** `/admin/v1/clients` → `admin`. */
+const firstSegment = (path: string) => path.split('/', 2)[1] ?? '';
