@@ -10,6 +10,7 @@ COPY packages/resource-server/package.json packages/resource-server/tsconfig.jso
 COPY src src
 COPY adapters adapters
 COPY keys keys
+COPY errors errors
 COPY scripts scripts
 COPY test test
 COPY packages/resource-server/src packages/resource-server/src

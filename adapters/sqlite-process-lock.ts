@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { BaseError } from '../errors/base-error.js';
 import { isSqliteBusy } from './database-errors.js';
 import { preparePrivateSqliteFile } from './private-files.js';
 
@@ -11,8 +12,12 @@ interface LockConnection {
 const BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3') as new (filename: string, options: { timeout: number }) => LockConnection;
 
 /** A second server was started on a SQLite file a running one already serves. */
-export class DatabaseInUseError extends Error {
-  override name = 'DatabaseInUseError';
+export class DatabaseInUseError extends BaseError<'ERR_DATABASE_IN_USE'> {
+  override readonly name = 'DatabaseInUseError';
+
+  constructor(message: string) {
+    super('ERR_DATABASE_IN_USE', message);
+  }
 }
 
 interface Held {

@@ -32,7 +32,7 @@ export interface IdProtection {
   open(sealed: string, row: string): string;
 }
 
-/** Prefix of a hashed id: a generated id never contains '.', so a clear row is told apart (rehash-ids.ts). */
+/** Prefix of a hashed id: a generated id never contains '.', so a clear row is told apart (hash-clear-ids.ts). */
 export const HASHED_ID_PREFIX = 'h1.';
 
 /** The models whose ids are stored as they are (see above). */

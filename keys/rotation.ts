@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { Knex } from 'knex';
+import { BaseError } from '../errors/base-error.js';
 import type { Sealer } from './seal.js';
 import { humanDuration } from './duration.js';
 
@@ -41,14 +42,8 @@ export type KeyStoreErrorCode =
   | 'ERR_KEY_UNREADABLE';
 
 /** A refused key-store operation. Messages name kids, never key material. */
-export class KeyStoreError extends Error {
-  override name = 'KeyStoreError';
-  readonly code: KeyStoreErrorCode;
-
-  constructor(code: KeyStoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
+export class KeyStoreError extends BaseError<KeyStoreErrorCode> {
+  override readonly name = 'KeyStoreError';
 }
 
 /** The table (adapters/migrations/003-signing-keys.ts). */

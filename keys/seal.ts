@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { BaseError } from '../errors/base-error.js';
 import { deriveKey } from './derive-key.js';
 
 /**
@@ -28,14 +29,8 @@ export type SealErrorCode =
   | 'ERR_SEAL_AUTHENTICATION_FAILED';
 
 /** A sealing failure. Messages never contain key material, secrets or plaintext. */
-export class SealError extends Error {
-  override name = 'SealError';
-  readonly code: SealErrorCode;
-
-  constructor(code: SealErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
+export class SealError extends BaseError<SealErrorCode> {
+  override readonly name = 'SealError';
 }
 
 /** Seals and opens strings under the configured secrets. */
@@ -103,8 +98,8 @@ function parseSealed(sealed: string): SealedParts {
  *
  * @example
  * const sealer = createSealer([config.secrets[0], ...config.secrets.slice(1)]);
- * const sealed = sealer.seal(JSON.stringify(privateJwk), `signing-key:${kid}`);
- * const jwk = JSON.parse(sealer.open(sealed, `signing-key:${kid}`));
+ * const sealed = sealer.seal(JSON.stringify(privateJwk), privateKeyAad(kid)); // `tollgate/signing-key/${kid}`
+ * const jwk = JSON.parse(sealer.open(sealed, privateKeyAad(kid)));
  */
 export function createSealer(secrets: readonly string[]): Sealer {
   if (secrets.length === 0 || secrets.some((secret) => typeof secret !== 'string' || secret.length === 0)) {

@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 
 const projects = [
   { config: 'packages/resource-server', root: 'packages/resource-server', sources: ['src', 'test'] },
-  { config: '.', root: '.', sources: ['src', 'adapters', 'keys', 'scripts', 'test'] },
+  { config: '.', root: '.', sources: ['src', 'adapters', 'keys', 'errors', 'scripts', 'test'] },
 ];
 
 function* files(dir) {

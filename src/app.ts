@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Config } from './config.js';
 import { dependencyUnavailable, errorBody, isDependencyUnavailable, TollgateError } from './errors.js';
 import { trustForwardedHeaders } from './http/forwarded.js';
+import { createOwnRouter, ownRoutesMiddleware, type OwnRoutes } from './http/own-routes.js';
 import type { Logger } from './logger.js';
 import { MAX_BODY_BYTES } from './http/bounded-body.js';
+import { METRICS_PATH } from './metrics/endpoint.js';
 import { oidcOf } from './provider/oidc-view.js';
 
 
@@ -14,7 +17,7 @@ export interface AppDependencies {
   /** The oidc-provider mount (ProviderHost.middleware()). */
   readonly provider: Middleware;
   /** Login, consent and their stylesheet (interactions/index.ts); omitted: no sign-in pages. */
-  readonly interactions?: Middleware;
+  readonly interactions?: OwnRoutes;
   /** Per-address and failed-authentication limits (rate-limit/index.ts); omitted: none. */
   readonly rateLimits?: Middleware;
   /** Resolves when the database answers; rejects otherwise. */
@@ -24,8 +27,8 @@ export interface AppDependencies {
   /** Times requests and counts 429s (metrics/index.ts); mounted outermost. Omitted: metrics off. */
   readonly requestMetrics?: Middleware;
   /** The admin REST API under /admin/v1 (admin/index.ts); omitted: none. */
-  readonly admin?: Middleware;
-  /** Answers GET /metrics (metrics/index.ts); mounted before the rate limits. Omitted: no /metrics. */
+  readonly admin?: OwnRoutes;
+  /** Answers GET /metrics (metrics/index.ts). Omitted: no /metrics. */
   readonly metricsEndpoint?: Middleware;
   /** True once shutdown has begun (http/drain.ts): /readyz answers 503 so a load balancer stops sending. */
   readonly draining?: () => boolean;
@@ -129,21 +132,28 @@ async function checkReadiness(checks: ReadinessChecks): Promise<string[]> {
   return names;
 }
 
-function health(checks: ReadinessChecks, draining: () => boolean): Middleware {
-  return (ctx, next) => {
-    if (ctx.method !== 'GET') return next();
-    if (ctx.path === '/healthz') {
-      ctx.body = { status: 'ok' };
-      return Promise.resolve();
-    }
-    if (ctx.path === '/readyz') {
-      if (draining()) throw new TollgateError(503, 'temporarily_unavailable', 'shutting down');
-      return checkReadiness(checks).then((checked) => {
-        ctx.body = { status: 'ready', checked };
-      });
-    }
-    return next();
-  };
+/** /healthz: the process answers; /readyz: so do its dependencies, and it is not shutting down. */
+function registerHealth(router: Router, checks: ReadinessChecks, draining: () => boolean): void {
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    if (draining()) throw new TollgateError(503, 'temporarily_unavailable', 'shutting down');
+    ctx.body = { status: 'ready', checked: await checkReadiness(checks) };
+  });
+}
+
+/**
+ * Every endpoint Tollgate itself owns, on one router: health, metrics, the
+ * admin API, the sign-in pages. What no route answers goes on to
+ * oidc-provider, except a wrong method on a known path (405) and an unknown
+ * path under a prefix a part owns (its 404).
+ */
+function useOwnRoutes(app: Koa, deps: AppDependencies): void {
+  const router = createOwnRouter();
+  registerHealth(router, { database: deps.checkDatabase, ...(deps.checkRedis ? { redis: deps.checkRedis } : {}) }, deps.draining ?? (() => false));
+  if (deps.metricsEndpoint) router.get(METRICS_PATH, deps.metricsEndpoint);
+  app.use(ownRoutesMiddleware(router, [deps.admin, deps.interactions].filter((part) => part !== undefined)));
 }
 
 /** RFC 8414 metadata is the same document as OpenID discovery. */
@@ -166,12 +176,9 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(requestContext(deps.logger));
   app.use(securityHeaders(deps.config));
   app.use(bodyLimit);
-  app.use(health({ database: deps.checkDatabase, ...(deps.checkRedis ? { redis: deps.checkRedis } : {}) }, deps.draining ?? (() => false)));
-  if (deps.metricsEndpoint) app.use(deps.metricsEndpoint);
+  useOwnRoutes(app, deps);
   app.use(authorizationServerMetadata);
   if (deps.rateLimits) app.use(deps.rateLimits);
-  if (deps.admin) app.use(deps.admin);
-  if (deps.interactions) app.use(deps.interactions);
   app.use(deps.provider);
   app.use(notFound);
   return app;

@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
-import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
-import { KeyStoreError } from '../keys/key-store.js';
-import { ConfigError } from './config.js';
-import { TollgateError } from './errors.js';
+import { BaseError } from './errors.js';
 import { StartupError } from './lifecycle/start-up-errors.js';
 import { apiKeyCommands } from './cli/api-keys.js';
 import { auditCommands } from './cli/audit.js';
@@ -59,14 +56,8 @@ function findCommand(argv: readonly string[]): { command: Command; rest: string[
 }
 
 /** Only errors a user can act on are shown as they are; anything else is a bug, and says so. */
-function isExpected(error: unknown): error is Error {
-  return (
-    error instanceof TollgateError ||
-    error instanceof ConfigError ||
-    error instanceof KeyStoreError ||
-    error instanceof StartupError ||
-    error instanceof DatabaseInUseError
-  );
+function isExpected(error: unknown): error is BaseError {
+  return error instanceof BaseError && error.expose;
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number | null> {

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type JSONSchemaType } from 'ajv';
+import { Ajv, type ErrorObject, type JSONSchemaType, type SchemaValidateFunction } from 'ajv';
+import { BaseError } from '../errors/base-error.js';
 import { clusterTarget } from './redis/client.js';
-import { rateLimitSettings, type RateLimitSettings } from './rate-limit/settings.js';
+import { RATE_LIMIT_SCHEMA, rateLimitSettings, SETTING_PARSERS, type RateLimitSettings, type RateLimitVariables, type SettingParser } from './rate-limit/settings.js';
 import { SECRET_HOWTO, secretWeakness } from './secret-strength.js';
 
 /**
@@ -36,10 +37,10 @@ export interface Config {
   readonly keyRotationDays: number | undefined;
   /**
    * Optional: cross-instance nudges (key changes) and shared rate limits.
-   * REDIS_URL, or REDIS_CLUSTER_NODES as a `redis-cluster://h1:p1,h2:p2` target (see redis-client.ts).
+   * REDIS_URL, or REDIS_CLUSTER_NODES as a `redis-cluster://h1:p1,h2:p2` target (see redis/client.ts).
    */
   readonly redisUrl: string | undefined;
-  /** TOLLGATE_RATE_LIMITS, TOLLGATE_RATE_LIMIT_IP, TOLLGATE_RATE_LIMIT_AUTH_FAILURES, TOLLGATE_TRUST_PROXY. */
+  /** TOLLGATE_RATE_LIMITS, TOLLGATE_RATE_LIMIT_IP, TOLLGATE_RATE_LIMIT_AUTH_FAILURES(_IP), TOLLGATE_RATE_LIMIT_REDIS_DOWN, TOLLGATE_TRUST_PROXY. */
   readonly rateLimits: RateLimitSettings;
   /** Which token-endpoint outcomes become audit events: every one, refusals only, or none. */
   readonly auditTokenEvents: 'all' | 'refused' | 'off';
@@ -73,7 +74,7 @@ export interface MetricsSettings {
 }
 
 /** The raw settings as they appear in the environment, after coercion. */
-interface EnvSettings {
+interface EnvSettings extends RateLimitVariables {
   PORT: number;
   TOLLGATE_ADMIN_PORT?: number;
   HOST: string;
@@ -145,15 +146,46 @@ const schema: JSONSchemaType<EnvSettings> = {
     TOLLGATE_DATABASE_START_TIMEOUT: { type: 'number', minimum: 0, maximum: 3600, default: 30 },
     // Seconds; a partition answers 503 within it, so it should stay below clients' own timeouts.
     TOLLGATE_DATABASE_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 2 },
+    ...RATE_LIMIT_SCHEMA,
   },
   required: [],
   additionalProperties: true,
 };
 
-const validate = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true }).compile(schema);
+/**
+ * `parsedBy: <parser>`: the value must be one the named parser of
+ * rate-limit/settings.ts reads; its message, which names the variable, is the error.
+ */
+const checkParsedBy: SchemaValidateFunction = (parser: SettingParser, value: string, _schema, context) => {
+  try {
+    SETTING_PARSERS[parser](value, String(context?.parentDataProperty));
+    return true;
+  } catch (error) {
+    checkParsedBy.errors = [{ keyword: 'parsedBy', message: (error as Error).message, params: {} }];
+    return false;
+  }
+};
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true });
+ajv.addKeyword({ keyword: 'parsedBy', type: 'string', schemaType: 'string', errors: true, validate: checkParsedBy });
+const validate = ajv.compile(schema);
+
+/** A schema error as a sentence that starts with the variable's name. */
+function describe(error: ErrorObject): string {
+  // The parsers' own messages already name the variable.
+  if (error.keyword === 'parsedBy') return error.message ?? 'is invalid';
+  const name = error.instancePath.replace(/^\//, '') || String(error.params['missingProperty'] ?? '');
+  if (error.keyword === 'pattern') return `${name} ${PATTERN_WORDS[name] ?? 'is not in the expected form'}`;
+  return `${name} ${error.message ?? 'is invalid'}`;
+}
+
+/** A setting is missing, malformed or refused; the message names the environment variable. */
+export class ConfigError extends BaseError<'ERR_CONFIG'> {
+  override readonly name = 'ConfigError';
+
+  constructor(message: string) {
+    super('ERR_CONFIG', message);
+  }
 }
 
 /** What `loadConfig` needs to resolve a secret that is not in the environment. */
@@ -184,12 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     if (value !== undefined && value !== '') raw[name] = value;
   }
   if (!validate(raw)) {
-    const messages = (validate.errors ?? []).map((error) => {
-      const name = error.instancePath.replace(/^\//, '') || String(error.params['missingProperty'] ?? '');
-      if (error.keyword === 'pattern') return `${name} ${PATTERN_WORDS[name] ?? 'is not in the expected form'}`;
-      return `${name} ${error.message ?? 'is invalid'}`;
-    });
-    throw new ConfigError(`invalid configuration: ${messages.join('; ')}`);
+    throw new ConfigError(`invalid configuration: ${(validate.errors ?? []).map(describe).join('; ')}`);
   }
   const settings = raw as unknown as EnvSettings;
   const production = settings.NODE_ENV === 'production';
@@ -250,13 +277,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     throw new ConfigError('set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
   }
 
-  let rateLimits: RateLimitSettings;
-  try {
-    rateLimits = rateLimitSettings(env);
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
-
   return Object.freeze({
     port: settings.PORT,
     adminPort: settings.TOLLGATE_ADMIN_PORT,
@@ -274,7 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     jwksMaxAgeSeconds: settings.TOLLGATE_JWKS_MAX_AGE,
     keyRotationDays: settings.TOLLGATE_KEY_ROTATION_DAYS,
     redisUrl: settings.REDIS_CLUSTER_NODES ? clusterTarget(settings.REDIS_CLUSTER_NODES) : settings.REDIS_URL,
-    rateLimits,
+    rateLimits: rateLimitSettings(settings),
     auditTokenEvents: settings.TOLLGATE_AUDIT_TOKEN_EVENTS,
     auditRetentionDays: settings.TOLLGATE_AUDIT_RETENTION_DAYS > 0 ? settings.TOLLGATE_AUDIT_RETENTION_DAYS : undefined,
     metrics: Object.freeze({

@@ -1,11 +1,9 @@
 import { isDatabaseUnavailable } from '../adapters/database-errors.js';
+import { BaseError } from '../errors/base-error.js';
 
-/**
- * One error type for everything Tollgate itself refuses: an HTTP status, the
- * OAuth `error` code a client branches on, and a description that is safe to
- * show. `expose: false` errors are serialised as `server_error` so no internal
- * message or stack reaches a client (the shape of oidc-provider's errors).
- */
+export { BaseError };
+
+/** The OAuth `error` values Tollgate's own endpoints answer with. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -24,17 +22,22 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'server_error';
 
-export class TollgateError extends Error {
-  override name = 'TollgateError';
-  readonly status: number;
-  readonly error: OAuthErrorCode;
-  readonly expose: boolean;
+/**
+ * A request Tollgate itself refuses: an HTTP status, the OAuth `error` code a
+ * client branches on (its `code`), and a description that is safe to show.
+ * A 5xx other than 503 is not exposed: it is serialised as `server_error`,
+ * so no internal message reaches a client (the shape of oidc-provider's errors).
+ */
+export class TollgateError extends BaseError<OAuthErrorCode> {
+  override readonly name = 'TollgateError';
 
-  constructor(status: number, error: OAuthErrorCode, description: string, options?: { cause?: unknown }) {
-    super(description, options);
-    this.status = status;
-    this.error = error;
-    this.expose = status < 500 || status === 503;
+  constructor(status: number, error: OAuthErrorCode, description: string, options: { cause?: unknown } = {}) {
+    super(error, description, { status, expose: status < 500 || status === 503, cause: options.cause });
+  }
+
+  /** The OAuth `error` of the response body: the same value as `code`. */
+  get error(): OAuthErrorCode {
+    return this.code;
   }
 }
 

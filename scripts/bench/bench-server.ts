@@ -118,12 +118,12 @@ async function seedBenchClient(registry: Registry): Promise<{ clientId: string; 
 async function startTollgateTarget(port: number): Promise<BenchTarget> {
   const config = loadConfig({ ...process.env, ...tollgateEnv(port) }, fileSecretSource);
   const running = await startTollgate(config, { logger: createLogger('silent') });
-  const { clientId, clientSecret } = await seedBenchClient(running.registry);
-  const { key } = await running.apiKeys.keys.create({ tenant: 'bench', name: 'bench', resources: [AUDIENCE], scopes: ['read'] });
+  const { clientId, clientSecret } = await seedBenchClient(running.parts.registry);
+  const { key } = await running.parts.apiKeys.keys.create({ tenant: 'bench', name: 'bench', resources: [AUDIENCE], scopes: ['read'] });
   // BENCH_SEED_ROWS: grow oidc_models first (the table opaque tokens live in).
   const seedRows = Number(process.env['BENCH_SEED_ROWS'] ?? 0);
   const seedStarted = performance.now();
-  if (seedRows > 0) await seedOidcModels(running.database.knex, seedRows);
+  if (seedRows > 0) await seedOidcModels(running.parts.database.knex, seedRows);
   return {
     url: running.url,
     clientId,

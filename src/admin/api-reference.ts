@@ -60,8 +60,8 @@ export interface ApiReference {
   readonly page: string;
   /** Its Content-Security-Policy. */
   readonly policy: string;
-  /** `/docs/assets/<version>/<file>` under the admin prefix, or undefined for any other path. */
-  asset(path: string): Asset | undefined;
+  /** The files the page loads, by path under the admin prefix: `/docs/assets/<version>/<file>`. */
+  readonly assets: ReadonlyMap<string, Asset>;
 }
 
 /**
@@ -100,10 +100,9 @@ export function apiReference(options: { prefix: string; issuer: string }): ApiRe
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
-  const prefix = `/docs/assets/${ASSET_VERSION}/`;
   return {
     page,
     policy,
-    asset: (path) => (path.startsWith(prefix) && Object.hasOwn(ASSETS, path.slice(prefix.length)) ? ASSETS[path.slice(prefix.length)] : undefined),
+    assets: new Map(Object.entries(ASSETS).map(([file, asset]) => [`/docs/assets/${ASSET_VERSION}/${file}`, asset])),
   };
 }

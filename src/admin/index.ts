@@ -1,7 +1,10 @@
-import type { Middleware, ParameterizedContext } from 'koa';
+import type Router from '@koa/router';
+import type { RouterMiddleware } from '@koa/router';
+import type { ParameterizedContext } from 'koa';
 import type { Knex } from 'knex';
 import type { Sealer } from '../../keys/seal.js';
-import { invalidRequest, notFound, TollgateError } from '../errors.js';
+import { invalidRequest, notFound } from '../errors.js';
+import type { OwnRoutes } from '../http/own-routes.js';
 import { isStorableText } from '../registry/input.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { appClientRoutes } from './app-clients.js';
@@ -35,8 +38,7 @@ export interface AdminApiOptions extends AdminServices {
   readonly onSweepError?: (error: unknown) => void;
 }
 
-export interface AdminApi {
-  readonly middleware: Middleware;
+export interface AdminApi extends OwnRoutes {
   /** Every operation, as the router serves them and the OpenAPI document lists them. */
   readonly routes: readonly CompiledRoute[];
   stop(): void;
@@ -100,19 +102,13 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   const sweeper = setInterval(() => void idempotency.sweep().catch((error: unknown) => options.onSweepError?.(error)), IDEMPOTENCY_SWEEP_MS);
   sweeper.unref();
 
-  async function dispatch(ctx: ParameterizedContext, path: string): Promise<void> {
-    const matches = routes.filter((route) => route.matcher.test(path));
-    if (!matches.length) throw notFound('no such admin endpoint');
-    const route = matches.find((candidate) => candidate.method === ctx.method);
-    if (!route) {
-      ctx.set('Allow', matches.map((candidate) => candidate.method).join(', '));
-      throw new TollgateError(405, 'invalid_request', `${ctx.method} is not allowed here`);
-    }
+  /** One operation: the router matched its method and path; `captures` are the path's parameters as sent. */
+  const operation = (route: CompiledRoute): RouterMiddleware => async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const caller = await authenticate(ctx, options.verifyAccessToken);
     if (route.access === 'admin') requireGlobal(ctx, caller);
 
-    const values = route.matcher.exec(path)!.slice(1).map(decodeParameter);
+    const values = (ctx.captures ?? []).map(decodeParameter);
     const params = Object.fromEntries(route.parameterNames.map((name, index) => [name, values[index]!]));
     const query = readQuery(ctx, route);
     const raw = route.method === 'GET' ? {} : await readJsonBody(ctx);
@@ -127,35 +123,31 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.status = answer.status;
     ctx.body = answer.body;
-  }
+  };
 
-  const middleware: Middleware = (ctx, next) => {
-    if (ctx.path !== ADMIN_PREFIX && !ctx.path.startsWith(`${ADMIN_PREFIX}/`)) return next();
-    const path = ctx.path.slice(ADMIN_PREFIX.length) || '/';
-    if (ctx.method === 'GET' && path === '/openapi.json') {
+  function register(router: Router): void {
+    router.get(`${ADMIN_PREFIX}/openapi.json`, (ctx) => {
       ctx.type = 'application/json';
       ctx.body = document;
-      return Promise.resolve();
-    }
-    if (ctx.method === 'GET' && (path === '/' || path === '/docs')) {
+    });
+    router.get([ADMIN_PREFIX, `${ADMIN_PREFIX}/`, `${ADMIN_PREFIX}/docs`], (ctx) => {
       ctx.set('Content-Security-Policy', reference.policy);
       // Revalidated, so a new version's asset URLs are picked up at once.
       ctx.set('Cache-Control', 'no-cache');
       ctx.type = 'text/html; charset=utf-8';
       ctx.body = reference.page;
-      return Promise.resolve();
-    }
-    const asset = ctx.method === 'GET' ? reference.asset(path) : undefined;
-    if (asset) {
-      return asset.load().then((body) => {
+    });
+    for (const [path, asset] of reference.assets) {
+      router.get(`${ADMIN_PREFIX}${path}`, async (ctx) => {
+        const body = await asset.load();
         ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
         ctx.set('X-Content-Type-Options', 'nosniff');
         ctx.type = asset.type;
         ctx.body = body;
       });
     }
-    return dispatch(ctx, path);
-  };
+    for (const route of routes) router.register(`${ADMIN_PREFIX}${route.routerPath}`, [route.method], operation(route));
+  }
 
-  return { middleware, routes, stop: () => clearInterval(sweeper) };
+  return { register, owns: { prefix: ADMIN_PREFIX, notFound: 'no such admin endpoint' }, routes, stop: () => clearInterval(sweeper) };
 }

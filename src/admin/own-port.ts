@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Middleware } from 'koa';
 import { createApp, type AppDependencies } from '../app.js';
+import type { OwnRoutes } from '../http/own-routes.js';
 
 /** Nothing but the admin API on this port: everything else falls through to the JSON 404. */
 const noProvider: Middleware = (_ctx, next) => next();
@@ -20,7 +21,7 @@ export interface AdminListener {
  */
 export async function listenForAdmin(
   deps: Pick<AppDependencies, 'config' | 'logger' | 'checkDatabase' | 'checkRedis'>,
-  admin: Middleware,
+  admin: OwnRoutes,
   port: number,
 ): Promise<AdminListener> {
   const app = createApp({ ...deps, provider: noProvider, admin });

@@ -1,7 +1,7 @@
-import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { FailureCounter } from '../rate-limit/failure-counter.js';
 import type { TrustProxy } from '../http/client-ip.js';
+import type { OwnRoutes } from '../http/own-routes.js';
 import { SignIn, type UserRepository } from '../users/index.js';
 import { CsrfTokens } from './csrf.js';
 import { interactionRoutes } from './routes.js';
@@ -13,7 +13,7 @@ export function createInteractions(options: {
   loginFailures: FailureCounter | undefined;
   secret: string;
   trustProxy: TrustProxy;
-}): Middleware {
+}): OwnRoutes {
   return interactionRoutes({
     provider: options.provider,
     users: options.users,

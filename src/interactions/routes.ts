@@ -1,6 +1,8 @@
-import type { Middleware, ParameterizedContext } from 'koa';
+import type { RouterMiddleware } from '@koa/router';
+import type { ParameterizedContext } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
 import { clientIp, type TrustProxy } from '../http/client-ip.js';
+import type { OwnRoutes } from '../http/own-routes.js';
 import type { SignIn, SignInOutcome, UserRepository } from '../users/index.js';
 import { setPagePolicy, STYLESHEET_PATH } from './csp.js';
 import type { CsrfTokens } from './csrf.js';
@@ -24,7 +26,11 @@ const SIGN_IN_REFUSALS: Record<Exclude<SignInOutcome, { ok: true }>['reason'], {
   unavailable: { status: 503, message: 'Sign-in is unavailable for a moment. Try again shortly.' },
 };
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/;
+/** An interaction id as oidc-provider makes them; any other `:uid` is not a page of ours. */
+const UID = /^[A-Za-z0-9_-]{1,64}$/;
+
+type Action = 'login' | 'confirm' | 'abort';
+const ACTIONS: readonly Action[] = ['login', 'confirm', 'abort'];
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -43,13 +49,14 @@ function send(ctx: ParameterizedContext, status: number, body: string, redirectU
 }
 
 /**
- * The login and consent pages of the authorization-code flow, as Koa
- * middleware in front of the provider (oidc-provider's `interactions.url`
- * points here). GET renders the page the interaction's prompt asks for;
- * POSTs check the per-interaction CSRF token, then hand the result back to
- * the provider (`interactionResult`) and redirect to where it resumes.
+ * The login and consent pages of the authorization-code flow, as routes of
+ * the host's router (oidc-provider's `interactions.url` points here).
+ * GET `/interaction/:uid` renders the page the interaction's prompt asks
+ * for; POSTs to its `login`, `confirm` and `abort` check the
+ * per-interaction CSRF token, then hand the result back to the provider
+ * (`interactionResult`) and redirect to where it resumes.
  */
-export function interactionRoutes(options: InteractionRoutesOptions): Middleware {
+export function interactionRoutes(options: InteractionRoutesOptions): OwnRoutes {
   const { csrf } = options;
 
   async function load(ctx: ParameterizedContext): Promise<{ details: Details; client: ClientView }> {
@@ -90,14 +97,10 @@ export function interactionRoutes(options: InteractionRoutesOptions): Middleware
     ctx.redirect(returnTo);
   }
 
-  async function handle(ctx: ParameterizedContext, action: string | undefined): Promise<void> {
+  async function handle(ctx: ParameterizedContext, action: Action | undefined): Promise<void> {
     const { details, client } = await load(ctx);
+    if (action === undefined) return showPrompt(ctx, details, client);
     const redirects = client.redirectUris ?? [];
-    if (ctx.method === 'GET' && action === undefined) return showPrompt(ctx, details, client);
-    if (ctx.method !== 'POST' || action === undefined) {
-      ctx.set('Allow', action ? 'POST' : 'GET');
-      return send(ctx, 405, messagePage('Not allowed', 'This page does not accept that request.'), redirects);
-    }
     const form = await readForm(ctx);
     if (!csrf.verify(details.uid, form.get('csrf'))) {
       return send(ctx, 403, messagePage('Request refused', 'This form has expired or did not come from this page. Go back to the app and sign in again.'), redirects);
@@ -128,7 +131,7 @@ export function interactionRoutes(options: InteractionRoutesOptions): Middleware
     return finish(ctx, { consent: { grantId } });
   }
 
-  async function answer(ctx: Parameters<Middleware>[0], step: string | undefined): Promise<void> {
+  async function answer(ctx: ParameterizedContext, step: Action | undefined): Promise<void> {
     try {
       await handle(ctx, step);
     } catch (error) {
@@ -142,16 +145,21 @@ export function interactionRoutes(options: InteractionRoutesOptions): Middleware
     }
   }
 
-  // Not async: every other request (every token request) passes straight
-  // through without a promise of its own.
-  return (ctx, next) => {
-    if (ctx.path === STYLESHEET_PATH && ctx.method === 'GET') {
-      ctx.type = 'text/css';
-      ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = STYLESHEET;
-      return undefined;
-    }
-    const match = ROUTE.exec(ctx.path);
-    return match ? answer(ctx, match[2]) : next();
+  /** The page of `action` (the prompt itself when undefined), for a well-formed uid; anything else goes on to oidc-provider. */
+  const page =
+    (action?: Action): RouterMiddleware =>
+    (ctx, next) =>
+      UID.test(ctx.captures?.[0] ?? '') ? answer(ctx, action) : next();
+
+  return {
+    register(router) {
+      router.get(STYLESHEET_PATH, (ctx) => {
+        ctx.type = 'text/css';
+        ctx.set('Cache-Control', 'public, max-age=3600');
+        ctx.body = STYLESHEET;
+      });
+      router.get('/interaction/:uid', page());
+      for (const action of ACTIONS) router.post(`/interaction/:uid/${action}`, page(action));
+    },
   };
 }

@@ -1,11 +1,17 @@
+import { BaseError } from '../../errors/base-error.js';
+
 /**
  * Why `serve` could not start, in one line that names the thing to fix (the
  * database file, the database host, the port). The CLI prints the message
  * alone; the original error stays the `cause` (its stack is printed with
  * LOG_LEVEL=debug).
  */
-export class StartupError extends Error {
-  override name = 'StartupError';
+export class StartupError extends BaseError<'ERR_STARTUP'> {
+  override readonly name = 'StartupError';
+
+  constructor(message: string, options: { cause: unknown }) {
+    super('ERR_STARTUP', message, options);
+  }
 }
 
 const codeOf = (error: unknown) => (error as { code?: unknown } | undefined)?.code;

@@ -18,15 +18,14 @@ function bearerMatches(authorization: string, expected: Buffer): boolean {
 }
 
 /**
- * `GET /metrics` in the Prometheus text format: this server's registry, then
+ * `GET /metrics` (the host routes METRICS_PATH here) in the Prometheus text format: this server's registry, then
  * the process's. With a token, scrapes must send `Authorization: Bearer
  * <token>` (Prometheus `authorization.credentials`); without one, keep the
  * path off the public listener (see README).
  */
 export function metricsEndpoint(registries: readonly Registry[], token: string | undefined): Middleware {
   const expected = token === undefined ? undefined : digest(token);
-  return async (ctx, next) => {
-    if (ctx.path !== METRICS_PATH || ctx.method !== 'GET') return next();
+  return async (ctx) => {
     if (expected && !bearerMatches(ctx.get('authorization'), expected)) {
       ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
       throw new TollgateError(401, 'invalid_token', 'metrics need Authorization: Bearer <TOLLGATE_METRICS_TOKEN>');
@@ -35,6 +34,5 @@ export function metricsEndpoint(registries: readonly Registry[], token: string |
     ctx.body = texts.join('');
     ctx.set('Content-Type', registries[0]!.contentType);
     ctx.set('Cache-Control', 'no-store');
-    return undefined;
   };
 }

@@ -1,10 +1,10 @@
 import { BlockList, isIP } from 'node:net';
 import type { Context } from 'koa';
+import { LRUCache } from 'lru-cache';
 import { clientIp, type TrustProxy } from '../http/client-ip.js';
 
-const lists = new Map<string, BlockList>();
-/** Distinct allow-lists kept compiled; past this the map starts over (allow-lists are few and small). */
-const MAX_COMPILED = 1_000;
+/** Distinct allow-lists kept compiled (allow-lists are few and small): the least recently used go past 1 000. */
+const lists = new LRUCache<string, BlockList>({ max: 1_000 });
 
 /**
  * Whether a client with this allow-list may authenticate from `ip` (already
@@ -45,7 +45,6 @@ function compiled(allowlist: readonly string[]): BlockList {
       const type = family === 4 ? 'ipv4' : 'ipv6';
       list.addSubnet(address, prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix), type);
     }
-    if (lists.size >= MAX_COMPILED) lists.clear();
     lists.set(id, list);
   }
   return list;

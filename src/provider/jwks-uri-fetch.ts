@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
+import { LRUCache } from 'lru-cache';
 import type { Configuration } from 'oidc-provider';
-import { BoundedMap } from '../rate-limit/bounded-map.js';
 import { isSpecialUseAddress, isSpecialUseHost } from './special-use-address.js';
 
 /** A client's jwks_uri must answer within this, or the assertion fails (invalid_client). */
@@ -69,7 +69,7 @@ function checkKeySet(bytes: Uint8Array): void {
 export function jwksUriFetch(options: JwksUriFetchOptions): NonNullable<Configuration['fetch']> {
   const clock = options.clock ?? Date.now;
   const resolve = options.resolve ?? resolveWithDns;
-  const failedUntil = new BoundedMap<string, number>(FAILURE_CACHE_ENTRIES);
+  const failedUntil = new LRUCache<string, number>({ max: FAILURE_CACHE_ENTRIES });
 
   async function guard(url: URL): Promise<void> {
     if (options.privateNetwork) return;

@@ -44,7 +44,7 @@ export interface TollgateClientMetadata {
  * Registry client → oidc-provider client metadata. The argon2id hash stands in
  * the `client_secret` slot only so the provider accepts the client_secret_*
  * methods; `compareClientSecret` is replaced to verify against it (see
- * client-authentication.ts), and no HS* algorithm is enabled that could use it
+ * client-secret.ts), and no HS* algorithm is enabled that could use it
  * as a key.
  */
 export function toProviderMetadata(client: Client, app?: AppClient): AdapterPayload {

@@ -16,7 +16,7 @@ export { formatLimitSpec, parseLimitSpec, type LimitSpec } from './limit-spec.js
 export { createQuotaCounter, type QuotaCounter, type QuotaVerdict, type QuotaWindow } from './quota-counter.js';
 export { createRateLimitRedis, throttleErrors } from './redis.js';
 export { respondRateLimited, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
-export { rateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings, type RateLimitVariable, type RedisDownPolicy } from './settings.js';
+export { rateLimitSettings, type RateLimitSettings, type RateLimitVariable, type RateLimitVariables, type RedisDownPolicy } from './settings.js';
 export type { GateKind } from './token-endpoint-gate.js';
 export { createTokenQuotas, type QuotaDecision, type QuotaSubject, type TokenQuotas } from './token-quotas.js';
 

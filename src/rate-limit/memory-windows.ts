@@ -1,5 +1,5 @@
+import { LRUCache } from 'lru-cache';
 import type { RedisConnection as Redis } from '../redis/client.js';
-import { BoundedMap } from './bounded-map.js';
 import type { RateLimitErrorHandler } from './respond.js';
 
 /** Where a fixed-window counter keeps its windows, as its callers choose it. */
@@ -27,11 +27,14 @@ export interface MemoryWindows {
 }
 
 /**
- * Fixed windows in process memory, bounded (see BoundedMap): the memory
- * side of the per-address limit, the failure counter and the token quotas.
+ * Fixed windows in process memory: the memory side of the per-address
+ * limit, the failure counter and the token quotas. Windows are keyed by
+ * client address, which a caller controls, so the store is bounded: when
+ * full, the least recently counted window goes, which only hands that
+ * subject a fresh window (the lesser harm than an exhausted heap).
  */
 export function memoryWindows(capacity: number, now: () => number): MemoryWindows {
-  const windows = new BoundedMap<string, MemoryWindow>(capacity);
+  const windows = new LRUCache<string, MemoryWindow>({ max: capacity });
   const live = (key: string) => {
     const window = windows.get(key);
     if (window && window.endsAt <= now()) {

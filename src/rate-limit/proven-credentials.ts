@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BoundedMap } from './bounded-map.js';
+import { LRUCache } from 'lru-cache';
 
 /** Requests whose presented client secret verified, marked by client authentication (`compareClientSecret`). */
 const verifiedSecrets = new WeakSet<object>();
@@ -28,12 +28,10 @@ const PROOF_TTL_MS = 10 * 60_000;
  * unreserved argon2 check; only the right secret can create one.
  */
 export class ProvenCredentials {
-  readonly #expiries: BoundedMap<string, number>;
-  readonly #now: () => number;
+  readonly #proofs: LRUCache<string, true>;
 
   constructor(capacity = 10_000, now: () => number = Date.now) {
-    this.#expiries = new BoundedMap(capacity);
-    this.#now = now;
+    this.#proofs = new LRUCache({ max: capacity, ttl: PROOF_TTL_MS, perf: { now }, ttlResolution: 0 });
   }
 
   /** The key a header is remembered by. */
@@ -42,18 +40,15 @@ export class ProvenCredentials {
   }
 
   has(digest: string): boolean {
-    const expiresAt = this.#expiries.get(digest);
-    if (expiresAt === undefined) return false;
-    if (expiresAt > this.#now()) return true;
-    this.#expiries.delete(digest);
-    return false;
+    return this.#proofs.get(digest) === true;
   }
 
+  /** Proves `digest` for PROOF_TTL_MS from now (renewing an earlier proof). */
   prove(digest: string): void {
-    this.#expiries.set(digest, this.#now() + PROOF_TTL_MS);
+    this.#proofs.set(digest, true);
   }
 
   forget(digest: string): void {
-    this.#expiries.delete(digest);
+    this.#proofs.delete(digest);
   }
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { parseLimitSpec, type LimitSpec } from './limit-spec.js';
 import type { QuotaCounter, QuotaWindow } from './quota-counter.js';
 import { DEFAULT_PREFIX, subjects, type LimitStanding, type RateLimitErrorHandler, type RateLimitPolicy } from './respond.js';
@@ -57,10 +58,12 @@ export function createTokenQuotas(options: TokenQuotasOptions): TokenQuotas {
   const { counter, onError } = options;
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   // Quotas are a handful of operator-set specs: parse each once, not per token.
-  const parsed = new Map<string, LimitSpec | undefined>();
+  // Boxed: a spec that does not parse is remembered too (reported once, not per token).
+  const parsed = new LRUCache<string, { readonly limit: LimitSpec | undefined }>({ max: 1_000 });
   const limitOf = (spec: string | null | undefined, owner: string): LimitSpec | undefined => {
     if (!spec) return undefined;
-    if (parsed.has(spec)) return parsed.get(spec);
+    const known = parsed.get(spec);
+    if (known) return known.limit;
     let limit: LimitSpec | undefined;
     try {
       limit = parseLimitSpec(spec, `token quota of ${owner}`);
@@ -68,8 +71,7 @@ export function createTokenQuotas(options: TokenQuotasOptions): TokenQuotas {
       // The registry validates quotas on write; only a hand-edited row gets here.
       onError(error);
     }
-    if (parsed.size >= 1_000) parsed.clear();
-    parsed.set(spec, limit);
+    parsed.set(spec, { limit });
     return limit;
   };
 

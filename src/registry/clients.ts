@@ -346,7 +346,7 @@ export class ClientRepository {
     return clientView(await this.get(clientId));
   }
 
-  /** Replaces the secret; the old one stops working at once, in every process. */
+  /** Replaces the secret; the old one stops working at once in this process, and in others once their registry cache expires (REGISTRY_CACHE_TTL_MS, 1 s). */
   async rotateSecret(clientId: string, scope?: TenantScope): Promise<{ client: ClientView; clientSecret: string }> {
     const existing = await this.get(clientId, scope);
     if (existing.tokenEndpointAuthMethod === 'private_key_jwt') throw invalidRequest('a private_key_jwt client has no secret: rotate its keys in its JWKS');

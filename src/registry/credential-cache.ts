@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { hashSecret, verifySecret } from './secrets.js';
 import { deriveKey } from '../../keys/derive-key.js';
 
@@ -11,44 +12,23 @@ import { deriveKey } from '../../keys/derive-key.js';
  * token version changes the key, so such entries are simply never hit again,
  * in every process, without any invalidation message; a disabled client never
  * reaches the comparison at all. Only successes are cached, so a wrong secret
- * always pays the full argon2 cost. Memory is bounded (oldest entry evicted).
+ * always pays the full argon2 cost. Memory is bounded (least recently used evicted).
  */
 export class VerifiedCredentialCache {
   // A KeyObject, not a Buffer: createHmac would import a Buffer key again on every request.
   readonly #hmacKey: KeyObject;
-  readonly #ttlMs: number;
-  readonly #maxEntries: number;
-  readonly #clock: () => number;
-  readonly #entries = new Map<string, number>();
+  /** Undefined with a TTL of 0: nothing is cached. */
+  readonly #entries: LRUCache<string, true> | undefined;
 
   constructor(secret: string, options: { ttlSeconds: number; maxEntries?: number; clock?: () => number }) {
     this.#hmacKey = createSecretKey(deriveKey(secret, 'credential-cache/v1'));
-    this.#ttlMs = options.ttlSeconds * 1000;
-    this.#maxEntries = options.maxEntries ?? 50_000;
-    this.#clock = options.clock ?? Date.now;
+    const ttl = options.ttlSeconds * 1000;
+    this.#entries =
+      ttl > 0 ? new LRUCache({ max: options.maxEntries ?? 50_000, ttl, perf: { now: options.clock ?? Date.now }, ttlResolution: 0 }) : undefined;
   }
 
   #key(parts: readonly (string | number)[]): string {
     return createHmac('sha256', this.#hmacKey).update(JSON.stringify(parts)).digest('base64url');
-  }
-
-  #hit(key: string): boolean {
-    const expiresAt = this.#entries.get(key);
-    if (expiresAt === undefined) return false;
-    if (expiresAt <= this.#clock()) {
-      this.#entries.delete(key);
-      return false;
-    }
-    return true;
-  }
-
-  #remember(key: string): void {
-    if (this.#ttlMs <= 0) return;
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
-    this.#entries.set(key, this.#clock() + this.#ttlMs);
   }
 
   /**
@@ -59,14 +39,14 @@ export class VerifiedCredentialCache {
    */
   async verify(identity: readonly (string | number)[], storedHash: string, presented: string): Promise<boolean> {
     const key = this.#key([...identity, storedHash, presented]);
-    if (this.#hit(key)) return true;
+    if (this.#entries?.get(key)) return true;
     const valid = await verifySecret(storedHash, presented);
-    if (valid) this.#remember(key);
+    if (valid) this.#entries?.set(key, true);
     return valid;
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#entries?.size ?? 0;
   }
 }
 

@@ -8,11 +8,11 @@ import type { DatabaseKind } from '../../adapters/database.js';
 import { loadConfig } from '../../src/config.js';
 import { fileSecretSource } from '../../src/dev-secret.js';
 import { createLogger } from '../../src/logger.js';
-import { startTollgate, type RunningTollgate } from '../../src/main.js';
+import { startTollgate, type RunningTollgate, type TollgateParts } from '../../src/main.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
-/** The real host on 127.0.0.1, on its own database and data directory. */
-export interface TestServer extends RunningTollgate {
+/** The real host on 127.0.0.1, on its own database and data directory; its parts within reach (`server.registry`, …). */
+export interface TestServer extends RunningTollgate, TollgateParts {
   readonly issuer: string;
   readonly env: Record<string, string>;
   readonly testDatabase: TestDatabase;
@@ -64,6 +64,7 @@ export async function startTestServer(
   const running = await startTollgate(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
   return {
     ...running,
+    ...running.parts,
     issuer: config.issuer,
     env,
     testDatabase: database,
@@ -86,7 +87,7 @@ export const REPORTS_API = 'https://reports.acme.test';
 
 /** Tenant `acme`, resource servers, and one client, through the registry. */
 export async function seedMachineClient(
-  server: Pick<RunningTollgate, 'registry'>,
+  server: Pick<TollgateParts, 'registry'>,
   options: {
     resources?: string[];
     scopes?: string[];

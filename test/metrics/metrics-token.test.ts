@@ -34,7 +34,9 @@ describe('TOLLGATE_METRICS_TOKEN', () => {
     try {
       assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
       assert.equal((await fetch(`${server.url}/jwks`)).status, 200);
-      assert.equal((await fetch(`${server.url}/metrics`, { method: 'POST' })).status, 404);
+      const post = await fetch(`${server.url}/metrics`, { method: 'POST' });
+      assert.equal(post.status, 405);
+      assert.equal(post.headers.get('allow'), 'HEAD, GET');
     } finally {
       await server.stop();
     }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { createRateLimits, type RateLimits } from '../../src/rate-limit/index.js';
-import { rateLimitSettings } from '../../src/rate-limit/settings.js';
+import { loadConfig } from '../../src/config.js';
 import { closedRedisUrl, gateKindOf, post, startApp } from './fixture.js';
 
 const settings = rateLimitSettings({ ...settingsEnv(), TOLLGATE_RATE_LIMIT_REDIS_DOWN: 'open' });
@@ -165,6 +165,11 @@ describe('switches', () => {
     }
   });
 });
+
+/** Rate-limit settings as the configuration reads them from `env`. */
+function rateLimitSettings(env: Record<string, string>) {
+  return loadConfig(env, { developmentSecret: () => 'd'.repeat(48) }).rateLimits;
+}
 
 function settingsEnv(): Record<string, string> {
   return { TOLLGATE_RATE_LIMIT_IP: '2/min', TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '2/min', TOLLGATE_TRUST_PROXY: '1' };

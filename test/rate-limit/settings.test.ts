@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatLimitSpec, parseLimitSpec } from '../../src/rate-limit/limit-spec.js';
-import { rateLimitSettings } from '../../src/rate-limit/settings.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('limit specs', () => {
   test('count per unit becomes max and a window in milliseconds', () => {
@@ -21,6 +21,12 @@ describe('limit specs', () => {
     }
   });
 });
+
+/** The rate-limit part of the configuration `env` gives, through the one configuration schema. */
+const rateLimitSettings = (env: Record<string, string>) => loadConfig(env, { developmentSecret: () => 'd'.repeat(48) }).rateLimits;
+
+/** Checks a ConfigError whose message names the variable as `pattern` expects. */
+const configError = (pattern: RegExp) => (error: unknown) => error instanceof ConfigError && pattern.test(error.message);
 
 describe('rate-limit settings from the environment', () => {
   test('defaults: on, no trusted proxy, 300/min per address, 10 failures/min', () => {
@@ -47,12 +53,19 @@ describe('rate-limit settings from the environment', () => {
     assert.deepEqual(settings.trustProxy, { kind: 'hops', hops: 2 });
   });
 
-  test('each bad value fails with its own variable named', () => {
-    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMITS: 'maybe' }), /TOLLGATE_RATE_LIMITS must be on or off/);
-    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_REDIS_DOWN: 'ignore' }), /TOLLGATE_RATE_LIMIT_REDIS_DOWN must be memory, open or closed/);
-    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_IP: 'lots' }), /TOLLGATE_RATE_LIMIT_IP/);
-    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '10' }), /TOLLGATE_RATE_LIMIT_AUTH_FAILURES/);
-    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP: '0/min' }), /TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP/);
-    assert.throws(() => rateLimitSettings({ TOLLGATE_TRUST_PROXY: 'yes please' }), /TOLLGATE_TRUST_PROXY/);
+  test('each bad value fails the configuration with its own variable named', () => {
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMITS: 'maybe' }), configError(/TOLLGATE_RATE_LIMITS must be on or off; got "maybe"/));
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_REDIS_DOWN: 'ignore' }), configError(/TOLLGATE_RATE_LIMIT_REDIS_DOWN must be memory, open or closed/));
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_IP: 'lots' }), configError(/TOLLGATE_RATE_LIMIT_IP must look like 300\/min/));
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '10' }), configError(/TOLLGATE_RATE_LIMIT_AUTH_FAILURES must look like/));
+    assert.throws(() => rateLimitSettings({ TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP: '0/min' }), configError(/TOLLGATE_RATE_LIMIT_AUTH_FAILURES_IP must look like/));
+    assert.throws(() => rateLimitSettings({ TOLLGATE_TRUST_PROXY: 'yes please' }), configError(/TOLLGATE_TRUST_PROXY/));
+  });
+
+  test('bad rate-limit values are reported together with the other bad settings', () => {
+    assert.throws(
+      () => rateLimitSettings({ PORT: 'eighty', TOLLGATE_RATE_LIMIT_IP: 'lots', TOLLGATE_RATE_LIMITS: 'ON ' }),
+      (error: unknown) => error instanceof ConfigError && /PORT must be integer/.test(error.message) && /TOLLGATE_RATE_LIMIT_IP must look like/.test(error.message) && !/TOLLGATE_RATE_LIMITS/.test(error.message),
+    );
   });
 });

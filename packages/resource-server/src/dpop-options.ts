@@ -1,5 +1,6 @@
 import { DEFAULT_DPOP_ALGORITHMS, MemoryDpopReplayCache, type DpopConfig, type DpopReplayCache } from './dpop.js';
-import { checkedAlgorithms, type JwsAlgorithm } from './options.js';
+import { checkedAlgorithms, type JwsAlgorithm } from './algorithms.js';
+import { fail } from './option-error.js';
 
 /**
  * How the verifier checks DPoP proofs (RFC 9449) sent with DPoP-bound
@@ -26,9 +27,9 @@ export function resolveDpopOptions(options: DpopOptions | undefined, realm: stri
   const algorithms = checkedAlgorithms(options?.algorithms, 'dpop.algorithms', DEFAULT_DPOP_ALGORITHMS);
   const proofMaxAge = options?.proofMaxAge ?? 60;
   if (typeof proofMaxAge !== 'number' || !Number.isFinite(proofMaxAge) || proofMaxAge <= 0 || proofMaxAge > 3600) {
-    throw new TypeError('@tollgate/resource-server: option "dpop.proofMaxAge" must be a number of seconds, above 0 and at most 3600');
+    fail('dpop.proofMaxAge', 'must be a number of seconds, above 0 and at most 3600');
   }
   const replayCache = options?.replayCache ?? new MemoryDpopReplayCache();
-  if (typeof replayCache?.remember !== 'function') throw new TypeError('@tollgate/resource-server: option "dpop.replayCache" must have a remember(key, expiresAt) method');
+  if (typeof replayCache?.remember !== 'function') fail('dpop.replayCache', 'must have a remember(key, expiresAt) method');
   return Object.freeze({ algorithms: Object.freeze([...algorithms]), proofMaxAge, replayCache, realm });
 }

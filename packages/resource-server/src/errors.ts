@@ -4,13 +4,15 @@
  *
  * | code                       | status | OAuth `error`             |
  * | -------------------------- | ------ | ------------------------- |
- * | `ERR_MISSING_TOKEN`        | 401    | (none in the challenge)   |
+ * | `ERR_MISSING_TOKEN`        | 401    | `invalid_token` (body only; a bare challenge) |
  * | `ERR_INVALID_REQUEST`      | 400    | `invalid_request`         |
  * | `ERR_INVALID_TOKEN`        | 401    | `invalid_token`           |
  * | `ERR_TOKEN_EXPIRED`        | 401    | `invalid_token`           |
  * | `ERR_INVALID_API_KEY`      | 401    | `invalid_token`           |
  * | `ERR_INVALID_DPOP_PROOF`   | 401    | `invalid_dpop_proof`      |
  * | `ERR_INSUFFICIENT_SCOPE`   | 403    | `insufficient_scope`      |
+ * | `ERR_INSUFFICIENT_ROLE`    | 403    | `insufficient_scope`      |
+ * | `ERR_WRONG_TENANT`         | 403    | `insufficient_scope`      |
  * | `ERR_JWKS_UNAVAILABLE`     | 503    | `temporarily_unavailable` |
  * | `ERR_INTROSPECTION_FAILED` | 503    | `temporarily_unavailable` |
  *

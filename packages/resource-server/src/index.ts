@@ -11,8 +11,8 @@ export { DEFAULT_DPOP_ALGORITHMS, MemoryDpopReplayCache, verifyDpopProof } from 
 export type { DpopConfig, DpopPresentation, DpopReplayCache } from './dpop.js';
 export type { DpopOptions } from './dpop-options.js';
 export type { TokenPresentation } from './token-binding.js';
-export { DEFAULT_ALGORITHMS } from './options.js';
-export type { IntrospectionOptions, JwksOptions, JwsAlgorithm, VerifierOptions } from './options.js';
+export { DEFAULT_ALGORITHMS, type JwsAlgorithm } from './algorithms.js';
+export type { IntrospectionOptions, JwksOptions, VerifierOptions } from './options.js';
 export type { Credentials, HeadersLike } from './credentials.js';
 export type { AccessTokenClaims, AccessTokenPrincipal, ApiKeyClaims, ApiKeyPrincipal, Principal } from './principal.js';
 export { assertScopes, requireRoles, requireScopes, requireTenant } from './guards.js';
