@@ -5,7 +5,6 @@ import { dependencyUnavailable, errorBody, isDependencyUnavailable, TollgateErro
 import { trustForwardedHeaders } from './http/forwarded.js';
 import type { Logger } from './logger.js';
 import { MAX_BODY_BYTES } from './http/bounded-body.js';
-import { oidcOf } from './provider/oidc-view.js';
 
 
 export interface AppDependencies {
@@ -44,7 +43,7 @@ function requestContext(logger: Logger): Middleware {
     const logFailure = (error: unknown) => logger.error('request failed', { requestId, error: (error as Error)?.name, detail: (error as Error)?.message });
     try {
       await next();
-      const cause = ctx.state['serverError'];
+      const cause = ctx.state.serverError;
       if (cause !== undefined) {
         if (isDependencyUnavailable(cause)) throw dependencyUnavailable(cause);
         logFailure(cause);
@@ -71,7 +70,7 @@ function requestContext(logger: Logger): Middleware {
         path: ctx.path,
         status: ctx.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
-        client_id: oidcOf(ctx)?.client?.clientId,
+        client_id: ctx.oidc?.client?.clientId,
       });
     }
   };

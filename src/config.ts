@@ -181,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     });
     throw new ConfigError(`invalid configuration: ${messages.join('; ')}`);
   }
-  const settings = raw as unknown as EnvSettings;
+  const settings: EnvSettings = raw;
   const production = settings.NODE_ENV === 'production';
 
   const issuer = (settings.ISSUER ?? `http://localhost:${settings.PORT}`).replace(/\/$/, '');

@@ -224,7 +224,7 @@ export async function startTollgate(
         trustProxy: config.rateLimits.trustProxy,
       }),
       ...checks,
-      ...(metrics ? { requestMetrics: metrics.requestMetrics, metricsEndpoint: metrics.endpoint } : {}),
+      ...(metrics ? { requestMetrics: metrics.requestMetrics(providerHost.metricsLabelOf), metricsEndpoint: metrics.endpoint } : {}),
       draining: () => drain.draining,
     });
     // The provider's cookies are set through this app's context (see cookie-keys.ts).

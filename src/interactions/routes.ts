@@ -1,5 +1,5 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import { errors, type default as Provider } from 'oidc-provider';
+import { errors, type Client, type default as Provider } from 'oidc-provider';
 import { clientIp, type TrustProxy } from '../http/client-ip.js';
 import type { SignIn, UserRepository } from '../users/index.js';
 import { setPagePolicy, STYLESHEET_PATH } from './csp.js';
@@ -21,12 +21,7 @@ const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-interface ClientView {
-  clientName?: string;
-  clientId: string;
-  redirectUris?: string[];
-  tenant_id?: string;
-}
+type ClientView = Pick<Client, 'clientName' | 'clientId' | 'redirectUris' | 'tenant_id'>;
 
 function send(ctx: ParameterizedContext, status: number, body: string, redirectUris: readonly string[]): void {
   setPagePolicy(ctx, redirectUris);
@@ -48,7 +43,7 @@ export function interactionRoutes(options: InteractionRoutesOptions): Middleware
   async function load(ctx: ParameterizedContext): Promise<{ details: Details; client: ClientView }> {
     const provider = options.provider();
     const details = await provider.interactionDetails(ctx.req, ctx.res);
-    const client = (await provider.Client.find(String(details.params['client_id']))) as unknown as ClientView | undefined;
+    const client = await provider.Client.find(String(details.params['client_id']));
     if (!client) throw new errors.InvalidClient('client is no longer available');
     return { details, client };
   }

@@ -2,6 +2,9 @@ import { BlockList, isIP } from 'node:net';
 import type { Context } from 'koa';
 import { clientIp, type TrustProxy } from '../http/client-ip.js';
 
+/** Why a client authentication was refused, when the OAuth error code (`invalid_client`) says less. */
+export type RefusalReason = 'ip_not_allowed';
+
 const lists = new Map<string, BlockList>();
 /** Distinct allow-lists kept compiled; past this the map starts over (allow-lists are few and small). */
 const MAX_COMPILED = 1_000;
@@ -29,7 +32,7 @@ function ipAllowed(allowlist: readonly string[] | null | undefined, ip: string):
 export function allowedFromRequest(allowlist: readonly string[] | null | undefined, ctx: Context | undefined, trustProxy: TrustProxy): boolean {
   if (!allowlist?.length) return true;
   if (ctx && ipAllowed(allowlist, clientIp(ctx, trustProxy))) return true;
-  if (ctx) ctx.state['refusalReason'] = 'ip_not_allowed';
+  if (ctx) ctx.state.refusalReason = 'ip_not_allowed';
   return false;
 }
 

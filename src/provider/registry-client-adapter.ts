@@ -40,11 +40,21 @@ export interface TollgateClientMetadata {
   introspect_audiences: string[];
 }
 
+declare module 'oidc-provider' {
+  /**
+   * Every client oidc-provider loads comes from `RegistryClientAdapter`
+   * (there are no static or dynamically registered ones), so it carries
+   * Tollgate's metadata, under its own snake_case names
+   * (`extraClientMetadata`); standard metadata is camelCased (`clientId`).
+   */
+  interface Client extends Readonly<Omit<TollgateClientMetadata, 'client_id'>> {}
+}
+
 /**
  * Registry client → oidc-provider client metadata. The argon2id hash stands in
  * the `client_secret` slot only so the provider accepts the client_secret_*
  * methods; `compareClientSecret` is replaced to verify against it (see
- * client-authentication.ts), and no HS* algorithm is enabled that could use it
+ * client-secret.ts), and no HS* algorithm is enabled that could use it
  * as a key.
  */
 export function toProviderMetadata(client: Client, app?: AppClient): AdapterPayload {
