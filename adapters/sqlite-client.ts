@@ -19,6 +19,18 @@ const FIRST_RETRY_MS = 2;
 const MAX_RETRY_MS = 50;
 
 /**
+ * `_query` is an internal of knex's better-sqlite3 dialect (knex documents
+ * no way to wait for a busy database asynchronously): opening a SQLite
+ * database fails with one line if a knex release no longer has it, rather
+ * than running without the retry.
+ */
+export function checkSqliteDialect(dialect: { prototype: object }): void {
+  if (typeof Reflect.get(dialect.prototype, '_query') !== 'function') {
+    throw new Error("knex: the better-sqlite3 dialect's _query is missing; adapters/sqlite-client.ts was written for knex 3.3, where it runs one statement");
+  }
+}
+
+/**
  * better-sqlite3 through knex, waiting for a busy database without freezing
  * the process: a statement refused with SQLITE_BUSY is run again after a
  * growing pause (2 ms doubling to 50 ms) until `busyTimeoutMs` has passed,
@@ -30,6 +42,7 @@ const MAX_RETRY_MS = 50;
  * instead of failing halfway through on a lock it cannot get.
  */
 export function busyRetryingSqliteClient(busyTimeoutMs: number): typeof Knex.Client {
+  checkSqliteDialect(Client_BetterSQLite3);
   return class BusyRetryingSqliteClient extends Client_BetterSQLite3 {
     override async _query(connection: SqliteConnection, query: { sql: string }): Promise<unknown> {
       if (query.sql === 'BEGIN;') query.sql = 'BEGIN IMMEDIATE;';

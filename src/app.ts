@@ -8,7 +8,6 @@ import { createOwnRouter, ownRoutesMiddleware, type OwnRoutes } from './http/own
 import type { Logger } from './logger.js';
 import { MAX_BODY_BYTES } from './http/bounded-body.js';
 import { METRICS_PATH } from './metrics/endpoint.js';
-import { oidcOf } from './provider/oidc-view.js';
 
 
 export interface AppDependencies {
@@ -47,7 +46,7 @@ function requestContext(logger: Logger): Middleware {
     const logFailure = (error: unknown) => logger.error('request failed', { requestId, error: (error as Error)?.name, detail: (error as Error)?.message });
     try {
       await next();
-      const cause = ctx.state['serverError'];
+      const cause = ctx.state.serverError;
       if (cause !== undefined) {
         if (isDependencyUnavailable(cause)) throw dependencyUnavailable(cause);
         logFailure(cause);
@@ -74,7 +73,7 @@ function requestContext(logger: Logger): Middleware {
         path: ctx.path,
         status: ctx.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
-        client_id: oidcOf(ctx)?.client?.clientId,
+        client_id: ctx.oidc?.client?.clientId,
       });
     }
   };

@@ -110,7 +110,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number |
     // One clear line, no stack: operators read this, scripts check the exit code.
     writeLine(io.stderr, `tollgate: ${isExpected(error) ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`}`);
     // The stack (and the cause's) only when asked for: LOG_LEVEL=debug.
-    if (io.env['LOG_LEVEL'] === 'debug') writeLine(io.stderr, inspect(error instanceof StartupError ? error.cause : error));
+    if (io.env['LOG_LEVEL'] === 'debug') writeLine(io.stderr, inspect(error instanceof StartupError && error.cause !== undefined ? error.cause : error));
     return 1;
   }
 }

@@ -218,7 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
   if (!validate(raw)) {
     throw new ConfigError(`invalid configuration: ${(validate.errors ?? []).map(describe).join('; ')}`);
   }
-  const settings = raw as unknown as EnvSettings;
+  const settings: EnvSettings = raw;
   const production = settings.NODE_ENV === 'production';
 
   const issuer = (settings.ISSUER ?? `http://localhost:${settings.PORT}`).replace(/\/$/, '');

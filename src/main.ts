@@ -110,7 +110,7 @@ export async function startTollgate(
           secret: config.secrets[0]!,
           trustProxy: config.rateLimits.trustProxy,
         }),
-        ...(metrics ? { requestMetrics: metrics.requestMetrics, metricsEndpoint: metrics.endpoint } : {}),
+        ...(metrics ? { requestMetrics: metrics.requestMetrics(providerHost.metricsLabelOf), metricsEndpoint: metrics.endpoint } : {}),
       },
       cleanups,
     });

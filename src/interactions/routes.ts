@@ -1,6 +1,6 @@
 import type { RouterMiddleware } from '@koa/router';
 import type { ParameterizedContext } from 'koa';
-import { errors, type default as Provider } from 'oidc-provider';
+import { errors, type Client, type default as Provider } from 'oidc-provider';
 import { clientIp, type TrustProxy } from '../http/client-ip.js';
 import type { OwnRoutes } from '../http/own-routes.js';
 import type { SignIn, SignInOutcome, UserRepository } from '../users/index.js';
@@ -34,12 +34,7 @@ const ACTIONS: readonly Action[] = ['login', 'confirm', 'abort'];
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-interface ClientView {
-  clientName?: string;
-  clientId: string;
-  redirectUris?: string[];
-  tenant_id?: string;
-}
+type ClientView = Pick<Client, 'clientName' | 'clientId' | 'redirectUris' | 'tenant_id'>;
 
 function send(ctx: ParameterizedContext, status: number, body: string, redirectUris: readonly string[]): void {
   setPagePolicy(ctx, redirectUris);
@@ -62,7 +57,7 @@ export function interactionRoutes(options: InteractionRoutesOptions): OwnRoutes 
   async function load(ctx: ParameterizedContext): Promise<{ details: Details; client: ClientView }> {
     const provider = options.provider();
     const details = await provider.interactionDetails(ctx.req, ctx.res);
-    const client = (await provider.Client.find(String(details.params['client_id']))) as unknown as ClientView | undefined;
+    const client = await provider.Client.find(String(details.params['client_id']));
     if (!client) throw new errors.InvalidClient('client is no longer available');
     return { details, client };
   }

@@ -7,9 +7,9 @@ import { BaseError } from '../../errors/base-error.js';
  * LOG_LEVEL=debug).
  */
 export class StartupError extends BaseError<'ERR_STARTUP'> {
-  override readonly name = 'StartupError';
+  override readonly name: string = 'StartupError';
 
-  constructor(message: string, options: { cause: unknown }) {
+  constructor(message: string, options: { cause?: unknown } = {}) {
     super('ERR_STARTUP', message, options);
   }
 }

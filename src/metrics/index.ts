@@ -6,11 +6,12 @@ import { registerDatabasePool } from './db-pool.js';
 import { metricsEndpoint } from './endpoint.js';
 import { createOutcomeCounters } from './outcome-counters.js';
 import { processMetrics } from './process-metrics.js';
-import { createRequestMetrics } from './request-metrics.js';
+import { createRequestMetrics, type EndpointLabelOf } from './request-metrics.js';
 import { registerSigningKeyAge, type SigningKeyList } from './signing-key-age.js';
 
 export { boundedLabel, OVERFLOW_LABEL } from './bounded-label.js';
 export { KNOWN_ROUTES, methodLabel, routeLabel } from './route-label.js';
+export type { EndpointLabelOf } from './request-metrics.js';
 export { METRICS_PATH } from './endpoint.js';
 
 /** Distinct client ids labelled as themselves; later ones count as `other` (see bounded-label.ts). */
@@ -35,8 +36,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** Answers GET /metrics; passes everything else on. */
   readonly endpoint: Middleware;
-  /** Times every request and counts 429s; mount outermost. */
-  readonly requestMetrics: Middleware;
+  /** Times every request and counts 429s, labelling the provider's endpoints with `endpointLabelOf`; mount outermost. */
+  requestMetrics(endpointLabelOf: EndpointLabelOf): Middleware;
   /** Pass to ProviderHost as `onEndpointOutcome`. */
   readonly onEndpointOutcome: EndpointOutcomeListener;
 }
@@ -47,12 +48,11 @@ export interface Metrics {
  * @example
  * const metrics = createMetrics({ knex: database.knex, keys: keyStore, token: config.metrics.token });
  * const host = await ProviderHost.create({ ...deps, onEndpointOutcome: metrics.onEndpointOutcome }, keyStore);
- * createApp({ ...deps, requestMetrics: metrics.requestMetrics, metricsEndpoint: metrics.endpoint });
+ * createApp({ ...deps, requestMetrics: metrics.requestMetrics(host.metricsLabelOf), metricsEndpoint: metrics.endpoint });
  */
 export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
   const onEndpointOutcome = createOutcomeCounters({ registry, maxClientLabels: options.maxClientLabels ?? DEFAULT_MAX_CLIENT_LABELS });
-  const requestMetrics = createRequestMetrics(registry);
   registerSigningKeyAge({
     registry,
     keys: options.keys,
@@ -61,5 +61,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
   });
   registerDatabasePool(registry, options.knex);
   const registries = options.processMetrics === false ? [registry] : [registry, processMetrics()];
-  return { registry, endpoint: metricsEndpoint(registries, options.token), requestMetrics, onEndpointOutcome };
+  return {
+    registry,
+    endpoint: metricsEndpoint(registries, options.token),
+    requestMetrics: (endpointLabelOf) => createRequestMetrics(registry, endpointLabelOf),
+    onEndpointOutcome,
+  };
 }

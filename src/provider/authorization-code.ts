@@ -1,9 +1,8 @@
-import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { UserRepository } from '../users/index.js';
 import { setPagePolicy } from '../interactions/csp.js';
 import { logoutPage, messagePage } from '../interactions/templates.js';
-import { extraTokenClaims } from './token-claims.js';
-import type { TollgateClientMetadata } from './registry-client-adapter.js';
+import { currentRequest, hookTokenSteps } from './oidc-provider-internals.js';
 
 export interface RefreshTokenPolicy {
   /** Seconds from sign-in after which no refresh token of the grant is valid, however often rotated. */
@@ -18,10 +17,7 @@ export interface AuthorizationCodeOptions {
 }
 
 interface TokenLike {
-  accountId?: string;
-  iiat?: number;
-  client?: unknown;
-  clientId?: string;
+  iiat?: number | undefined;
 }
 
 const epochNow = () => Math.floor(Date.now() / 1000);
@@ -55,14 +51,17 @@ function loginPolicy() {
  * Everything the authorization-code flow adds to the provider's
  * configuration: accounts from the users table, PKCE for every client,
  * refresh tokens with `offline_access` rotating on every use, the login and
- * consent pages (src/interactions), userinfo and RP-initiated logout.
- * `base` is the machine-client configuration; the result extends it.
+ * consent pages (src/interactions), userinfo and RP-initiated logout, and
+ * the lifetimes of what a sign-in stores. Merged into the machine-client
+ * configuration in create-provider.ts; a user's token claims are in
+ * token-claims.ts, the introspection rule for refresh tokens in
+ * token-status.ts.
  */
-export function withAuthorizationCode(base: Configuration, options: AuthorizationCodeOptions): Configuration {
+export function authorizationCodeConfiguration(options: AuthorizationCodeOptions): Configuration {
   const { users, refreshTokens } = options;
 
   const findAccount: Configuration['findAccount'] = async (ctx, sub) => {
-    const tenantId = (ctx.oidc.client as unknown as Partial<TollgateClientMetadata> | undefined)?.tenant_id;
+    const tenantId = ctx.oidc.client?.tenant_id;
     // Users of another tenant are not found (the tenant is in the query);
     // disabled users have no account here: their refresh tokens stop
     // working and their sessions must sign in again.
@@ -70,20 +69,15 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
     if (!user?.enabled) return undefined;
     return {
       accountId: user.id,
-      // Read by extraTokenClaims: the grant already loaded the account, so its roles need no second query.
+      // Read by the token claims: the grant already loaded the account, so its roles need no second query.
       roles: user.roles,
       claims: async () => ({ sub: user.id, email: user.email, email_verified: false, tenant_id: user.tenantId, tenant: user.tenantSlug }),
     };
   };
 
-  type AllowedPolicy = (ctx: KoaContextWithOIDC, client: { clientId: string }, token: { kind: string; clientId?: string }) => Promise<boolean>;
-  const baseAllowed = (base.features?.introspection as { allowedPolicy?: AllowedPolicy } | undefined)?.allowedPolicy;
-  const allowedPolicy: AllowedPolicy = async (ctx, client, token) =>
-    token.kind === 'RefreshToken' ? token.clientId === client.clientId : (baseAllowed?.(ctx, client, token) ?? true);
   return {
-    ...base,
     // Public app clients (native, SPA) authenticate with `none`: PKCE is their proof.
-    clientAuthMethods: [...new Set([...(base.clientAuthMethods ?? []), 'none' as const])],
+    clientAuthMethods: ['none'],
     findAccount,
     claims: { openid: ['sub', 'tenant_id', 'tenant'], email: ['email', 'email_verified'] },
     // OAuth 2.1: PKCE for every client; oidc-provider 9 accepts only S256.
@@ -96,30 +90,12 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: loginPolicy() },
-    // A user token carries the user's roles (a machine token its client's),
-    // and the tenant of its client, which is the user's (findAccount).
-    extraTokenClaims: (async (ctx: KoaContextWithOIDC, token: TokenLike) => {
-      const claims = await extraTokenClaims(ctx, token);
-      if (!claims || !token.accountId) return claims;
-      const account = ctx.oidc.account as { accountId?: string; roles?: string[] } | undefined;
-      const roles = account?.accountId === token.accountId ? account.roles : (await users.findById(token.accountId))?.roles;
-      return { ...claims, roles: roles ?? [] };
-    }) as Configuration['extraTokenClaims'],
     features: {
-      ...base.features,
-      introspection: {
-        enabled: true,
-        // A refresh token carries no client token version (only access
-        // tokens get extra claims) and concerns only its own client: that
-        // client may introspect it, no other. The provider has already
-        // checked that its grant still exists.
-        allowedPolicy,
-      } as never,
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
-          const client = ctx.oidc.client as unknown as { clientName?: string; postLogoutRedirectUris?: string[] } | undefined;
+          const client = ctx.oidc.client;
           setPagePolicy(ctx, client?.postLogoutRedirectUris ?? []);
           ctx.type = 'html';
           ctx.body = logoutPage(form, client?.clientName);
@@ -132,9 +108,8 @@ export function withAuthorizationCode(base: Configuration, options: Authorizatio
       },
     },
     ttl: {
-      ...base.ttl,
       AuthorizationCode: 60,
-      RefreshToken: ((_ctx: KoaContextWithOIDC, token: TokenLike) => refreshTokenTtl(refreshTokens, token)) as never,
+      RefreshToken: (_ctx: KoaContextWithOIDC, token: TokenLike) => refreshTokenTtl(refreshTokens, token),
       // A grant lives as long as its longest possible refresh token.
       Grant: refreshTokens.absoluteTtlSeconds,
       Interaction: 600,
@@ -162,22 +137,14 @@ export function revokeGrantOnLostConsume(provider: Provider): void {
     } catch (error) {
       if (error instanceof errors.InvalidGrant && grantId) {
         await Promise.all([provider.RefreshToken.adapter.revokeByGrantId(grantId), provider.Grant.adapter.destroy(grantId)]);
-        const ctx = Provider.ctx;
+        const ctx = currentRequest();
         if (ctx) provider.emit('grant.revoked', ctx, grantId);
       }
       throw error;
     }
   };
-  for (const model of [provider.RefreshToken, provider.AuthorizationCode]) {
-    const prototype = model.prototype as { consume(): Promise<void>; grantId?: string };
-    const consume = prototype.consume;
-    prototype.consume = async function consumeOrRevoke(this: typeof prototype) {
-      await revokeOnInvalidGrant(this.grantId, () => consume.call(this));
-    };
-  }
-  const refreshToken = provider.RefreshToken.prototype as { save(ttl?: number): Promise<string>; grantId?: string };
-  const save = refreshToken.save;
-  refreshToken.save = async function saveOrRevoke(this: typeof refreshToken, ttl?: number) {
-    return revokeOnInvalidGrant(this.grantId, () => save.call(this, ttl));
-  };
+  hookTokenSteps(provider, {
+    aroundConsume: (token, consume) => revokeOnInvalidGrant(token.grantId, consume),
+    aroundRefreshTokenSave: (token, save) => revokeOnInvalidGrant(token.grantId, save),
+  });
 }

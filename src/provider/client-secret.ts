@@ -1,9 +1,9 @@
-import Provider from 'oidc-provider';
+import type { Provider } from 'oidc-provider';
 import { noteSecretVerified } from '../rate-limit/proven-credentials.js';
 import type { TrustProxy } from '../http/client-ip.js';
 import { verifyAgainstDecoy, type VerifiedCredentialCache } from '../registry/credential-cache.js';
 import { allowedFromRequest } from './ip-allowlist.js';
-import type { TollgateClientMetadata } from './registry-client-adapter.js';
+import { compareClientSecretsWith, currentRequest } from './oidc-provider-internals.js';
 
 /** Requests in which a presented secret was compared with argon2 and did not match. */
 const paidRefusals = new WeakSet<object>();
@@ -19,18 +19,16 @@ const paidRefusals = new WeakSet<object>();
  */
 export function installClientSecretComparison(provider: Provider, options: { credentials: VerifiedCredentialCache; trustProxy: TrustProxy }): void {
   const { credentials, trustProxy } = options;
-  provider.Client.prototype.compareClientSecret = async function compareClientSecret(presented: string) {
-    const client = this as unknown as TollgateClientMetadata & { clientSecret: string };
-    const ctx = Provider.ctx;
-    if (!allowedFromRequest(client.ip_allowlist, ctx, trustProxy)) return false;
-    // Standard metadata is camelCased on the model (`clientId`); Tollgate's extras keep their names.
-    const { clientId } = this as unknown as { clientId: string };
-    const valid = await credentials.verify(['client', clientId, client.token_version], client.clientSecret, presented);
+  compareClientSecretsWith(provider, async (client, presented) => {
+    const ctx = currentRequest();
+    // oidc-provider asks only for clients of a client_secret_* method, which always have one.
+    if (client.clientSecret === undefined || !allowedFromRequest(client.ip_allowlist, ctx, trustProxy)) return false;
+    const valid = await credentials.verify(['client', client.clientId, client.token_version], client.clientSecret, presented);
     // Failures are never cached, so a mismatch always paid one argon2 check.
     if (ctx && valid) noteSecretVerified(ctx);
     else if (ctx) paidRefusals.add(ctx);
     return valid;
-  };
+  });
 }
 
 /**

@@ -1,6 +1,8 @@
 import Provider, {
+  type AccessToken,
   type Adapter,
   type AsymmetricSigningAlgorithm,
+  type ClientCredentials,
   type Configuration,
   type JWK,
   type KoaContextWithOIDC,
@@ -9,19 +11,23 @@ import type { Config } from '../config.js';
 import type { TokenQuotas } from '../rate-limit/token-quotas.js';
 import type { VerifiedCredentialCache } from '../registry/credential-cache.js';
 import type { Registry } from '../registry/index.js';
-import { RegistryClientAdapter, TOLLGATE_CLIENT_METADATA, type TollgateClientMetadata } from './registry-client-adapter.js';
-import { createResourceServerInfo, defaultResource, PROVIDER_SCOPES } from './resource-policy.js';
-import { extraTokenClaims } from './token-claims.js';
+import { RegistryClientAdapter, TOLLGATE_CLIENT_METADATA } from './registry-client-adapter.js';
+import { createResourceServerInfo, defaultResource, PROVIDER_SCOPES, type SigningChoice } from './resource-policy.js';
+import { tokenClaims } from './token-claims.js';
 import { enforceTokenQuotas } from './token-quota-hook.js';
-import { isClientTokenCurrent } from './token-status.js';
+import { introspectionAllowedPolicy } from './token-status.js';
 import { installClientSecretComparison } from './client-secret.js';
 import type { UserRepository } from '../users/index.js';
 import { renderErrorPage } from '../interactions/error-page.js';
-import { revokeGrantOnLostConsume, withAuthorizationCode } from './authorization-code.js';
+import { authorizationCodeConfiguration, revokeGrantOnLostConsume } from './authorization-code.js';
 import { cookieKeys } from './cookie-keys.js';
 import { serveLogoutWithoutScript } from './logout-without-script.js';
-import { applyProofOfPossession, installTokenExchange } from './proof-of-possession.js';
+import { dpopConfiguration, requireDpopProofOfBoundClients } from './dpop.js';
+import { privateKeyJwtConfiguration } from './private-key-jwt.js';
+import { registerTokenExchange, tokenExchangeConfiguration } from './token-exchange/grant.js';
 import type { JwtIntrospector } from './jwt-introspection.js';
+import { mergeConfiguration } from './merge-configuration.js';
+import { advertiseUrlsFromIssuer, aroundGrantHandlers, checkOidcProviderInternals } from './oidc-provider-internals.js';
 
 /** Only asymmetric signatures: a client secret can never become a signing key. */
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -45,26 +51,58 @@ export interface ProviderDependencies {
 const SECURE_COOKIE = { httpOnly: true, sameSite: 'lax', secure: true } as const;
 const SECURE_COOKIES = { long: SECURE_COOKIE, short: SECURE_COOKIE };
 
-interface TokenWithResourceServer {
-  resourceServer?: { accessTokenTTL?: number };
-}
-
 /**
  * Builds an oidc-provider instance for one set of signing keys. The provider
  * fixes its keystore at construction, so the host builds a new one whenever
  * the key set changes (see provider-host.ts); everything else it needs is
- * read per request from the registry.
+ * read per request from the registry. Each feature returns its part of the
+ * configuration, merged once here; what no configuration setting offers is
+ * added to the built provider through oidc-provider-internals.ts.
  */
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config, registry, credentials } = deps;
   const active = deps.signingJwks[0];
   if (!active?.kid || !active.alg) throw new Error('the key store returned no active signing key');
-  const signing = { kid: active.kid, alg: active.alg as AsymmetricSigningAlgorithm };
+  const signing: SigningChoice = { kid: active.kid, alg: active.alg as AsymmetricSigningAlgorithm };
+
+  const provider = new Provider(
+    config.issuer,
+    mergeConfiguration([
+      machineClientConfiguration(deps, signing),
+      privateKeyJwtConfiguration(config),
+      dpopConfiguration(config),
+      tokenExchangeConfiguration(),
+      ...(deps.users ? [authorizationCodeConfiguration({ users: deps.users, refreshTokens: config.refreshTokens })] : []),
+    ]),
+  );
+  checkOidcProviderInternals(provider);
+
+  // Subject tokens are verified with the provider's own verifying keys, under the same rules as introspection.
+  registerTokenExchange(provider, {
+    registry,
+    introspectJwt: deps.introspectJwt,
+    signing: () => signing,
+    defaultAccessTokenTtl: config.accessTokenTtlSeconds,
+  });
+  // After every grant is registered, so it runs before each of them.
+  aroundGrantHandlers(provider, requireDpopProofOfBoundClients);
+  advertiseUrlsFromIssuer(provider);
+  installClientSecretComparison(provider, { credentials, trustProxy: config.rateLimits.trustProxy });
+  revokeGrantOnLostConsume(provider);
+  // Installed after revokeGrantOnLostConsume, so a refused quota spends nothing and a lost race gives its charge back.
+  if (deps.tokenQuotas) enforceTokenQuotas(provider, deps.tokenQuotas);
+  if (deps.users) serveLogoutWithoutScript(provider);
+  return provider;
+}
+
+/** The machine-client server: client_credentials with a secret, JWT access tokens per resource server, introspection and revocation. */
+function machineClientConfiguration(deps: ProviderDependencies, signing: SigningChoice): Configuration {
+  const { config, registry } = deps;
   const clientAdapter = new RegistryClientAdapter(registry.clients, registry.appClients);
-  const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: TokenWithResourceServer) =>
+  const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: AccessToken | ClientCredentials) =>
     token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds;
 
-  const configuration: Configuration = {
+  return {
     adapter: (model: string) => (model === 'Client' ? clientAdapter : deps.createModelAdapter(model)),
     jwks: { keys: [...deps.signingJwks] },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
@@ -88,13 +126,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: {
-        enabled: true,
-        // A token is active only while its client is enabled and has not
-        // revoked its tokens since; the JWT path applies the same rule.
-        allowedPolicy: async (_ctx, _client, token) =>
-          isClientTokenCurrent(registry.clients, token.clientId, (token as { extra?: Record<string, unknown> }).extra?.['token_version']),
-      },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowedPolicy(registry.clients) },
       revocation: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -106,15 +138,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
         }),
       },
     },
-    extraTokenClaims: extraTokenClaims as Configuration['extraTokenClaims'],
+    extraTokenClaims: tokenClaims(deps.users),
     // Browsers may call the token, introspection and revocation endpoints
     // only from origins registered on the client; every other origin gets
     // invalid_request and no Access-Control-Allow-Origin.
-    clientBasedCORS: (_ctx, origin, client) =>
-      (client as unknown as Partial<TollgateClientMetadata>).cors_origins?.includes(origin) ?? false,
+    clientBasedCORS: (_ctx, origin, client) => client.cors_origins?.includes(origin) ?? false,
     ttl: {
-      AccessToken: accessTokenTtl as never,
-      ClientCredentials: accessTokenTtl as never,
+      AccessToken: accessTokenTtl,
+      ClientCredentials: accessTokenTtl,
       AuthorizationCode: 60,
       IdToken: 3600,
       RefreshToken: 14 * 24 * 3600,
@@ -139,23 +170,4 @@ export function createProvider(deps: ProviderDependencies): Provider {
       ctx.body = out;
     },
   };
-
-  applyProofOfPossession(configuration, config);
-  const provider = new Provider(config.issuer, deps.users ? withAuthorizationCode(configuration, { users: deps.users, refreshTokens: config.refreshTokens }) : configuration);
-  revokeGrantOnLostConsume(provider);
-  if (deps.users) serveLogoutWithoutScript(provider);
-  installTokenExchange(provider, { ...deps, signing });
-
-  // Advertised URLs derive from ISSUER only. oidc-provider builds them from the
-  // request's Host header, so `Host: evil.example` would otherwise publish
-  // `http://evil.example/jwks` in discovery.
-  provider.OIDCContext.prototype.urlFor = function urlFor(name: string, opt?: Parameters<Provider['urlFor']>[1]) {
-    return provider.urlFor(name, opt);
-  };
-
-  installClientSecretComparison(provider, { credentials, trustProxy: config.rateLimits.trustProxy });
-
-  if (deps.tokenQuotas) enforceTokenQuotas(provider, deps.tokenQuotas);
-
-  return provider;
 }

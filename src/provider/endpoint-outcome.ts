@@ -1,6 +1,5 @@
 import type { ParameterizedContext } from 'koa';
 import { clientIdOf } from '../http/client-id.js';
-import { oidcOf } from './oidc-view.js';
 import { issuedJwtId } from './issued-token-id.js';
 import { clientIp, type TrustProxy } from '../http/client-ip.js';
 import { isClientEndpoint, type ClientEndpoint } from './endpoints.js';
@@ -37,7 +36,7 @@ export type EndpointOutcomeListener = (outcome: EndpointOutcome) => void;
 
 /** The outcome of a request the provider just answered, or undefined for other endpoints. */
 export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustProxy, at: number): EndpointOutcome | undefined {
-  const oidc = oidcOf(ctx);
+  const { oidc } = ctx;
   const endpoint = oidc?.route;
   if (!oidc || !isClientEndpoint(endpoint)) return undefined;
   const status = ctx.status;
@@ -57,7 +56,7 @@ export function endpointOutcomeOf(ctx: ParameterizedContext, trustProxy: TrustPr
     succeeded: status >= 200 && status < 300,
     status,
     error,
-    reason: typeof ctx.state['refusalReason'] === 'string' ? ctx.state['refusalReason'] : error,
+    reason: ctx.state.refusalReason ?? error,
     grantType: typeof grantType === 'string' ? grantType : undefined,
     clientId: client?.clientId ?? (typeof namedClientId === 'string' && namedClientId.length <= 256 ? namedClientId : undefined),
     tenantId: typeof tenantId === 'string' ? tenantId : undefined,

@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
-import instance from 'oidc-provider/lib/helpers/weak_cache.js';
 import type { GateKind } from '../rate-limit/token-endpoint-gate.js';
+import { providerRouter } from './oidc-provider-internals.js';
 
 /**
  * oidc-provider's names of the routes that authenticate a client (each runs
@@ -34,29 +34,41 @@ export function isClientEndpoint(name: string | undefined): name is ClientEndpoi
  */
 const ADDRESS_LIMITED_ROUTES: ReadonlySet<string> = new Set(['authorization']);
 
-/** Which of oidc-provider's routes a method and path reach (its route name), or undefined. */
-export type RouteOf = (method: string, path: string) => string | undefined;
-
-interface OidcProviderRouter {
-  match(method: string, path: string): { route: { name: string } } | undefined;
+/** One of oidc-provider's routes: its name, and the path it serves (a pattern such as `/auth/:uid` for some). */
+export interface ProviderRoute {
+  readonly name: string;
+  readonly path: string;
 }
+
+/** Which of oidc-provider's routes a method and path reach, or undefined. */
+export type RouteOf = (method: string, path: string) => ProviderRoute | undefined;
 
 /**
  * The route oidc-provider itself would dispatch a request to, asked of its
  * own router: the same case folding, the same optional trailing slash, no
  * percent-decoding, so the gate and the provider can never disagree about
- * a spelling. Throws at start-up if a release moved the router.
+ * a spelling.
  */
 export function routeOfProvider(provider: Provider): RouteOf {
-  const router = instance(provider)?.router;
-  if (!isRouter(router)) {
-    throw new Error('oidc-provider: its router (weak_cache(provider).router.match) is missing; this Tollgate was written for oidc-provider 9.13');
-  }
-  return (method, path) => router.match(method, path)?.route.name;
+  const router = providerRouter(provider);
+  return (method, path) => router.match(method, path)?.route;
 }
 
-function isRouter(value: unknown): value is OidcProviderRouter {
-  return typeof value === 'object' && value !== null && typeof (value as Partial<OidcProviderRouter>).match === 'function';
+/** The provider's endpoints that get a metrics label of their own; requests to any other route are `other`. */
+const LABELLED_ROUTES: ReadonlySet<string> = new Set(['token', 'introspection', 'revocation', 'jwks', 'discovery']);
+
+/** oidc-provider names the CORS preflight of route `x` `cors.x`. */
+const CORS_PREFLIGHT = 'cors.';
+
+/**
+ * The metrics label of a request to oidc-provider's `route`: the path the
+ * route is served at, whatever spelling reached it (`/TOKEN/` is `/token`),
+ * or undefined for a route without a label of its own.
+ */
+export function metricsLabelOfRoute(route: ProviderRoute | undefined): string | undefined {
+  if (!route) return undefined;
+  const name = route.name.startsWith(CORS_PREFLIGHT) ? route.name.slice(CORS_PREFLIGHT.length) : route.name;
+  return LABELLED_ROUTES.has(name) ? route.path : undefined;
 }
 
 /** How the rate-limit gate treats a request to oidc-provider's route `name`. */

@@ -3,6 +3,9 @@ import type { Context } from 'koa';
 import { LRUCache } from 'lru-cache';
 import { clientIp, type TrustProxy } from '../http/client-ip.js';
 
+/** Why a client authentication was refused, when the OAuth error code (`invalid_client`) says less. */
+export type RefusalReason = 'ip_not_allowed';
+
 /** Distinct allow-lists kept compiled (allow-lists are few and small): the least recently used go past 1 000. */
 const lists = new LRUCache<string, BlockList>({ max: 1_000 });
 
@@ -29,7 +32,7 @@ function ipAllowed(allowlist: readonly string[] | null | undefined, ip: string):
 export function allowedFromRequest(allowlist: readonly string[] | null | undefined, ctx: Context | undefined, trustProxy: TrustProxy): boolean {
   if (!allowlist?.length) return true;
   if (ctx && ipAllowed(allowlist, clientIp(ctx, trustProxy))) return true;
-  if (ctx) ctx.state['refusalReason'] = 'ip_not_allowed';
+  if (ctx) ctx.state.refusalReason = 'ip_not_allowed';
   return false;
 }
 

@@ -2,7 +2,6 @@ import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provid
 import type { Config } from '../config.js';
 import { allowedFromRequest } from './ip-allowlist.js';
 import { JWKS_MAX_BYTES, jwksUriFetch } from './jwks-uri-fetch.js';
-import type { TollgateClientMetadata } from './registry-client-adapter.js';
 
 /**
  * RFC 7523 client authentication. oidc-provider verifies the assertion
@@ -13,16 +12,20 @@ import type { TollgateClientMetadata } from './registry-client-adapter.js';
  */
 function assertPrivateKeyJwtClient(config: Config): NonNullable<Configuration['assertJwtClientAuthClaimsAndHeader']> {
   return (ctx: KoaContextWithOIDC, _claims, _header, client) => {
-    const { ip_allowlist: allowlist } = client as unknown as Partial<TollgateClientMetadata>;
-    if (!allowedFromRequest(allowlist, ctx, config.rateLimits.trustProxy)) {
+    if (!allowedFromRequest(client.ip_allowlist, ctx, config.rateLimits.trustProxy)) {
       throw new errors.InvalidClientAuth('client is not allowed from this address');
     }
   };
 }
 
-/** The provider settings for private_key_jwt, merged into the configuration by proof-of-possession.ts. */
-export function privateKeyJwtConfiguration(config: Config): Pick<Configuration, 'assertJwtClientAuthClaimsAndHeader' | 'fetch' | 'fetchResponseBodyLimits'> {
+/**
+ * The provider settings for private_key_jwt: the method itself (advertised
+ * in discovery), the allow-list check, and how a client's `jwks_uri` is
+ * fetched (see jwks-uri-fetch.ts).
+ */
+export function privateKeyJwtConfiguration(config: Config): Configuration {
   return {
+    clientAuthMethods: ['private_key_jwt'],
     assertJwtClientAuthClaimsAndHeader: assertPrivateKeyJwtClient(config),
     fetch: jwksUriFetch({ privateNetwork: config.jwksUriPrivateNetwork }),
     fetchResponseBodyLimits: { jwks_uri: JWKS_MAX_BYTES, sector_identifier_uri: JWKS_MAX_BYTES },

@@ -9,10 +9,9 @@ import { createProvider, SIGNING_ALGORITHMS, type ProviderDependencies } from '.
 import type { ApiKeyIntrospector } from './api-key-introspection.js';
 import { createJwtIntrospector, type IntrospectionResponse, type JwtIntrospector } from './jwt-introspection.js';
 import { endpointOutcomeOf, type EndpointOutcome, type EndpointOutcomeListener } from './endpoint-outcome.js';
-import { gateKindOfRoute, routeOfProvider, type RouteOf } from './endpoints.js';
+import { gateKindOfRoute, metricsLabelOfRoute, routeOfProvider, type RouteOf } from './endpoints.js';
 import { TollgateError } from '../errors.js';
 import { createIntrospectionPolicy, introspectionCallerOf, type IntrospectionPolicy } from './introspection-policy.js';
-import { oidcOf } from './oidc-view.js';
 
 export type HostDependencies = Omit<ProviderDependencies, 'signingJwks' | 'introspectJwt'> & {
   /** Answers introspection for API keys, which the provider does not know. */
@@ -82,7 +81,7 @@ export class ProviderHost {
     // The provider answers internal failures with a generic server_error;
     // keep the cause for the host, which logs it and maps outages to 503.
     provider.on('server_error', (ctx: ParameterizedContext, error: unknown) => {
-      ctx.state['serverError'] = error;
+      ctx.state.serverError = error;
     });
     return {
       provider,
@@ -99,7 +98,11 @@ export class ProviderHost {
    * every spelling the provider accepts, none for those it does not route.
    */
   readonly gateKindOf = (ctx: Pick<ParameterizedContext, 'method' | 'path'>): GateKind | undefined =>
-    gateKindOfRoute(this.#mounted.routeOf(ctx.method, ctx.path));
+    gateKindOfRoute(this.#mounted.routeOf(ctx.method, ctx.path)?.name);
+
+  /** The metrics label of a request to one of the provider's endpoints (see endpoints.ts), from the same router. */
+  readonly metricsLabelOf = (ctx: Pick<ParameterizedContext, 'method' | 'path'>): string | undefined =>
+    metricsLabelOfRoute(this.#mounted.routeOf(ctx.method, ctx.path));
 
   get provider(): Provider {
     return this.#mounted.provider;
@@ -166,7 +169,7 @@ export class ProviderHost {
   async #answer(ctx: ParameterizedContext, next: () => Promise<unknown>): Promise<void> {
     const mounted = this.#mounted;
     await mounted.dispatch(ctx, next);
-    const oidc = oidcOf(ctx);
+    const { oidc } = ctx;
     if (!oidc) return;
 
     // Verifiers may cache the key set this long; the key lifecycle waits

@@ -40,6 +40,16 @@ export interface TollgateClientMetadata {
   introspect_audiences: string[];
 }
 
+declare module 'oidc-provider' {
+  /**
+   * Every client oidc-provider loads comes from `RegistryClientAdapter`
+   * (there are no static or dynamically registered ones), so it carries
+   * Tollgate's metadata, under its own snake_case names
+   * (`extraClientMetadata`); standard metadata is camelCased (`clientId`).
+   */
+  interface Client extends Readonly<Omit<TollgateClientMetadata, 'client_id'>> {}
+}
+
 /**
  * Registry client → oidc-provider client metadata. The argon2id hash stands in
  * the `client_secret` slot only so the provider accepts the client_secret_*

@@ -1,6 +1,5 @@
 import { errors, type AsymmetricSigningAlgorithm, type KoaContextWithOIDC, type Client as ProviderClient, type ResourceServer } from 'oidc-provider';
 import { mayUseResource, type ResourceRepository } from '../registry/resources.js';
-import type { TollgateClientMetadata } from './registry-client-adapter.js';
 
 /** Scopes oidc-provider itself owns; they never belong to a resource server. */
 export const PROVIDER_SCOPES = ['openid', 'offline_access', 'email'] as const;
@@ -9,8 +8,6 @@ export interface SigningChoice {
   readonly kid: string;
   readonly alg: AsymmetricSigningAlgorithm;
 }
-
-const metadataOf = (client: ProviderClient) => client as unknown as TollgateClientMetadata;
 
 /**
  * RFC 8707: a client with exactly one resource server may omit `resource`;
@@ -23,7 +20,7 @@ export async function defaultResource(
   oneOf?: readonly string[],
 ): Promise<string | readonly string[] | undefined> {
   if (oneOf) return oneOf;
-  const { allowed_resources: resources = [] } = metadataOf(client);
+  const { allowed_resources: resources = [] } = client;
   // A user's token without `resource` is for userinfo only (opaque): an app
   // names the API it wants, as RFC 8707 intends.
   if (resources.length === 1 && !client.grantTypeAllowed('authorization_code')) return resources[0];
@@ -54,7 +51,7 @@ export function createResourceServerInfo(
     audience: string,
     client: ProviderClient,
   ): Promise<ResourceServer> {
-    const { allowed_resources: allowedResources = [], allowed_scopes: allowedScopes = [], tenant_id: tenantId } = metadataOf(client);
+    const { allowed_resources: allowedResources = [], allowed_scopes: allowedScopes = [], tenant_id: tenantId } = client;
     const resource = allowedResources.includes(audience) ? await resources.findByAudience(audience) : undefined;
     if (!resource || !mayUseResource(resource, tenantId)) throw new errors.InvalidTarget('resource is unknown or not allowed for this client');
 

@@ -1,7 +1,7 @@
-import Provider, { errors } from 'oidc-provider';
+import { errors, type Client, type Provider } from 'oidc-provider';
 import { markRateLimited, reportLimitStanding, setLimitHeaders } from '../rate-limit/respond.js';
 import type { TokenQuotas } from '../rate-limit/token-quotas.js';
-import type { TollgateClientMetadata } from './registry-client-adapter.js';
+import { currentRequest, hookTokenSteps } from './oidc-provider-internals.js';
 
 /**
  * A refusal in oidc-provider's own error type, so its error handler answers
@@ -15,12 +15,7 @@ export class TokenQuotaExceeded extends errors.OIDCProviderError {
   }
 }
 
-type ClientOf = (Partial<TollgateClientMetadata> & { clientId?: string }) | undefined;
-
-type QuotaClient = NonNullable<ClientOf> & { clientId: string };
-
-const hasQuota = (client: ClientOf): client is QuotaClient =>
-  Boolean(client?.clientId && (client.token_quota || client.tenant_token_quota));
+const hasQuota = (client: Client | undefined): client is Client => Boolean(client?.clientId && (client.token_quota || client.tenant_token_quota));
 
 /**
  * Runs `step` charged to the client's and tenant's quotas: refused with 429
@@ -28,7 +23,7 @@ const hasQuota = (client: ClientOf): client is QuotaClient =>
  * The quotas come from the client metadata (the registry's cached lookup),
  * so this adds no database query.
  */
-async function chargedAround<T>(quotas: TokenQuotas, client: QuotaClient, step: () => Promise<T>): Promise<T> {
+async function chargedAround<T>(quotas: TokenQuotas, client: Client, step: () => Promise<T>): Promise<T> {
   const decision = await quotas.charge({
     clientId: client.clientId,
     clientQuota: client.token_quota,
@@ -36,7 +31,7 @@ async function chargedAround<T>(quotas: TokenQuotas, client: QuotaClient, step: 
     tenantQuota: client.tenant_token_quota,
   });
   // The request the provider is answering (its AsyncLocalStorage), for headers.
-  const ctx = Provider.ctx;
+  const ctx = currentRequest();
   if (!decision.granted) {
     if (ctx) {
       markRateLimited(ctx, decision.standing.resetSeconds, decision.policy);
@@ -76,22 +71,13 @@ async function chargedAround<T>(quotas: TokenQuotas, client: QuotaClient, step: 
  * A new grant type must be charged the same way.
  */
 export function enforceTokenQuotas(provider: Provider, quotas: TokenQuotas): void {
-  const credentials = provider.ClientCredentials.prototype as { save(): Promise<string>; client?: unknown };
-  const save = credentials.save;
-  credentials.save = function saveWithinQuota(this: typeof credentials) {
-    const client = this.client as ClientOf;
+  hookTokenSteps(provider, {
     // Most clients have no quota: no charge, and no extra promise on the token path.
-    if (!hasQuota(client)) return save.call(this);
-    return chargedAround(quotas, client, () => save.call(this));
-  };
-  for (const model of [provider.AuthorizationCode, provider.RefreshToken]) {
-    const prototype = model.prototype as { consume(): Promise<void> };
-    const consume = prototype.consume;
-    prototype.consume = function consumeWithinQuota(this: typeof prototype) {
+    aroundClientCredentialsSave: (token, save) => (hasQuota(token.client) ? chargedAround(quotas, token.client, save) : save()),
+    aroundConsume: (_token, consume) => {
       // The client the provider authenticated for this token request.
-      const client = Provider.ctx?.oidc?.client as ClientOf;
-      if (!hasQuota(client)) return consume.call(this);
-      return chargedAround(quotas, client, () => consume.call(this));
-    };
-  }
+      const client = currentRequest()?.oidc.client;
+      return hasQuota(client) ? chargedAround(quotas, client, consume) : consume();
+    },
+  });
 }

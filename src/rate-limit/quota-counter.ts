@@ -139,24 +139,18 @@ return 0`,
   },
 } as const;
 
-interface QuotaScripts {
-  tollgateQuotaTake(key: string, max: number, durationMs: number): Promise<[number, number, number]>;
-  tollgateQuotaGiveBack(key: string): Promise<number>;
-}
-
 function redisStore(redis: Redis): QuotaStore {
   for (const [name, definition] of Object.entries(SCRIPTS)) {
     if (!(name in redis)) redis.defineCommand(name, definition);
   }
-  // defineCommand adds these methods at run time; ioredis cannot type them.
-  const scripts = redis as unknown as QuotaScripts;
+  // defineCommand adds these methods at run time (typed in redis-scripts.d.ts).
   return {
     async take(key, limit) {
-      const [taken, count, ttlMs] = await scripts.tollgateQuotaTake(key, limit.max, limit.durationMs);
+      const [taken, count, ttlMs] = await redis.tollgateQuotaTake(key, limit.max, limit.durationMs);
       return { taken: taken === 1, count, ttlMs };
     },
     async giveBack(key) {
-      await scripts.tollgateQuotaGiveBack(key);
+      await redis.tollgateQuotaGiveBack(key);
     },
   };
 }

@@ -68,7 +68,7 @@ export function respondRateLimited(ctx: Context, retryAfterSeconds: number, desc
  * handler writes the same `{ error, error_description }` body).
  */
 export function markRateLimited(ctx: Pick<Context, 'set' | 'state'>, retryAfterSeconds: number, policy: RateLimitPolicy): void {
-  ctx.state['rateLimitPolicy'] = policy;
+  ctx.state.rateLimitPolicy = policy;
   retryLater(ctx, retryAfterSeconds);
 }
 

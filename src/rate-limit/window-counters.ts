@@ -121,11 +121,12 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
-/** `tollgateWindows<n>`: the script for n keys. */
-type WindowsScripts = Record<string, (...keysThenArgs: (string | number)[]) => Promise<number[]>>;
+/** `tollgateWindows<n>`: the script for n keys (typed in redis-scripts.d.ts). */
+type WindowsScript = (...keysThenArgs: (string | number)[]) => Promise<number[]>;
 
-/** Most counters one batch touches: a request's counter and its two failure counts. */
-const MAX_KEYS = 3;
+/** One script per number of keys, up to the most counters one batch touches: a request's counter and its two failure counts. */
+const WINDOWS_SCRIPT_NAMES = ['tollgateWindows1', 'tollgateWindows2', 'tollgateWindows3'] as const;
+const MAX_KEYS = WINDOWS_SCRIPT_NAMES.length;
 
 /** The Redis side: one script call per hash slot, sent in the same tick (auto-pipelined into one write). */
 function redisWindows(redis: Redis): (ops: readonly WindowOp[]) => Promise<WindowState[]> {
@@ -133,12 +134,12 @@ function redisWindows(redis: Redis): (ops: readonly WindowOp[]) => Promise<Windo
   // picks a Cluster node (also when auto-pipelining) from the first argument.
   // All are defined up front: an auto-pipeline copies the commands defined
   // when it starts, so one defined later is missing from it.
-  const scripts: WindowsScripts[string][] = [];
+  const scripts: WindowsScript[] = [];
   for (let numberOfKeys = 1; numberOfKeys <= MAX_KEYS; numberOfKeys += 1) {
-    const name = `tollgateWindows${numberOfKeys}`;
+    const name = WINDOWS_SCRIPT_NAMES[numberOfKeys - 1]!;
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua: WINDOWS_SCRIPT });
-    // defineCommand adds the method at run time; ioredis cannot type it.
-    scripts[numberOfKeys] = (redis as unknown as WindowsScripts)[name]!.bind(redis);
+    // defineCommand adds the method at run time.
+    scripts[numberOfKeys] = redis[name].bind(redis);
   }
   const call = async (ops: readonly WindowOp[]): Promise<WindowState[]> => {
     const script = scripts[ops.length];

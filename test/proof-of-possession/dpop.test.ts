@@ -130,11 +130,11 @@ for (const variant of databaseVariants) {
       assert.equal(refused.body['error'], 'invalid_dpop_proof');
     });
 
-    test('a client registered with dpop_bound_access_tokens gets no token without a proof', async () => {
+    test('a client registered with dpop_bound_access_tokens gets no token without a proof: invalid_dpop_proof, saying one is required', async () => {
       const bound = await seedClient(server, { dpop_bound_access_tokens: true });
       const client: oauth.Client = { client_id: bound.clientId };
       const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(bound.clientSecret!), new URLSearchParams({ resource: API }), insecure);
-      await expectOAuthError(oauth.processClientCredentialsResponse(as, client, response), 400, 'invalid_grant');
+      await expectOAuthError(oauth.processClientCredentialsResponse(as, client, response), 400, 'invalid_dpop_proof', /^a DPoP proof is required\b/);
       const { handle } = await dpopKey();
       assert.equal((await boundToken(handle, bound.clientId, bound.clientSecret!)).token_type, 'dpop');
     });

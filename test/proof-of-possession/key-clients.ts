@@ -66,11 +66,12 @@ export async function serveJwks(jwks: (() => unknown) | 'hang'): Promise<{ url: 
   };
 }
 
-export async function expectOAuthError(promise: Promise<unknown>, status: number, error: string): Promise<void> {
+export async function expectOAuthError(promise: Promise<unknown>, status: number, error: string, description?: RegExp): Promise<void> {
   await assert.rejects(promise, (thrown: unknown) => {
     assert.ok(thrown instanceof oauth.ResponseBodyError, `expected an OAuth error response, got ${String(thrown)}`);
     assert.equal(thrown.status, status);
     assert.equal(thrown.error, error);
+    if (description) assert.match(thrown.error_description ?? '', description);
     return true;
   });
 }

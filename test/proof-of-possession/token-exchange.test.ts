@@ -138,7 +138,7 @@ for (const variant of databaseVariants) {
     test('a DPoP proof binds the exchanged token; a client that must use DPoP gets nothing without one', async () => {
       const bound = await seedClient(server, { dpop_bound_access_tokens: true, token_exchange: { audiences: [REPORTS_API], scopes: ['read:reports'] } });
       const boundClient = { clientId: bound.clientId, clientSecret: bound.clientSecret! };
-      await expectOAuthError(exchange({ subject_token: await subjectToken(), subject_token_type: ACCESS_TOKEN }, boundClient), 400, 'invalid_grant');
+      await expectOAuthError(exchange({ subject_token: await subjectToken(), subject_token_type: ACCESS_TOKEN }, boundClient), 400, 'invalid_dpop_proof', /^a DPoP proof is required\b/);
 
       const keyPair = await generateKeyPair('ES256');
       const issued = await exchange({ subject_token: await subjectToken(), subject_token_type: ACCESS_TOKEN }, boundClient, { DPoP: oauth.DPoP({}, keyPair) });

@@ -134,7 +134,7 @@ export const gateKindOf: (ctx: { method: string; path: string }) => GateKind | u
     features: { devInteractions: { enabled: false }, introspection: { enabled: true }, revocation: { enabled: true } },
   });
   const routeOf = routeOfProvider(provider);
-  return (ctx) => gateKindOfRoute(routeOf(ctx.method, ctx.path));
+  return (ctx) => gateKindOfRoute(routeOf(ctx.method, ctx.path)?.name);
 })();
 
 /** Room enough that a suite about one limit never meets the other. */

@@ -1,9 +1,7 @@
-import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
-import { applyDpopBinding } from 'oidc-provider/lib/helpers/grant_common.js';
-import { checkDpopRequired, validateDpop } from 'oidc-provider/lib/helpers/grants.js';
+import { errors, type Configuration, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { Registry } from '../../registry/index.js';
 import type { JwtIntrospector } from '../jwt-introspection.js';
-import type { TollgateClientMetadata } from '../registry-client-adapter.js';
+import { dpopGrantSteps } from '../oidc-provider-internals.js';
 import type { SigningChoice } from '../resource-policy.js';
 import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './constants.js';
 import { decideExchangeTarget } from './policy.js';
@@ -28,8 +26,9 @@ export interface TokenExchangeDependencies {
  * The new token keeps the subject (`sub`, tenant, roles) and records the
  * exchanging client as the actor (`act`, nesting any actor the subject
  * token already had). It lives no longer than the subject token. A DPoP
- * proof binds it like any other token, and a client registered with
- * `dpop_bound_access_tokens` must send one.
+ * proof binds it like any other token (a client registered with
+ * `dpop_bound_access_tokens` must send one: see dpop.ts). Registered on a
+ * built provider, it is listed in `grant_types_supported` from then on.
  */
 export function registerTokenExchange(provider: Provider, deps: TokenExchangeDependencies): void {
   provider.registerGrantType(TOKEN_EXCHANGE_GRANT, (ctx) => exchange(provider, deps, ctx), PARAMETERS);
@@ -38,7 +37,6 @@ export function registerTokenExchange(provider: Provider, deps: TokenExchangeDep
 async function exchange(provider: Provider, deps: TokenExchangeDependencies, ctx: KoaContextWithOIDC): Promise<void> {
   const params = ctx.oidc.params as Record<string, unknown>;
   const client = ctx.oidc.client!;
-  const metadata = client as unknown as TollgateClientMetadata;
 
   if (params['actor_token'] !== undefined || params['actor_token_type'] !== undefined) {
     throw new errors.InvalidRequest('actor_token is not supported: the actor is the authenticated client');
@@ -48,10 +46,10 @@ async function exchange(provider: Provider, deps: TokenExchangeDependencies, ctx
     throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
   }
 
-  const dPoP = await validateDpop(provider, ctx);
+  const dPoP = await dpopGrantSteps.validate(provider, ctx);
   const subject = await resolveSubjectToken(provider, deps.registry.clients, deps.introspectJwt, params);
-  if (subject.tenantId !== metadata.tenant_id) throw new errors.InvalidRequest('subject_token belongs to another tenant');
-  const target = await decideExchangeTarget(metadata.token_exchange, deps.registry.resources, params);
+  if (subject.tenantId !== client.tenant_id) throw new errors.InvalidRequest('subject_token belongs to another tenant');
+  const target = await decideExchangeTarget(client.token_exchange, deps.registry.resources, params);
 
   const remaining = subject.exp - Math.floor(Date.now() / 1000);
   if (remaining <= 0) throw new errors.InvalidRequest('subject_token is invalid, expired or revoked');
@@ -71,8 +69,7 @@ async function exchange(provider: Provider, deps: TokenExchangeDependencies, ctx
     roles: subject.roles,
   });
 
-  await applyDpopBinding(provider, ctx, dPoP, token);
-  checkDpopRequired(provider, ctx, dPoP);
+  await dpopGrantSteps.bind(provider, ctx, dPoP, token);
   ctx.oidc.entity('ClientCredentials', token);
   const accessToken = await token.save();
 
@@ -83,6 +80,11 @@ async function exchange(provider: Provider, deps: TokenExchangeDependencies, ctx
     expires_in: token.expiration,
     ...(token.scope ? { scope: token.scope } : {}),
   };
+}
+
+/** What token exchange adds to the provider configuration: the claims of an exchanged JWT (below). */
+export function tokenExchangeConfiguration(): Configuration {
+  return { formats: { customizers: { jwt: exchangeJwtCustomizer } } };
 }
 
 /**

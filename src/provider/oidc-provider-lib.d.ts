@@ -1,10 +1,14 @@
 /**
- * The slice of oidc-provider's grant helpers the token-exchange grant uses to
- * bind its token to a DPoP proof exactly as the built-in grants do (same
- * proof checks, nonces and replay detection). oidc-provider hands these to
- * its own grants only, and the package has no `exports` map, so they are
- * imported by path; the token-exchange tests fail if a release moves them.
+ * The files of oidc-provider's `lib/` that oidc-provider-internals.ts
+ * imports by path (the package has no `exports` map), typed as far as
+ * Tollgate uses them. Only that module may import them; it checks at
+ * start-up that each export is still a function.
  */
+declare module 'oidc-provider/lib/helpers/weak_cache.js' {
+  /** The per-instance state oidc-provider keeps out of sight (router, grant handlers, configuration). */
+  export default function instance(provider: object): unknown;
+}
+
 declare module 'oidc-provider/lib/helpers/grants.js' {
   import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 
@@ -14,7 +18,6 @@ declare module 'oidc-provider/lib/helpers/grants.js' {
     iat: number;
   }
   export function validateDpop(provider: Provider, ctx: KoaContextWithOIDC): Promise<DpopProof | undefined>;
-  export function checkDpopRequired(provider: Provider, ctx: KoaContextWithOIDC, dPoP: DpopProof | undefined): void;
 }
 
 declare module 'oidc-provider/lib/helpers/grant_common.js' {
