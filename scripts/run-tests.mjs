@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 function findTests(dir) {
@@ -42,11 +43,17 @@ console.log(`# ${selected.length} test files`);
 // test, however many it holds) and why.
 const tapDir = mkdtempSync(join(tmpdir(), 'tollgate-tests-'));
 const tapFile = join(tapDir, 'report.tap');
+const timesFile = join(tapDir, 'file-times.txt');
 // Test files spend most of their time waiting on servers and processes they
 // start, so a few run at once even on two cores (TEST_CONCURRENCY to change it).
 const concurrency = Number(process.env.TEST_CONCURRENCY) || 3;
 console.log(`# ${concurrency} test files at a time`);
-const runner = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...selected], {
+// A hang fails the test that hangs, by name, after TEST_TIMEOUT_SECONDS (see
+// test-timeout.mjs); a file whose process outlives five times that (a hook
+// that never returns, a handle that keeps it alive) is killed and failed.
+const testTimeoutSeconds = Number(process.env.TEST_TIMEOUT_SECONDS) || 120;
+console.log(`# a test fails after ${testTimeoutSeconds} s, a file after ${testTimeoutSeconds * 5} s (TEST_TIMEOUT_SECONDS to change)`);
+const runner = spawn(process.execPath, ['--import', fileURLToPath(new URL('test-timeout.mjs', import.meta.url)), '--test', `--test-timeout=${testTimeoutSeconds * 5_000}`, `--test-concurrency=${concurrency}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, `--test-reporter=${fileURLToPath(new URL('test-file-times.mjs', import.meta.url))}`, `--test-reporter-destination=${timesFile}`, ...selected], {
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 
@@ -70,7 +77,11 @@ relay(runner.stderr, process.stderr);
 
 const status = await new Promise((resolve) => runner.on('close', (code) => resolve(code ?? 1)));
 let tap = '';
-try { tap = readFileSync(tapFile, 'utf8'); } catch { /* the runner died before writing: its status says so */ }
+let times = '';
+try {
+  tap = readFileSync(tapFile, 'utf8');
+  times = readFileSync(timesFile, 'utf8');
+} catch { /* the runner died before writing: its status says so */ }
 rmSync(tapDir, { recursive: true, force: true });
 const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
 const reasons = new Map();
@@ -79,6 +90,12 @@ const skipped = [...reasons.values()].reduce((sum, n) => sum + n, 0);
 if (skipped) {
   console.log(`# skipped, suites and tests (each suite counts once however many tests it holds):`);
   for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1])) console.log(`#   ${n} × ${reason}`);
+}
+const slowest = times.trim().split('\n').filter(Boolean).map((line) => line.split(' ')).sort((a, b) => Number(b[0]) - Number(a[0]));
+const listed = process.env.TEST_TIMES === 'all' ? slowest : slowest.slice(0, 10);
+if (listed.length) {
+  console.log(`# slowest test files (wall time, process start included; TEST_TIMES=all lists every file):`);
+  for (const [ms, file] of listed) console.log(`#   ${(Number(ms) / 1000).toFixed(1).padStart(6)} s  ${relative(process.cwd(), file)}`);
 }
 console.log(`tests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${skipped} skipped`);
 process.exit(status);

@@ -58,7 +58,12 @@ export interface RunningTollgate {
 /** config → storage → provider host → key upkeep → admin API and sign-in pages → listen. */
 export async function startTollgate(
   config: Config,
-  options: { logger?: Logger; clock?: () => number } = {},
+  options: {
+    logger?: Logger;
+    clock?: () => number;
+    /** A server already listening, to serve on instead of `config.port` (tests bind port 0 first, so ISSUER can name the port). */
+    server?: Server;
+  } = {},
 ): Promise<RunningTollgate> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const { clock } = options;
@@ -113,6 +118,7 @@ export async function startTollgate(
         ...(metrics ? { requestMetrics: metrics.requestMetrics(providerHost.metricsLabelOf), metricsEndpoint: metrics.endpoint } : {}),
       },
       cleanups,
+      ...(options.server ? { server: options.server } : {}),
     });
     // Where it really listens (HOST 0.0.0.0 is every IPv4 address, not only loopback), and the issuer clients use.
     const everywhere = config.host === '0.0.0.0' || config.host === '::';

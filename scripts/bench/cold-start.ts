@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate, openDatabase } from '../../adapters/database.js';
 import { createRegistry } from '../../src/registry/index.js';
-import { freePort } from '../../test/helpers/server.js';
+import { closedPort } from '../../test/helpers/server.js';
 
 const AUDIENCE = 'https://api.bench.test';
 const CLI = fileURLToPath(new URL('../../src/cli/entry.js', import.meta.url));
@@ -56,7 +56,7 @@ export async function measureColdStart(): Promise<number> {
   try {
     const { clientId, clientSecret } = await prepareDataDir(databaseUrl);
     const authorization = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
-    const port = await freePort();
+    const port = await closedPort();
     const url = `http://127.0.0.1:${port}`;
     const started = performance.now();
     const server = spawn(process.execPath, [CLI, 'serve'], {

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { freePort } from '../../test/helpers/server.js';
+import { closedPort } from '../../test/helpers/server.js';
 import type { BenchTarget } from './bench-server.js';
 
 export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -32,7 +32,7 @@ export type Endpoint = 'token' | 'opaque-token' | 'api-key-introspection' | 'jwt
 export type TargetKind = 'bare' | 'tollgate' | 'serve';
 
 async function startTarget(kind: TargetKind, env: Record<string, string>): Promise<{ child: ChildProcess; target: BenchTarget }> {
-  const port = await freePort();
+  const port = await closedPort();
   const child = fork(fileURLToPath(new URL('./bench-server.js', import.meta.url)), [kind, String(port)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

@@ -37,6 +37,8 @@ export async function listenHttp(options: {
   admin: OwnRoutes;
   main: MainPortParts;
   cleanups: Cleanups;
+  /** A server already listening, to serve on instead of `config.port` (tests bind port 0 first, so ISSUER can name the port). */
+  server?: Server;
 }): Promise<HttpServers> {
   const { config, logger, cleanups } = options;
   const redisReadiness = config.redisUrl ? createRedisReadinessCheck(config.redisUrl) : undefined;
@@ -62,13 +64,16 @@ export async function listenHttp(options: {
   });
   // The provider's cookies are set through this app's context (see cookie-keys.ts).
   app.keys = cookieKeys(config);
-  const server = createServer(app.callback());
+  const server = options.server ?? createServer();
+  server.on('request', app.callback());
   const drain = drainable(server);
-  server.listen(config.port, config.host);
-  await new Promise<void>((listening, failed) => {
-    server.once('listening', listening);
-    server.once('error', (error) => failed(listenStartupError(error, config.host, config.port)));
-  });
+  if (!server.listening) {
+    server.listen(config.port, config.host);
+    await new Promise<void>((listening, failed) => {
+      server.once('listening', listening);
+      server.once('error', (error) => failed(listenStartupError(error, config.host, config.port)));
+    });
+  }
   // Keep-alive connections must not outlive a load balancer's idle timeout.
   server.keepAliveTimeout = 65_000;
   const { port } = server.address() as AddressInfo;

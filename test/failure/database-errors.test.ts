@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { once } from 'node:events';
 import pg from 'pg';
 import { isDatabaseUnavailable } from '../../adapters/database-errors.js';
 import { adminSession } from '../admin/fixture.js';
@@ -100,10 +100,12 @@ describe('database errors in the log (SQLite)', { timeout: 60_000 }, () => {
     const from = logLines.length;
     const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
+    // The server has the request (its headers) before the client hangs up.
+    const received = once(server.server, 'request');
     socket.write(
       `POST /admin/v1/tenants HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${admin.token}\r\nContent-Length: 1000\r\n\r\n{"slug":`,
     );
-    await sleep(200);
+    await received;
     socket.resetAndDestroy();
     const request = await eventually(async () => {
       const found = entries(logLines.slice(from)).find((entry) => entry['message'] === 'request' && entry['path'] === '/admin/v1/tenants');
@@ -139,15 +141,19 @@ describe('PostgreSQL lost under a running server', { skip: postgres.skip, timeou
   });
 
   test('"Connection terminated unexpectedly" in the middle of a query answers 503 with Retry-After', async () => {
-    // Holds every token insert for 1 s, so the connection can be cut under it.
+    // Holds every token insert for 3 s, so the connection can be cut under it.
     const from = logLines.length;
     const direct = new pg.Client({ connectionString: database.url });
     await direct.connect();
     try {
-      await direct.query(`CREATE FUNCTION slow_insert() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$ LANGUAGE plpgsql`);
+      await direct.query(`CREATE FUNCTION slow_insert() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$ LANGUAGE plpgsql`);
       await direct.query('CREATE TRIGGER slow_insert BEFORE INSERT ON oidc_models FOR EACH ROW EXECUTE FUNCTION slow_insert()');
       const answer = tokenRequest();
-      await sleep(400);
+      // Cut once the insert is held in the trigger.
+      await eventually(async () => {
+        const { rows } = await direct.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`);
+        assert.equal(rows.length, 1);
+      }, 10_000);
       await relay.cut();
       const response = await answer;
       assert.equal(response.status, 503, JSON.stringify(response.body));

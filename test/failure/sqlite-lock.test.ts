@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseInUseError } from '../../adapters/sqlite-process-lock.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { spawnServe, waitUntilReady } from '../helpers/serve-process.js';
-import { freePort, seedMachineClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { seedMachineClient, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Another program's connection to the same SQLite file (better-sqlite3 ships no types). */
 interface OtherConnection {
@@ -151,7 +151,7 @@ describe('two servers on one SQLite file', { timeout: 90_000 }, () => {
   });
 
   test('the second is refused with one line; after the first is killed, a new one starts', async () => {
-    const first = spawnServe({ ...env, PORT: String(await freePort()) });
+    const first = spawnServe({ ...env, PORT: '0', LOG_LEVEL: 'info' });
     try {
       await waitUntilReady(first);
       await assert.rejects(startTestServer('sqlite', { env }), (error: unknown) => {
@@ -160,7 +160,7 @@ describe('two servers on one SQLite file', { timeout: 90_000 }, () => {
         return true;
       });
 
-      const second = spawnServe({ ...env, PORT: String(await freePort()) });
+      const second = spawnServe({ ...env, PORT: '0' });
       const exit = await Promise.race([second.exited, sleep(20_000).then(() => 'still running')]);
       await second.stop(1_000);
       assert.equal(exit, 1);

@@ -3,7 +3,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './server.js';
+import { closedPort } from './server.js';
 
 const run = promisify(execFile);
 
@@ -46,20 +46,27 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, name), ...args]) : run(join(bin, name), args);
   const data = join(root, 'data');
   await tool('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  const port = await freePort();
+  let port = 0;
   // fsync=off is safe here (the machine does not crash, only the server);
   // synchronous_commit=off is not: an immediate stop would lose seeded rows.
-  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const options = () => `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off`;
   let running = false;
+  // pg_ctl -w waits for this server itself (its pid file), and fails if the port was taken.
   const start = async () => {
-    await tool('pg_ctl', ['-D', data, '-o', options, '-l', join(root, 'log'), '-w', '-t', '30', 'start']);
+    await tool('pg_ctl', ['-D', data, '-o', options(), '-l', join(root, 'log'), '-w', '-t', '30', 'start']);
     running = true;
   };
   const stop = async () => {
     await tool('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
     running = false;
   };
-  await start();
+  // PostgreSQL cannot be given port 0: a port taken between closedPort() and the start is retried on another.
+  for (let attempt = 1; !running; attempt += 1) {
+    port = await closedPort();
+    await start().catch((error: unknown) => {
+      if (attempt === 3) throw error;
+    });
+  }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { freePort } from './server.js';
+import { closedPort } from './server.js';
 
 const run = promisify(execFile);
 
@@ -22,18 +22,33 @@ async function startRedisServer(port: number, dir: string, extra: string[] = [])
     '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--dir', dir,
     '--save', '', '--appendonly', 'no', '--logfile', join(dir, `${port}.log`), ...extra,
   ]);
+  // Ready once the server on the port answers with this server's directory (not some other test's server).
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    const pong = await run('redis-cli', ['-p', String(port), 'ping']).catch(() => undefined);
-    if (pong?.stdout.trim() === 'PONG') return;
+    const answer = await run('redis-cli', ['-p', String(port), 'config', 'get', 'dir']).catch(() => undefined);
+    if (answer?.stdout.split('\n')[1]?.trim() === dir) return;
     await delay(50);
   }
   throw new Error(`redis-server on port ${port} did not start`);
 }
 
+/** Starts one with `start(port)` on a port from closedPort(), and on another if that one was taken in between. */
+async function onSomePort(start: (port: number) => Promise<void>): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await closedPort();
+    try {
+      await start(port);
+      return port;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
 export async function startOwnRedis(): Promise<OwnRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-'));
-  const port = await freePort();
   let running = false;
+  const port = await onSomePort((port) => startRedisServer(port, dir));
+  running = true;
   const start = async () => {
     await startRedisServer(port, dir);
     running = true;
@@ -42,7 +57,6 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     await run('redis-cli', ['-p', String(port), 'shutdown', 'nosave']).catch(() => undefined);
     running = false;
   };
-  await start();
   return {
     url: `redis://127.0.0.1:${port}/0`,
     start,
@@ -76,13 +90,13 @@ export function ownRedisUnavailable(): string | undefined {
  */
 export async function startOwnRedisCluster(): Promise<OwnRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-cluster-'));
-  const ports = [await freePort(), await freePort(), await freePort()];
+  const ports: number[] = [];
   const stopAll = async () => {
     await Promise.all(ports.map((port) => run('redis-cli', ['-p', String(port), 'shutdown', 'nosave']).catch(() => undefined)));
   };
   try {
-    for (const port of ports) {
-      await startRedisServer(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`]);
+    for (let node = 0; node < 3; node += 1) {
+      ports.push(await onSomePort((port) => startRedisServer(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`])));
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes']);
     for (let attempt = 0; attempt < 100; attempt += 1) {

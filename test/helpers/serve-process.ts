@@ -7,7 +7,14 @@ const cliPath = fileURLToPath(new URL('../../src/cli/entry.js', import.meta.url)
 
 /** `node dist/src/cli/entry.js serve …` as an operator starts it, in an OS process of its own. */
 export interface ServeProcess {
+  /**
+   * `http://<HOST>:<port>` once it listens. Start it with PORT=0 and the
+   * port is the one the system chose, read from its "tollgate listening"
+   * log line (so LOG_LEVEL must be info or debug); until then this throws.
+   */
   readonly url: string;
+  /** The port it listens on: PORT, or with PORT=0 the one it reported (undefined until then). */
+  readonly port: string | undefined;
   readonly pid: number;
   /** stdout and stderr lines so far (JSON log lines, or the one-line refusal). */
   readonly lines: string[];
@@ -25,6 +32,7 @@ export function spawnServe(env: Record<string, string>, args: readonly string[] 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  let port = env['PORT'] === '0' ? undefined : env['PORT'];
   for (const stream of [child.stdout!, child.stderr!]) {
     let partial = '';
     stream.setEncoding('utf8');
@@ -32,11 +40,18 @@ export function spawnServe(env: Record<string, string>, args: readonly string[] 
       const parts = (partial + chunk).split('\n');
       partial = parts.pop()!;
       lines.push(...parts.filter(Boolean));
+      port ??= listeningPort(parts);
     });
   }
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   return {
-    url: `http://${env['HOST'] ?? '127.0.0.1'}:${env['PORT']}`,
+    get port() {
+      return port;
+    },
+    get url() {
+      if (port === undefined) throw new Error('serve has not reported its port yet (PORT=0 reads it from the "tollgate listening" line: LOG_LEVEL info or debug)');
+      return `http://${env['HOST'] ?? '127.0.0.1'}:${port}`;
+    },
     pid: child.pid!,
     lines,
     exited,
@@ -53,7 +68,22 @@ export function spawnServe(env: Record<string, string>, args: readonly string[] 
   };
 }
 
-/** Polls GET /readyz until 200; fails early (with the process's output) if it exits first. */
+/**
+ * The port in a start-up log line among `lines`: "tollgate listening"
+ * ("address": "127.0.0.1, port 41234"), or with --workers the primary's
+ * "cluster ready" ("port": 41234).
+ */
+function listeningPort(lines: readonly string[]): string | undefined {
+  for (const entry of logEntries(lines)) {
+    if (entry['message'] === 'cluster ready' && typeof entry['port'] === 'number') return String(entry['port']);
+    if (entry['message'] !== 'tollgate listening') continue;
+    const port = /, port (\d+)$/.exec(String(entry['address']))?.[1];
+    if (port) return port;
+  }
+  return undefined;
+}
+
+/** Polls GET /readyz until 200 (once it has said its port); fails early (with the process's output) if it exits first. */
 export async function waitUntilReady(serve: ServeProcess, withinMs = 30_000): Promise<void> {
   const deadline = Date.now() + withinMs;
   let exitCode: number | null | undefined;
@@ -62,10 +92,13 @@ export async function waitUntilReady(serve: ServeProcess, withinMs = 30_000): Pr
   });
   while (Date.now() < deadline) {
     if (exitCode !== undefined) throw new Error(`serve exited with ${exitCode}:\n${serve.lines.join('\n')}`);
-    const status = await fetch(`${serve.url}/readyz`).then(
-      (response) => response.status,
-      () => 0,
-    );
+    const status =
+      serve.port === undefined
+        ? 0
+        : await fetch(`${serve.url}/readyz`).then(
+            (response) => response.status,
+            () => 0,
+          );
     if (status === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseKind } from '../../adapters/database.js';
@@ -20,17 +22,27 @@ export interface TestServer extends RunningTollgate, TollgateParts {
   stop(): Promise<void>;
 }
 
-/** A free loopback port, so ISSUER can name the port the server will use. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
+/** An HTTP server listening on a port the system chose, on 127.0.0.1, and that port. */
+export async function listenOnFreePort(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/**
+ * A loopback port nothing listens on: the system handed it out for a
+ * moment and it was closed again (the system picks ports for a bind at
+ * random, so it is not the next one handed out). For a dependency that is
+ * down, and for a program that must be told its port before it starts
+ * (redis-server, postgres): such a caller checks that the server it then
+ * reaches is its own, and takes another port if it was taken in between.
+ * A server in this process listens with `listenOnFreePort()` instead.
+ */
+export async function closedPort(): Promise<number> {
+  const { server, port } = await listenOnFreePort();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /**
@@ -45,7 +57,8 @@ export async function startTestServer(
   // `database`: one the caller created (and drops), e.g. to reach it through a relay given in env.DATABASE_URL.
   const database = options.database ?? options.sharing?.testDatabase ?? (await createTestDatabase(kind));
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-data-'));
-  const port = await freePort();
+  // Listening before the configuration is read, so ISSUER names the port it serves on.
+  const { server: listener, port } = await listenOnFreePort();
   const env: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -61,7 +74,10 @@ export async function startTestServer(
   };
   const config = loadConfig(env, fileSecretSource);
   const logger = options.logLines ? createLogger('debug', (line) => options.logLines!.push(line)) : createLogger(config.logLevel);
-  const running = await startTollgate(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const running = await startTollgate(config, { logger, server: listener, ...(options.clock ? { clock: options.clock } : {}) }).catch((error: unknown) => {
+    listener.close();
+    throw error;
+  });
   return {
     ...running,
     ...running.parts,

@@ -1,5 +1,4 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { freePort } from './server.js';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 
 export interface TcpRelay {
   readonly port: number;
@@ -29,7 +28,8 @@ interface Pair {
  * same time.
  */
 export async function startRelay(target: URL, defaultPort: number): Promise<TcpRelay> {
-  const port = await freePort();
+  // Port 0 on the first listen; `restore()` listens again on the port the system chose.
+  let port = 0;
   const sockets = new Set<Socket>();
   const pairs = new Set<Pair>();
   let listener: Server | undefined;
@@ -68,11 +68,16 @@ export async function startRelay(target: URL, defaultPort: number): Promise<TcpR
         if (frozen) client.pause();
         else forward(pair);
       });
-      listener.listen(port, '127.0.0.1', () => resolve());
+      listener.listen(port, '127.0.0.1', () => {
+        port = (listener!.address() as AddressInfo).port;
+        resolve();
+      });
     });
   await open();
   return {
-    port,
+    get port() {
+      return port;
+    },
     async cut() {
       await new Promise<void>((resolve) => {
         listener?.close(() => resolve());

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { openDatabase } from '../../adapters/database.js';
 import { createRegistry } from '../../src/registry/index.js';
 import { createTestDatabase } from '../helpers/databases.js';
-import { eventually, freePort, seedMachineClient, type MachineClient } from '../helpers/server.js';
+import { eventually, seedMachineClient, type MachineClient } from '../helpers/server.js';
 import { logEntries, spawnServe, waitUntilReady, type ServeProcess } from '../helpers/serve-process.js';
 import { KeepAliveConnection, type KeepAliveAnswer } from './keep-alive-client.js';
 
@@ -26,12 +26,12 @@ interface Deployment {
 async function deploy(kind: 'sqlite' | 'postgres', env: Record<string, string>, args: string[] = []): Promise<Deployment> {
   const database = await createTestDatabase(kind);
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-drain-'));
-  const port = await freePort();
   const serve = spawnServe(
     {
       HOST: '127.0.0.1',
-      PORT: String(port),
-      ISSUER: `http://127.0.0.1:${port}`,
+      // The system chooses the port; the process says which at info level.
+      PORT: '0',
+      ISSUER: 'http://auth.acme.test',
       DATABASE_URL: database.url,
       TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
       TOLLGATE_DATA_DIR: dataDir,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
-import { eventually, freePort } from '../helpers/server.js';
+import { closedPort, eventually } from '../helpers/server.js';
 import { logEntries, spawnServe, waitUntilReady, type ServeProcess } from '../helpers/serve-process.js';
 import { startRelay } from '../helpers/tcp-relay.js';
 
@@ -21,7 +21,7 @@ after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const baseEnv = async (databaseUrl: string, extra: Record<string, string> = {}) => ({
   HOST: '127.0.0.1',
-  PORT: String(await freePort()),
+  PORT: '0',
   DATABASE_URL: databaseUrl,
   TOLLGATE_DATA_DIR: dataDir,
   TOLLGATE_SECRET: randomBytes(32).toString('base64url'),
@@ -104,7 +104,7 @@ describe('PostgreSQL not reachable at start', { skip: POSTGRES_SKIP }, () => {
   after(() => database?.drop());
 
   test('retries with back-off, one line per retry, and gives up after TOLLGATE_DATABASE_START_TIMEOUT naming host:port', { timeout: 30_000 }, async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const started = Date.now();
     const serve = spawnServe(await baseEnv(`postgres://postgres@127.0.0.1:${port}/tollgate`, { TOLLGATE_DATABASE_START_TIMEOUT: '2' }));
     const { code, refusals } = await failedStart(serve);

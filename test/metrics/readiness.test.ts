@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { freePort, startTestServer } from '../helpers/server.js';
+import { closedPort, startTestServer } from '../helpers/server.js';
 
 const redisUrl = process.env['TEST_REDIS_URL'];
 
@@ -17,7 +17,7 @@ describe('/readyz and Redis', () => {
   });
 
   test('a Redis that refuses connections makes the server not ready, quickly, with Retry-After', async () => {
-    const server = await startTestServer('sqlite', { env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
+    const server = await startTestServer('sqlite', { env: { REDIS_URL: `redis://127.0.0.1:${await closedPort()}` } });
     try {
       const started = performance.now();
       const response = await fetch(`${server.url}/readyz`);

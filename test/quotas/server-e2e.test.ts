@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { databaseVariants } from '../helpers/databases.js';
-import { postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
+import { eventually, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
 import { REDIS_SKIP, REDIS_URL } from '../rate-limit/fixture.js';
 
 const limitsOn = (extra: Record<string, string> = {}) => ({ TOLLGATE_RATE_LIMITS: 'on', ...extra });
@@ -116,8 +116,14 @@ describe('token quotas shared through Redis', { skip: REDIS_SKIP }, () => {
       const second = await seedMachineClient(a, { tenant });
       await a.registry.clients.update(first.clientId, { token_quota: '3/h' });
       await a.registry.tenants.update(tenant, { token_quota: '5/h' });
-      // b caches clients for up to 1 s; wait until it sees the quotas.
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      // b caches clients for up to 1 s: wait until it sees the quotas.
+      for (const { clientId } of [first, second]) {
+        await eventually(async () => {
+          const seen = await b.registry.clients.find(clientId);
+          assert.equal(seen?.tenantTokenQuota, '5/h');
+          if (clientId === first.clientId) assert.equal(seen?.tokenQuota, '3/h');
+        });
+      }
 
       const client = [a, b, a].map((server) => token(server, first));
       assert.deepEqual((await Promise.all(client)).map((answer) => answer.status), [200, 200, 200]);

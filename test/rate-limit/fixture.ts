@@ -15,7 +15,7 @@ import { createWindowCounters } from '../../src/rate-limit/window-counters.js';
 import { gateKindOfRoute, routeOfProvider } from '../../src/provider/endpoints.js';
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
-import { freePort, postForm } from '../helpers/server.js';
+import { closedPort, postForm } from '../helpers/server.js';
 
 export const REDIS_URL = process.env['TEST_REDIS_URL'];
 export const REDIS_SKIP = REDIS_URL ? false : 'Redis suite skipped: TEST_REDIS_URL is not set';
@@ -116,9 +116,9 @@ export async function connectTestRedis(onError: (error: unknown) => void = () =>
   };
 }
 
-/** A loopback Redis URL on which nothing listens (a port just freed). */
+/** A loopback Redis URL on which nothing listens (see closedPort). */
 export async function closedRedisUrl(): Promise<string> {
-  return `redis://127.0.0.1:${await freePort()}/0`;
+  return `redis://127.0.0.1:${await closedPort()}/0`;
 }
 
 /**

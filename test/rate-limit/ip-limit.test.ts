@@ -102,8 +102,16 @@ describe('per-address limit, Redis', { skip: REDIS_SKIP }, () => {
       commands.length = 0;
       await request();
       const marker = `${connection.prefix}:marker:${Math.random()}`;
+      const markerSeen = new Promise<void>((resolve) => {
+        const onCommand = (_time: string, args: string[]) => {
+          if (!args.includes(marker)) return;
+          monitor.off('monitor', onCommand);
+          resolve();
+        };
+        monitor.on('monitor', onCommand);
+      });
       await connection.redis.get(marker);
-      while (!commands.some((args) => args.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 10));
+      await markerSeen;
       return commands.filter((args) => !args.includes(marker));
     };
     const token = (ip: string) => post(app, '/token', { ip, clientId: 'one-trip', secret: 'right-secret' });
@@ -130,9 +138,18 @@ describe('per-address limit, Redis', { skip: REDIS_SKIP }, () => {
   });
 
   test('counters are hash-tagged per address under the prefix and expire', async () => {
-    const keys = await connection.redis.keys(`${connection.prefix}:*`);
-    assert.ok(keys.includes(`${connection.prefix}:{ip:203.0.113.10}:requests`), keys.join(' '));
-    assert.ok(keys.includes(`${connection.prefix}:{ip:2001:db8:7:7::/64}:requests`), keys.join(' '));
+    // Its own prefix and requests: what other tests left behind is not counted on.
+    const prefix = `${connection.prefix}:tagged`;
+    const app = await startApp(createTestGate({ requestLimit: LIMIT, redis: connection.redis, prefix }).middleware);
+    try {
+      await post(app, '/token', { ip: '203.0.113.10', clientId: 'c', secret: 'right-secret' });
+      await post(app, '/token', { ip: '2001:db8:7:7::1' });
+    } finally {
+      await app.close();
+    }
+    const keys = await connection.redis.keys(`${prefix}:*`);
+    assert.ok(keys.includes(`${prefix}:{ip:203.0.113.10}:requests`), keys.join(' '));
+    assert.ok(keys.includes(`${prefix}:{ip:2001:db8:7:7::/64}:requests`), keys.join(' '));
     for (const key of keys) {
       const ttl = await connection.redis.pttl(key);
       assert.ok(ttl > 0 && ttl <= LIMIT.durationMs, `${key} expires`);

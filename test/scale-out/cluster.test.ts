@@ -7,7 +7,7 @@ import { openDatabase, type Database } from '../../adapters/database.js';
 import { restartDelayMs, WORKER_HEADER } from '../../src/cluster.js';
 import { createRegistry } from '../../src/registry/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
-import { eventually, freePort, seedMachineClient, type MachineClient } from '../helpers/server.js';
+import { eventually, seedMachineClient, type MachineClient } from '../helpers/server.js';
 import { logEntries, postOnNewConnection, spawnServe, waitUntilReady, type ServeProcess } from '../helpers/serve-process.js';
 import { deploymentEnv, SCALE_OUT_SKIP } from './fixture.js';
 
@@ -33,7 +33,7 @@ describe('restart back-off for workers that die', () => {
 describe('serve --workers with SQLite', () => {
   test('refuses with one line naming PostgreSQL, exit code 1', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-cluster-'));
-    const serve = spawnServe({ HOST: '127.0.0.1', PORT: String(await freePort()), DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}`, TOLLGATE_DATA_DIR: dataDir }, ['--workers', '2']);
+    const serve = spawnServe({ HOST: '127.0.0.1', PORT: '0', DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}`, TOLLGATE_DATA_DIR: dataDir }, ['--workers', '2']);
     try {
       assert.equal(await Promise.race([serve.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))]), 1);
       assert.equal(serve.lines.length, 1, serve.lines.join('\n'));
@@ -55,9 +55,8 @@ describe('serve --workers 2 on PostgreSQL', { skip: SCALE_OUT_SKIP }, () => {
   before(async () => {
     database = await createTestDatabase('postgres');
     dataDir = mkdtempSync(join(tmpdir(), 'tollgate-cluster-'));
-    const port = await freePort();
     serve = spawnServe(
-      { ...deploymentEnv(database.url, dataDir, port), PORT: String(port), TOLLGATE_RATE_LIMITS: 'off', LOG_LEVEL: 'info' },
+      { ...deploymentEnv(database.url, dataDir), TOLLGATE_RATE_LIMITS: 'off', LOG_LEVEL: 'info' },
       ['--workers', '2'],
     );
     await waitUntilReady(serve);

@@ -9,13 +9,15 @@ export const SCALE_OUT_SKIP =
 
 /**
  * What every process of one deployment shares: the database, Redis, the
- * sealing secret and the issuer (the address clients use, as behind one load
- * balancer); each listens on 127.0.0.1 only.
+ * sealing secret and the issuer (the name clients use, as behind one load
+ * balancer; the tests reach each process on its own port); each listens on
+ * 127.0.0.1 only, on a port the system chooses (PORT=0).
  */
-export function deploymentEnv(databaseUrl: string, dataDir: string, issuerPort: number): Record<string, string> {
+export function deploymentEnv(databaseUrl: string, dataDir: string): Record<string, string> {
   return {
     HOST: '127.0.0.1',
-    ISSUER: `http://127.0.0.1:${issuerPort}`,
+    PORT: '0',
+    ISSUER: 'http://auth.acme.test',
     DATABASE_URL: databaseUrl,
     REDIS_URL: REDIS_URL!,
     TOLLGATE_SECRET: randomBytes(32).toString('base64url'),

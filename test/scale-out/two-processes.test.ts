@@ -9,7 +9,7 @@ import { openDatabase, type Database } from '../../adapters/database.js';
 import { createRegistry, type Registry } from '../../src/registry/index.js';
 import { cliFor } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
-import { eventually, freePort, postForm, seedMachineClient, type MachineClient } from '../helpers/server.js';
+import { eventually, postForm, seedMachineClient, type MachineClient } from '../helpers/server.js';
 import { spawnServe, waitUntilReady, type ServeProcess } from '../helpers/serve-process.js';
 import { deploymentEnv, SCALE_OUT_SKIP } from './fixture.js';
 
@@ -30,9 +30,8 @@ describe('two serve processes on one PostgreSQL and one Redis', { skip: SCALE_OU
   before(async () => {
     database = await createTestDatabase('postgres');
     dataDir = mkdtempSync(join(tmpdir(), 'tollgate-scale-'));
-    const [portA, portB] = [await freePort(), await freePort()];
     env = {
-      ...deploymentEnv(database.url, dataDir, portA),
+      ...deploymentEnv(database.url, dataDir),
       // A next key may sign 2 s after it was published (1 s cache + 1 s margin).
       TOLLGATE_JWKS_MAX_AGE: '1',
       TOLLGATE_RATE_LIMIT_AUTH_FAILURES: '3/min',
@@ -42,8 +41,9 @@ describe('two serve processes on one PostgreSQL and one Redis', { skip: SCALE_OU
       LOG_LEVEL: 'warn',
     };
     // Started together on a fresh database: both migrate and create the first keys at once.
-    a = spawnServe({ ...env, PORT: String(portA) });
-    b = spawnServe({ ...env, PORT: String(portB) });
+    // At info level each says the port it listens on.
+    a = spawnServe({ ...env, LOG_LEVEL: 'info' });
+    b = spawnServe({ ...env, LOG_LEVEL: 'info' });
     await Promise.all([waitUntilReady(a), waitUntilReady(b)]);
     storage = openDatabase(database.url);
     registry = createRegistry(storage.knex);

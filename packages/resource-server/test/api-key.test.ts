@@ -5,7 +5,7 @@ import type { VerifierOptions } from '../src/index.js';
 import { rejectsWithCode } from './helpers/assertions.js';
 import { startAuthorizationServer } from './helpers/authorization-server.js';
 import type { FakeAuthorizationServer, IntrospectionAnswer } from './helpers/authorization-server.js';
-import { AUDIENCE, nowSeconds, sleep } from './helpers/tokens.js';
+import { AUDIENCE, frozenClock, nowSeconds } from './helpers/tokens.js';
 
 const ACTIVE_KEY = 'tg_live_k7f3_Zm9vYmFyYmF6cXV4cXV1eA-_9c2';
 const REVOKED_KEY = 'tg_live_k8a1_cmV2b2tlZHJldm9rZWRyZXZv_1d0';
@@ -78,7 +78,8 @@ describe('API keys (RFC 7662 introspection)', () => {
     await rejectsWithCode(verifierWith().verify({ apiKey: ACTIVE_KEY }), 'ERR_INTROSPECTION_FAILED');
   });
 
-  it('does not ask again within the back-off after a failure, and recovers after it', async () => {
+  it('does not ask again within the back-off after a failure, and recovers after it', async (t) => {
+    frozenClock(t);
     const verifier = verifierWith({}, { retryAfterFailure: 0.2 });
     server.introspect = () => ({ status: 502 });
     const before = server.requests.introspection;
@@ -86,7 +87,7 @@ describe('API keys (RFC 7662 introspection)', () => {
     await rejectsWithCode(verifier.verify({ apiKey: REVOKED_KEY }), 'ERR_INTROSPECTION_FAILED');
     assert.equal(server.requests.introspection, before + 1);
     server.introspect = () => ({ status: 200, body: { active: true, token_type: 'api_key', aud: AUDIENCE, sub: 'key_k7f3' } });
-    await sleep(250);
+    t.mock.timers.tick(250);
     assert.equal((await verifier.verify({ apiKey: ACTIVE_KEY })).subject, 'key_k7f3');
   });
 
@@ -100,33 +101,36 @@ describe('API keys (RFC 7662 introspection)', () => {
     assert.ok(Object.isFrozen(second) && Object.isFrozen(second.scopes), 'a shared cached principal must be immutable');
   });
 
-  it('caches an inactive key briefly', async () => {
+  it('caches an inactive key briefly', async (t) => {
+    frozenClock(t);
     const verifier = verifierWith({ negativeCacheTtl: 0.2 });
     const before = server.requests.introspection;
     await rejectsWithCode(verifier.verify({ apiKey: REVOKED_KEY }), 'ERR_INVALID_API_KEY');
     await rejectsWithCode(verifier.verify({ apiKey: REVOKED_KEY }), 'ERR_INVALID_API_KEY');
     assert.equal(server.requests.introspection, before + 1);
-    await sleep(250);
+    t.mock.timers.tick(250);
     await rejectsWithCode(verifier.verify({ apiKey: REVOKED_KEY }), 'ERR_INVALID_API_KEY');
     assert.equal(server.requests.introspection, before + 2);
   });
 
-  it('asks again once the positive cache TTL has passed (so a revocation is seen)', async () => {
+  it('asks again once the positive cache TTL has passed (so a revocation is seen)', async (t) => {
+    frozenClock(t);
     const verifier = verifierWith({ cacheTtl: 0.2 });
     const before = server.requests.introspection;
     await verifier.verify({ apiKey: ACTIVE_KEY });
-    await sleep(250);
+    t.mock.timers.tick(250);
     server.introspect = () => ({ status: 200, body: { active: false } });
     await rejectsWithCode(verifier.verify({ apiKey: ACTIVE_KEY }), 'ERR_INVALID_API_KEY');
     assert.equal(server.requests.introspection, before + 2);
   });
 
-  it('never caches a key past its exp', async () => {
+  it('never caches a key past its exp', async (t) => {
+    frozenClock(t);
     const exp = nowSeconds() + 2;
     server.introspect = () => ({ status: 200, body: { active: true, token_type: 'api_key', aud: AUDIENCE, sub: 'key_k7f3', exp } });
     const verifier = verifierWith({ cacheTtl: 60 }, { clockTolerance: 0 });
     await verifier.verify({ apiKey: ACTIVE_KEY });
-    await sleep(exp * 1000 - Date.now() + 50);
+    t.mock.timers.tick(exp * 1000 - Date.now() + 50);
     await rejectsWithCode(verifier.verify({ apiKey: ACTIVE_KEY }), 'ERR_INVALID_API_KEY', 'API key has expired');
   });
 

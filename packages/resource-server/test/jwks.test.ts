@@ -5,7 +5,7 @@ import { createVerifier } from '../src/index.js';
 import { rejectsWithCode } from './helpers/assertions.js';
 import { startAuthorizationServer } from './helpers/authorization-server.js';
 import type { FakeAuthorizationServer } from './helpers/authorization-server.js';
-import { AUDIENCE, accessTokenClaims, createSigningKey, signAccessToken, sleep } from './helpers/tokens.js';
+import { AUDIENCE, accessTokenClaims, createSigningKey, frozenClock, signAccessToken } from './helpers/tokens.js';
 import type { SigningKey } from './helpers/tokens.js';
 
 describe('the issuer JWKS', () => {
@@ -39,13 +39,14 @@ describe('the issuer JWKS', () => {
     assert.equal(server.requests.jwks, before + 1);
   });
 
-  it('refetches once for an unknown kid after the cooldown, then refuses it; no refetch within the cooldown', async () => {
+  it('refetches once for an unknown kid after the cooldown, then refuses it; no refetch within the cooldown', async (t) => {
+    frozenClock(t);
     const verifier = createVerifier({ issuer: server.issuer, audience: AUDIENCE, jwks: { cooldown: 0.2 } });
     const before = server.requests.jwks;
     await verifier.verifyAccessToken(await tokenSignedBy(keyA));
     assert.equal(server.requests.jwks, before + 1);
 
-    await sleep(250);
+    t.mock.timers.tick(250);
     const unknown = await tokenSignedBy(stranger);
     await rejectsWithCode(verifier.verifyAccessToken(unknown), 'ERR_INVALID_TOKEN', 'no key of the issuer matches the token kid');
     assert.equal(server.requests.jwks, before + 2, 'one refetch for the unknown kid');
@@ -54,16 +55,18 @@ describe('the issuer JWKS', () => {
     assert.equal(server.requests.jwks, before + 2, 'no refetch within the cooldown');
   });
 
-  it('picks up a key published after the cache was filled, once the cooldown has passed', async () => {
+  it('picks up a key published after the cache was filled, once the cooldown has passed', async (t) => {
+    frozenClock(t);
     const verifier = createVerifier({ issuer: server.issuer, audience: AUDIENCE, jwks: { cooldown: 0.2 } });
     await verifier.verifyAccessToken(await tokenSignedBy(keyA));
     const newKey = await createSigningKey('key-c');
     server.jwks = { keys: [keyA.jwk, keyB.jwk, newKey.jwk] };
-    await sleep(250);
+    t.mock.timers.tick(250);
     assert.equal((await verifier.verifyAccessToken(await tokenSignedBy(newKey))).subject, 'client-7');
   });
 
-  it('a flood of 50 tokens with random kids costs at most one JWKS fetch', async () => {
+  it('a flood of 50 tokens with random kids costs at most one JWKS fetch', async (t) => {
+    frozenClock(t);
     const verifier = createVerifier({ issuer: server.issuer, audience: AUDIENCE, jwks: { cooldown: 0.2 } });
     await verifier.verifyAccessToken(await tokenSignedBy(keyA));
     const before = server.requests.jwks;
@@ -74,7 +77,7 @@ describe('the issuer JWKS', () => {
     assert.equal(server.requests.jwks, before);
 
     // After the cooldown, 50 concurrent unknown kids share a single refetch...
-    await sleep(250);
+    t.mock.timers.tick(250);
     await Promise.all(flood.map((token) => rejectsWithCode(verifier.verifyAccessToken(token), 'ERR_INVALID_TOKEN')));
     assert.equal(server.requests.jwks, before + 1);
     // ...and the next 50 find the cooldown running again.
@@ -91,7 +94,8 @@ describe('the issuer JWKS', () => {
     assert.equal(server.requests.jwks, before + 1);
   });
 
-  it('answers ERR_JWKS_UNAVAILABLE (503) when the JWKS cannot be fetched, backs off, then recovers', async () => {
+  it('answers ERR_JWKS_UNAVAILABLE (503) when the JWKS cannot be fetched, backs off, then recovers', async (t) => {
+    frozenClock(t);
     const verifier = createVerifier({ issuer: server.issuer, audience: AUDIENCE, retryAfterFailure: 0.3 });
     const token = await tokenSignedBy(keyA);
     server.jwksStatus = 500;
@@ -106,7 +110,7 @@ describe('the issuer JWKS', () => {
     assert.equal(server.requests.jwks, before + 1);
 
     server.jwksStatus = 200;
-    await sleep(350);
+    t.mock.timers.tick(350);
     assert.equal((await verifier.verifyAccessToken(token)).subject, 'client-7');
     assert.equal(server.requests.jwks, before + 2);
   });
@@ -163,7 +167,8 @@ describe('the issuer JWKS', () => {
       assert.equal(server.requests.jwks, before);
     });
 
-    it('answers 503 when discovery fails, and retries it after the back-off', async () => {
+    it('answers 503 when discovery fails, and retries it after the back-off', async (t) => {
+      frozenClock(t);
       server.discovery = 500;
       const verifier = createVerifier({ issuer: server.issuer, audience: AUDIENCE, retryAfterFailure: 0.2 });
       const token = await tokenSignedBy(keyA);
@@ -172,7 +177,7 @@ describe('the issuer JWKS', () => {
       await rejectsWithCode(verifier.verifyAccessToken(token), 'ERR_JWKS_UNAVAILABLE');
       assert.equal(server.requests.discovery, before + 1);
       server.discovery = { issuer: server.issuer, jwks_uri: `${server.issuer}/jwks` };
-      await sleep(250);
+      t.mock.timers.tick(250);
       assert.equal((await verifier.verifyAccessToken(token)).subject, 'client-7');
     });
   });

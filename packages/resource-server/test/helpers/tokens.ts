@@ -1,3 +1,4 @@
+import type { TestContext } from 'node:test';
 import { createHmac, createPublicKey } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
@@ -82,6 +83,12 @@ export function malleateEs256(token: string): string {
   return `${header}.${payload}.${Buffer.concat([bytes.subarray(0, 32), flipped]).toString('base64url')}`;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Stops `Date` at the current time for the rest of test `t`; the test moves
+ * it with `t.mock.timers.tick(ms)`. Caches, cooldowns and back-offs (jose's
+ * included) read `Date.now()`, so a test of "within the cooldown" holds
+ * however slow the machine, and one of "after it" needs no sleep.
+ */
+export function frozenClock(t: TestContext): void {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
 }
