@@ -21,6 +21,8 @@ export interface AppDependencies {
   readonly checkDatabase: () => Promise<void>;
   /** Resolves when Redis answers; omitted when there is no Redis (REDIS_URL unset). */
   readonly checkRedis?: () => Promise<void>;
+  /** Resolves when the PKCS#11 token can sign; omitted with the database key backend. */
+  readonly checkSigningModule?: () => Promise<void>;
   /** Times requests and counts 429s (metrics/index.ts); mounted outermost. Omitted: metrics off. */
   readonly requestMetrics?: Middleware;
   /** The admin REST API under /admin/v1 (admin/index.ts); omitted: none. */
@@ -166,7 +168,12 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(requestContext(deps.logger));
   app.use(securityHeaders(deps.config));
   app.use(bodyLimit);
-  app.use(health({ database: deps.checkDatabase, ...(deps.checkRedis ? { redis: deps.checkRedis } : {}) }, deps.draining ?? (() => false)));
+  const checks = {
+    database: deps.checkDatabase,
+    ...(deps.checkRedis ? { redis: deps.checkRedis } : {}),
+    ...(deps.checkSigningModule ? { 'signing module': deps.checkSigningModule } : {}),
+  };
+  app.use(health(checks, deps.draining ?? (() => false)));
   if (deps.metricsEndpoint) app.use(deps.metricsEndpoint);
   app.use(authorizationServerMetadata);
   if (deps.rateLimits) app.use(deps.rateLimits);

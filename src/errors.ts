@@ -1,4 +1,5 @@
 import { isDatabaseUnavailable } from '../adapters/database-errors.js';
+import { KeyStoreError } from '../keys/errors.js';
 
 /**
  * One error type for everything Tollgate itself refuses: an HTTP status, the
@@ -62,12 +63,13 @@ export function errorBody(error: unknown): { status: number; body: ErrorBody } {
 }
 
 /**
- * A dependency (database, Redis) is down, unreachable, past its time bound or
- * busy: the client should retry later (503), not be told the server is
- * broken (500). The socket codes it recognises are Redis's as well.
+ * A dependency (database, Redis, the PKCS#11 signing module) is down,
+ * unreachable, past its time bound or busy: the client should retry later
+ * (503), not be told the server is broken (500). The socket codes it
+ * recognises are Redis's as well.
  */
 export function isDependencyUnavailable(error: unknown): boolean {
-  return isDatabaseUnavailable(error);
+  return isDatabaseUnavailable(error) || (error instanceof KeyStoreError && error.code === 'ERR_SIGNING_MODULE_UNAVAILABLE');
 }
 
 /** The answer to a request that failed because a dependency is unavailable. */

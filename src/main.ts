@@ -25,6 +25,7 @@ import { OutageLog } from './lifecycle/outage-log.js';
 import { isDatabaseUnavailable } from '../adapters/database-errors.js';
 import { createApiKeyIntrospector } from './provider/api-key-introspection.js';
 import { prepareStorage } from './lifecycle/prepare-storage.js';
+import { openKeyBackend } from './keys/backend.js';
 import { createRateLimits } from './rate-limit/index.js';
 import { ProviderHost } from './provider/provider-host.js';
 import { createRedisReadinessCheck } from './redis/readiness.js';
@@ -81,7 +82,9 @@ export async function startTollgate(
   const database = await openDatabaseAtStart(config, logger, { availability: new OutageLog(logger, 'database'), exclusiveToProcess: true });
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
   try {
-    const keyStore = await prepareStorage(database, config, logger, options.clock);
+    const keyBackend = await openKeyBackend(config);
+    cleanups.push(() => keyBackend.close());
+    const keyStore = await prepareStorage(database, config, logger, options.clock, keyBackend);
 
     const registry = createRegistry(database.knex);
     await ensureAdminResource(registry);
@@ -201,6 +204,7 @@ export async function startTollgate(
         await database.knex.raw('select 1');
       },
       ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}),
+      ...(keyBackend.name === 'pkcs11' ? { checkSigningModule: () => keyBackend.check() } : {}),
     };
     const adminPort = config.adminPort;
     const adminListener =

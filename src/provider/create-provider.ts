@@ -1,10 +1,5 @@
-import Provider, {
-  type Adapter,
-  type AsymmetricSigningAlgorithm,
-  type Configuration,
-  type JWK,
-  type KoaContextWithOIDC,
-} from 'oidc-provider';
+import Provider, { type Adapter, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { SIGNING_ALGORITHMS, type SigningKey } from '../../keys/key-store.js';
 import type { Config } from '../config.js';
 import type { TokenQuotas } from '../rate-limit/token-quotas.js';
 import type { VerifiedCredentialCache } from '../registry/credential-cache.js';
@@ -22,9 +17,7 @@ import { cookieKeys } from './cookie-keys.js';
 import { serveLogoutWithoutScript } from './logout-without-script.js';
 import { applyProofOfPossession, installTokenExchange } from './proof-of-possession.js';
 import type { JwtIntrospector } from './jwt-introspection.js';
-
-/** Only asymmetric signatures: a client secret can never become a signing key. */
-export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
+import { activeSigningKey, signingKeyConfiguration } from './signing-keys.js';
 
 export interface ProviderDependencies {
   readonly config: Config;
@@ -32,8 +25,8 @@ export interface ProviderDependencies {
   /** Storage for every model but `Client` (the Knex adapter). */
   readonly createModelAdapter: (model: string) => Adapter;
   readonly credentials: VerifiedCredentialCache;
-  /** Private JWKs, the active (signing) key first. */
-  readonly signingJwks: readonly JWK[];
+  /** The keys the provider signs with (private JWKs or keys in a PKCS#11 token), the active key first. */
+  readonly signingKeys: readonly SigningKey[];
   /** Verifies this server's JWT access tokens against the published keys (token exchange's subject tokens). */
   readonly introspectJwt: JwtIntrospector;
   /** Per-client and per-tenant token quotas; omitted when rate limits are off. */
@@ -57,16 +50,15 @@ interface TokenWithResourceServer {
  */
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config, registry, credentials } = deps;
-  const active = deps.signingJwks[0];
-  if (!active?.kid || !active.alg) throw new Error('the key store returned no active signing key');
-  const signing = { kid: active.kid, alg: active.alg as AsymmetricSigningAlgorithm };
+  const signing = activeSigningKey(deps.signingKeys);
+  const signingKeys = signingKeyConfiguration(deps.signingKeys);
   const clientAdapter = new RegistryClientAdapter(registry.clients, registry.appClients);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: TokenWithResourceServer) =>
     token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds;
 
   const configuration: Configuration = {
     adapter: (model: string) => (model === 'Client' ? clientAdapter : deps.createModelAdapter(model)),
-    jwks: { keys: [...deps.signingJwks] },
+    jwks: signingKeys.jwks,
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     extraClientMetadata: { properties: [...TOLLGATE_CLIENT_METADATA] },
     clientDefaults: {
@@ -87,6 +79,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     responseTypes: ['code', 'none'],
     features: {
       devInteractions: { enabled: false },
+      externalSigningSupport: signingKeys.externalSigningSupport,
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
