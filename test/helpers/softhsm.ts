@@ -1,12 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pkcs11js, { type PKCS11 } from 'pkcs11js';
-
-/** Debian's softhsm2 package puts the module here. */
-export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-const SOFTHSM_UTIL = '/usr/bin/softhsm2-util';
+import { initSoftHsmToken, SOFTHSM_MODULE, softhsmInstalled } from '../../scripts/softhsm-token.js';
 
 /**
  * Why the PKCS#11 suites skip on this machine, or false. SoftHSM is optional
@@ -14,9 +7,9 @@ const SOFTHSM_UTIL = '/usr/bin/softhsm2-util';
  * a missing SoftHSM fails the suite instead of skipping it.
  */
 export function softhsmSkip(): string | false {
-  if (existsSync(SOFTHSM_MODULE) && existsSync(SOFTHSM_UTIL)) return false;
+  if (softhsmInstalled()) return false;
   if (process.env['TEST_REQUIRE_SOFTHSM'] === '1') {
-    throw new Error(`TEST_REQUIRE_SOFTHSM=1 but SoftHSM (${SOFTHSM_MODULE}, ${SOFTHSM_UTIL}) is missing (apt-get install softhsm2)`);
+    throw new Error(`TEST_REQUIRE_SOFTHSM=1 but SoftHSM (${SOFTHSM_MODULE}, softhsm2-util) is missing (apt-get install softhsm2)`);
   }
   return `PKCS#11 suite skipped: SoftHSM is missing (apt-get install softhsm2; TEST_REQUIRE_SOFTHSM=1 makes that a failure)`;
 }
@@ -43,18 +36,9 @@ export interface SoftHsmToken {
  * whole process: call it once per test file, before any server starts.
  */
 export function createSoftHsmToken(): SoftHsmToken {
-  const root = mkdtempSync(join(tmpdir(), 'tollgate-softhsm-'));
-  const tokenDir = join(root, 'tokens');
-  mkdirSync(tokenDir, { mode: 0o700 });
-  const conf = join(root, 'softhsm2.conf');
-  writeFileSync(conf, `directories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\n`, { mode: 0o600 });
-  process.env['SOFTHSM2_CONF'] = conf;
-  const label = 'tollgate-test';
-  const pin = '6173-2291';
-  execFileSync(SOFTHSM_UTIL, ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', '0000-9999'], {
-    env: { ...process.env, SOFTHSM2_CONF: conf },
-    stdio: 'ignore',
-  });
+  const files = initSoftHsmToken();
+  const { label, pin } = files;
+  process.env['SOFTHSM2_CONF'] = files.env['SOFTHSM2_CONF'];
   const api = new pkcs11js.PKCS11();
   api.load(SOFTHSM_MODULE);
   try {
@@ -70,15 +54,9 @@ export function createSoftHsmToken(): SoftHsmToken {
   return {
     label,
     pin,
-    tokenDir,
+    tokenDir: files.tokenDir,
     api,
-    env: {
-      SOFTHSM2_CONF: conf,
-      TOLLGATE_KEY_BACKEND: 'pkcs11',
-      TOLLGATE_PKCS11_MODULE: SOFTHSM_MODULE,
-      TOLLGATE_PKCS11_TOKEN_LABEL: label,
-      TOLLGATE_PKCS11_PIN: pin,
-    },
+    env: files.env,
     session() {
       const session = api.C_OpenSession(slot(), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
       try {
@@ -91,9 +69,7 @@ export function createSoftHsmToken(): SoftHsmToken {
     killSessions() {
       api.C_CloseAllSessions(slot());
     },
-    remove() {
-      rmSync(root, { recursive: true, force: true });
-    },
+    remove: files.remove,
   };
 }
 
