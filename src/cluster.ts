@@ -86,7 +86,7 @@ async function runPrimary(config: Config): Promise<void> {
   const database = await openDatabaseAtStart(config, logger);
   try {
     // The first keys are made where the workers will sign with them.
-    const keyBackend = await openKeyBackend(config);
+    const keyBackend = await openKeyBackend(config, logger);
     try {
       await prepareStorage(database, config, logger, undefined, keyBackend);
     } finally {

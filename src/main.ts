@@ -82,7 +82,7 @@ export async function startTollgate(
   const database = await openDatabaseAtStart(config, logger, { availability: new OutageLog(logger, 'database'), exclusiveToProcess: true });
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
   try {
-    const keyBackend = await openKeyBackend(config);
+    const keyBackend = await openKeyBackend(config, logger);
     cleanups.push(() => keyBackend.close());
     const keyStore = await prepareStorage(database, config, logger, options.clock, keyBackend);
 

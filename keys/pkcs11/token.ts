@@ -19,6 +19,8 @@ export interface TokenOptions {
   /** After a failed reconnection, how long requests fail fast before the next attempt. Default 1 000 ms. */
   readonly retryMs?: number;
   readonly clock?: () => number;
+  /** Told of every failed and every successful operation: an outage log (src/lifecycle/outage-log.ts) turns that into a few lines. */
+  readonly availability?: { unavailable(error: unknown): void; available(): void };
 }
 
 /** What an operation gets: the library, a logged-in session of its own, and a cache that lives as long as the sessions. */
@@ -63,6 +65,7 @@ export class Pkcs11Token {
   readonly #timeoutMs: number;
   readonly #retryMs: number;
   readonly #clock: () => number;
+  readonly #availability: TokenOptions['availability'];
   #connection: Connection | undefined;
   #connecting: Promise<Connection> | undefined;
   #retryAt = 0;
@@ -76,6 +79,7 @@ export class Pkcs11Token {
     this.#timeoutMs = options.timeoutMs ?? 2_000;
     this.#retryMs = options.retryMs ?? 1_000;
     this.#clock = options.clock ?? Date.now;
+    this.#availability = options.availability;
   }
 
   /**
@@ -98,6 +102,29 @@ export class Pkcs11Token {
 
   /** Runs `work` on a session of its own, within the time bound (or `timeoutMs`, for work off the request path). */
   async run<T>(work: (session: TokenSession) => T | Promise<T>, timeoutMs = this.#timeoutMs): Promise<T> {
+    try {
+      const result = await this.#run(work, timeoutMs);
+      this.#availability?.available();
+      return result;
+    } catch (error) {
+      if (error instanceof KeyStoreError && error.code === 'ERR_SIGNING_MODULE_UNAVAILABLE') this.#availability?.unavailable(error);
+      throw error;
+    }
+  }
+
+  /** Resolves when the token answers on a session now (readiness); rejects with ERR_SIGNING_MODULE_UNAVAILABLE otherwise. */
+  async check(): Promise<void> {
+    await this.run(({ api, session }) => api.C_GetSessionInfo(session));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (connection) await this.#closeSessions(connection);
+  }
+
+  async #run<T>(work: (session: TokenSession) => T | Promise<T>, timeoutMs: number): Promise<T> {
     const connection = await this.#connected();
     const session = await this.#acquire(connection);
     const operation = Promise.resolve().then(() => work({ api: this.#module.api, session, handles: connection.handles }));
@@ -119,18 +146,6 @@ export class Pkcs11Token {
         () => this.#release(connection, session),
       ).finally(() => connection.inFlight.delete(operation));
     }
-  }
-
-  /** Why the module is unavailable now, or undefined when it is connected (readiness). */
-  async check(): Promise<void> {
-    await this.run(({ api, session }) => api.C_GetSessionInfo(session));
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    const connection = this.#connection;
-    this.#connection = undefined;
-    if (connection) await this.#closeSessions(connection);
   }
 
   #describe(): string {

@@ -33,11 +33,12 @@ describe('signing keys in a PKCS#11 token (SoftHSM)', { skip }, () => {
   let server: TestServer;
   let machine: MachineClient;
   const clock = { now: Date.now() };
+  const logLines: string[] = [];
 
   before(async () => {
     token = createSoftHsmToken();
     // /jwks may not be cached: a next key may sign as soon as it exists, so rotations need no wait.
-    server = await startTestServer('sqlite', { env: { ...token.env, TOLLGATE_JWKS_MAX_AGE: '0' }, clock: () => clock.now });
+    server = await startTestServer('sqlite', { env: { ...token.env, TOLLGATE_JWKS_MAX_AGE: '0' }, clock: () => clock.now, logLines });
     machine = await seedMachineClient(server);
   });
   after(async () => {
@@ -163,7 +164,15 @@ describe('signing keys in a PKCS#11 token (SoftHSM)', { skip }, () => {
     await verifyWithJwks(await tokenOf(server, machine));
   });
 
-  test('the token unreachable: 503, /readyz names the signing module; back: signing and readiness recover', async () => {
+  test('the token unreachable: 503, /readyz names the signing module, the outage is logged; back: signing and readiness recover', async () => {
+    const messages = () => logLines.map((line) => String((JSON.parse(line) as { message?: unknown }).message));
+    // The outage the previous test caused ends first (a second without failures), so this one logs its own.
+    await eventually(async () => {
+      await tokenOf(server, machine);
+      const last = messages().filter((message) => message.startsWith('signing module')).at(-1);
+      assert.ok(last === undefined || last === 'signing module available again');
+    }, 5_000);
+    logLines.length = 0;
     const [tokenFiles] = readdirSync(token.tokenDir);
     const moved = `${token.tokenDir}.away`;
     // Sessions first (SoftHSM keeps signing from memory on open ones), then the token's files.
@@ -181,6 +190,12 @@ describe('signing keys in a PKCS#11 token (SoftHSM)', { skip }, () => {
     }
     await eventually(async () => assert.equal((await fetch(`${server.url}/readyz`)).status, 200), 10_000);
     await verifyWithJwks(await tokenOf(server, machine));
+    assert.equal(messages().filter((message) => message === 'signing module unavailable').length, 1);
+    await eventually(async () => {
+      await tokenOf(server, machine);
+      assert.ok(messages().includes('signing module available again'));
+    }, 5_000);
+    assert.ok(!logLines.some((line) => line.includes(token.pin)), 'the PIN is in a log line');
   });
 
   describe('two instances, one token, one PostgreSQL', { skip: postgres.skip }, () => {
