@@ -115,7 +115,16 @@ class Pkcs11Backend implements KeyBackend {
       publicJwk,
       sign: (data) =>
         this.token.run(async (session) => {
-          session.api.C_SignInit(session.session, profile.signing, privateKeyHandle(session, kid));
+          let handle: Buffer;
+          try {
+            handle = privateKeyHandle(session, kid);
+          } catch (error) {
+            // Another instance revoked or retired the key and destroyed it;
+            // this one swaps its keys within the key poll (5 s, or at once
+            // with Redis). Until then: retry later, never another key.
+            throw new KeyStoreError('ERR_SIGNING_MODULE_UNAVAILABLE', `signing key ${kid} is no longer in the token; the key change is being picked up`, { cause: error });
+          }
+          session.api.C_SignInit(session.session, profile.signing, handle);
           return session.api.C_SignAsync(session.session, profile.signingInput(data), Buffer.alloc(profile.signatureBytes));
         }),
     };

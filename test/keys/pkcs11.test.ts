@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import pkcs11js from 'pkcs11js';
+import { openPkcs11Backend } from '../../keys/pkcs11-backend.js';
 import { databaseVariants } from '../helpers/databases.js';
 import { spawnServe, waitUntilReady } from '../helpers/serve-process.js';
 import { API, eventually, freePort, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
@@ -71,6 +73,19 @@ describe('signing keys in a PKCS#11 token (SoftHSM)', { skip }, () => {
     }
     const rows = await server.database.knex('signing_keys').select('public_jwk');
     for (const row of rows) assert.equal((JSON.parse(String(row.public_jwk)) as { d?: string }).d, undefined);
+  });
+
+  test('TOLLGATE_PKCS11_SLOT: the token found by the slot id softhsm2-util shows holds the server\'s keys', async () => {
+    const slots = execFileSync('softhsm2-util', ['--show-slots'], { env: { ...process.env, ...token.env }, encoding: 'utf8' });
+    const slotId = Number(/^Slot (\d+)$(?:(?!^Slot ).)*?Label:\s+tollgate-test\s*$/ms.exec(slots)?.[1]);
+    assert.ok(Number.isSafeInteger(slotId), slots);
+    const bySlot = await openPkcs11Backend({ modulePath: token.env['TOLLGATE_PKCS11_MODULE']!, slotId, pin: token.pin });
+    try {
+      const [active] = await kidIn(server, 'active');
+      assert.ok((await bySlot.heldKids()).includes(active!));
+    } finally {
+      await bySlot.close();
+    }
   });
 
   test('access tokens are signed in the token and verify with jose against /jwks', async () => {
