@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Knex } from 'knex';
 import { inTransaction } from '../adapters/database.js';
 import { assertSigningAlgorithm, type SigningAlgorithm } from './algorithms.js';
-import type { GeneratedKey, KeyBackend, SigningKey } from './backend.js';
+import type { KeyBackend, SigningKey } from './backend.js';
 import { databaseBackend } from './database-backend.js';
 import { KeyStoreError } from './errors.js';
 import {
@@ -16,7 +16,8 @@ import {
   type RotationResult,
   type Transition,
 } from './rotation.js';
-import { SealError, type Sealer } from './seal.js';
+import type { Sealer } from './seal.js';
+import { openPrivatePart, openSealed, privateKeyAad, sealGeneratedKey } from './sealed-private-part.js';
 import { PUBLISHED_STATES, SIGNING_KEYS_TABLE, lockSigningKeys, type KeyState, type SigningKeyRow } from './signing-keys-table.js';
 
 export { SIGNING_ALGORITHMS, isSigningAlgorithm } from './algorithms.js';
@@ -26,21 +27,7 @@ export { KeyStoreError } from './errors.js';
 export type { KeyStoreErrorCode } from './errors.js';
 export type { RevocationResult, RotationResult } from './rotation.js';
 export type { KeyState } from './signing-keys-table.js';
-
-/** The AAD that binds a sealed private part to its row, so it cannot be moved to another kid. */
-export function privateKeyAad(kid: string): string {
-  return `tollgate/signing-key/${kid}`;
-}
-
-/** A generated key as its row stores it: the private part sealed under the newest secret. */
-export function sealGeneratedKey(key: GeneratedKey, sealer: Sealer): NewSigningKey {
-  return {
-    kid: key.kid,
-    alg: key.alg,
-    publicJwk: JSON.stringify(key.publicJwk),
-    sealedPrivate: sealer.seal(key.privatePart, privateKeyAad(key.kid)),
-  };
-}
+export { privateKeyAad, sealGeneratedKey } from './sealed-private-part.js';
 
 export interface KeyStoreOptions {
   /**
@@ -166,7 +153,7 @@ export class KeyStore {
       if ((await calculateJwkThumbprint(publicJwk, 'sha256')) !== row.kid) {
         throw new KeyStoreError('ERR_KEY_UNREADABLE', `signing key ${row.kid} does not match its kid (RFC 7638 thumbprint)`);
       }
-      signingKeys.push(await this.#backend.load({ kid: row.kid, alg, publicJwk, privatePart: this.#openPrivatePart(row) }));
+      signingKeys.push(await this.#backend.load({ kid: row.kid, alg, publicJwk, privatePart: openPrivatePart(this.#sealer, row) }));
       publicJwks.push({ ...publicJwk, kid: row.kid, alg, use: 'sig' });
     }
     return { version: versionOf(rows), activeKid: active.kid, signingKeys, publicJwks };
@@ -275,7 +262,7 @@ export class KeyStore {
       for (const row of rows) {
         const sealed = row.sealed_private as string;
         if (this.#sealer.isSealedWithNewest(sealed)) continue;
-        const resealed = this.#sealer.seal(this.#openSealed(row.kid, sealed), privateKeyAad(row.kid));
+        const resealed = this.#sealer.seal(openSealed(this.#sealer, row.kid, sealed), privateKeyAad(row.kid));
         changed += await trx<SigningKeyRow>(SIGNING_KEYS_TABLE)
           .where({ kid: row.kid, sealed_private: sealed })
           .update({ sealed_private: resealed });
@@ -327,24 +314,6 @@ export class KeyStore {
         // The database or module is down: the work's own outcome is what the
         // caller needs. An orphan left behind holds no row, so it never signs.
       }
-    }
-  }
-
-  #openPrivatePart(row: SigningKeyRow): string {
-    if (row.sealed_private === null) {
-      throw new KeyStoreError('ERR_KEY_UNREADABLE', `signing key ${row.kid} is ${row.state} but has no private part`);
-    }
-    return this.#openSealed(row.kid, row.sealed_private);
-  }
-
-  #openSealed(kid: string, sealed: string): string {
-    try {
-      return this.#sealer.open(sealed, privateKeyAad(kid));
-    } catch (error) {
-      if (!(error instanceof SealError)) throw error;
-      throw new KeyStoreError('ERR_KEY_UNREADABLE', `private part of signing key ${kid} cannot be opened: ${error.message}`, {
-        cause: error,
-      });
     }
   }
 }
