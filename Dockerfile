@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build: compile TypeScript and native modules (argon2, better-sqlite3) with the toolchain.
+# Build: compile TypeScript and native modules (argon2, better-sqlite3, pkcs11js) with the toolchain.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \

@@ -2,30 +2,32 @@ import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Knex } from 'knex';
 import { inTransaction } from '../adapters/database.js';
+import { assertSigningAlgorithm, type SigningAlgorithm } from './algorithms.js';
+import type { KeyBackend, SigningKey } from './backend.js';
+import { databaseBackend } from './database-backend.js';
+import { KeyStoreError } from './errors.js';
 import {
-  KeyStoreError,
-  PUBLISHED_STATES,
-  SIGNING_KEYS_TABLE,
-  assertSigningAlgorithm,
   ensureActiveAndNext,
-  generateSigningKey,
-  lockSigningKeys,
-  privateKeyAad,
   retireExpiredKeys,
   revokeKey,
   rotateKeys,
-  type KeyState,
   type NewSigningKey,
   type RevocationResult,
   type RotationResult,
-  type SigningAlgorithm,
-  type SigningKeyRow,
   type Transition,
 } from './rotation.js';
-import { SealError, type Sealer } from './seal.js';
+import type { Sealer } from './seal.js';
+import { openPrivatePart, openSealed, privateKeyAad, sealGeneratedKey } from './sealed-private-part.js';
+import { PUBLISHED_STATES, SIGNING_KEYS_TABLE, lockSigningKeys, type KeyState, type SigningKeyRow } from './signing-keys-table.js';
 
-export { KeyStoreError, SIGNING_ALGORITHMS, isSigningAlgorithm } from './rotation.js';
-export type { KeyState, KeyStoreErrorCode, RevocationResult, RotationResult, SigningAlgorithm } from './rotation.js';
+export { SIGNING_ALGORITHMS, isSigningAlgorithm } from './algorithms.js';
+export type { SigningAlgorithm } from './algorithms.js';
+export type { ExternalSigner, KeyBackend, SigningKey } from './backend.js';
+export { KeyStoreError } from './errors.js';
+export type { KeyStoreErrorCode } from './errors.js';
+export type { RevocationResult, RotationResult } from './rotation.js';
+export type { KeyState } from './signing-keys-table.js';
+export { privateKeyAad, sealGeneratedKey } from './sealed-private-part.js';
 
 export interface KeyStoreOptions {
   /**
@@ -43,6 +45,8 @@ export interface KeyStoreOptions {
   readonly defaultAlg?: SigningAlgorithm;
   /** Epoch milliseconds; injected by tests. Default `Date.now`. */
   readonly clock?: () => number;
+  /** Where private keys are made and kept (TOLLGATE_KEY_BACKEND). Default: sealed in the database. */
+  readonly backend?: KeyBackend;
 }
 
 /** What the provider needs: the keys it holds, the one it signs with, and a cheap change marker. */
@@ -51,8 +55,8 @@ export interface SigningKeySet {
   readonly version: string;
   /** The kid to pin for signing. */
   readonly activeKid: string;
-  /** Private JWKs (with kid, alg, use: 'sig'): active first, then next, then retiring. */
-  readonly signingJwks: JWK[];
+  /** What the provider signs with (private JWKs or keys in a module): active first, then next, then retiring. */
+  readonly signingKeys: SigningKey[];
   /** The same keys, public parts only, same order. */
   readonly publicJwks: JWK[];
 }
@@ -84,7 +88,8 @@ function versionOf(keys: readonly Pick<SigningKeyRow, 'kid' | 'state'>[]): strin
 }
 
 /**
- * Signing keys in the database, private parts sealed with {@link Sealer}.
+ * Signing keys in the database, private parts sealed with {@link Sealer} or
+ * kept in a PKCS#11 token (the row then seals where the token keeps them).
  * Every instance of the server reads the same rows; lifecycle changes run in
  * one transaction each under a lock, and the database enforces one active
  * and one next key (see adapters/migrations/003-signing-keys.ts).
@@ -92,7 +97,7 @@ function versionOf(keys: readonly Pick<SigningKeyRow, 'kid' | 'state'>[]): strin
  * @example
  * const keys = new KeyStore(database.knex, createSealer(config.secrets), { retireAfterMs: 20 * 60_000 });
  * await keys.initialize();
- * const { activeKid, signingJwks } = await keys.current();
+ * const { activeKid, signingKeys } = await keys.current();
  */
 export class KeyStore {
   readonly #knex: Knex;
@@ -101,6 +106,7 @@ export class KeyStore {
   readonly #defaultAlg: SigningAlgorithm;
   readonly #retireAfterMs: number;
   readonly #nextKeyMinAgeMs: number;
+  readonly #backend: KeyBackend;
 
   constructor(knex: Knex, sealer: Sealer, options: KeyStoreOptions) {
     const durations = { retireAfterMs: options.retireAfterMs, nextKeyMinAgeMs: options.nextKeyMinAgeMs ?? 0 };
@@ -112,7 +118,8 @@ export class KeyStore {
     this.#knex = knex;
     this.#sealer = sealer;
     this.#clock = options.clock ?? Date.now;
-    this.#defaultAlg = assertSigningAlgorithm(options.defaultAlg ?? 'ES256');
+    this.#backend = options.backend ?? databaseBackend;
+    this.#defaultAlg = assertSigningAlgorithm(options.defaultAlg ?? 'ES256', this.#backend.algorithms);
     this.#retireAfterMs = durations.retireAfterMs;
     this.#nextKeyMinAgeMs = durations.nextKeyMinAgeMs;
   }
@@ -124,11 +131,8 @@ export class KeyStore {
   async initialize(): Promise<void> {
     const states = await this.#knex<SigningKeyRow>(SIGNING_KEYS_TABLE).whereIn('state', ['active', 'next']).pluck('state');
     if (states.length === 2) return;
-    const candidates = {
-      active: await generateSigningKey(this.#defaultAlg, this.#sealer),
-      next: await generateSigningKey(this.#defaultAlg, this.#sealer),
-    };
-    await this.#transition((t) => ensureActiveAndNext(t, candidates));
+    const candidates = { active: await this.#generate(this.#defaultAlg), next: await this.#generate(this.#defaultAlg) };
+    await this.#withGenerated([candidates.active, candidates.next], () => this.#transition((t) => ensureActiveAndNext(t, candidates)));
   }
 
   /** The published keys with their private parts opened, for building the provider's keystore. */
@@ -138,23 +142,21 @@ export class KeyStore {
     if (active?.state !== 'active') {
       throw new KeyStoreError('ERR_KEYS_NOT_INITIALIZED', 'no active signing key: run initialize() first');
     }
-    const signingJwks: JWK[] = [];
+    const signingKeys: SigningKey[] = [];
     const publicJwks: JWK[] = [];
     for (const row of rows) {
-      const labels = { kid: row.kid, alg: row.alg, use: 'sig' };
+      const alg = assertSigningAlgorithm(row.alg);
       const publicJwk = JSON.parse(row.public_jwk) as JWK;
-      const privateJwk = this.#openPrivateJwk(row);
       // Keys are checked on load (as oidc-provider does): a kid that is not
-      // the thumbprint of both halves means the row was tampered with.
-      for (const jwk of [publicJwk, privateJwk]) {
-        if ((await calculateJwkThumbprint(jwk, 'sha256')) !== row.kid) {
-          throw new KeyStoreError('ERR_KEY_UNREADABLE', `signing key ${row.kid} does not match its kid (RFC 7638 thumbprint)`);
-        }
+      // the thumbprint of the public half means the row was tampered with
+      // (the database backend checks the private half too).
+      if ((await calculateJwkThumbprint(publicJwk, 'sha256')) !== row.kid) {
+        throw new KeyStoreError('ERR_KEY_UNREADABLE', `signing key ${row.kid} does not match its kid (RFC 7638 thumbprint)`);
       }
-      signingJwks.push({ ...privateJwk, ...labels });
-      publicJwks.push({ ...publicJwk, ...labels });
+      signingKeys.push(await this.#backend.load({ kid: row.kid, alg, publicJwk, privatePart: openPrivatePart(this.#sealer, row) }));
+      publicJwks.push({ ...publicJwk, kid: row.kid, alg, use: 'sig' });
     }
-    return { version: versionOf(rows), activeKid: active.kid, signingJwks, publicJwks };
+    return { version: versionOf(rows), activeKid: active.kid, signingKeys, publicJwks };
   }
 
   /** The `version` that `current()` would return, without opening any private key. */
@@ -188,9 +190,9 @@ export class KeyStore {
   async rotate(options: { alg?: SigningAlgorithm } = {}): Promise<RotationResult> {
     const next = await this.#knex<SigningKeyRow>(SIGNING_KEYS_TABLE).where({ state: 'next' }).first();
     if (!next) throw new KeyStoreError('ERR_KEYS_NOT_INITIALIZED', 'no next signing key: run initialize() first');
-    const replacement = await generateSigningKey(assertSigningAlgorithm(options.alg ?? next.alg), this.#sealer);
-    return this.#transition((t) =>
-      rotateKeys(t, { expectedNextKid: next.kid, replacement, nextKeyMinAgeMs: this.#nextKeyMinAgeMs }),
+    const replacement = await this.#generate(options.alg ?? next.alg);
+    return this.#withGenerated([replacement], () =>
+      this.#transition((t) => rotateKeys(t, { expectedNextKid: next.kid, replacement, nextKeyMinAgeMs: this.#nextKeyMinAgeMs })),
     );
   }
 
@@ -208,9 +210,11 @@ export class KeyStore {
     // not need a replacement inside the transaction either.
     if (key.state === 'active' || key.state === 'next') {
       const next = await this.#knex<SigningKeyRow>(SIGNING_KEYS_TABLE).where({ state: 'next' }).first();
-      replacement = await generateSigningKey(assertSigningAlgorithm(next?.alg ?? this.#defaultAlg), this.#sealer);
+      replacement = await this.#generate(next?.alg ?? this.#defaultAlg);
     }
-    return this.#transition((t) => revokeKey(t, kid, replacement));
+    const result = await this.#withGenerated(replacement ? [replacement] : [], () => this.#transition((t) => revokeKey(t, kid, replacement)));
+    await this.#destroyAfterCommit(`signing key ${kid} is revoked`);
+    return result;
   }
 
   /** Retires (and destroys the private part of) every retiring key past its retire_after. */
@@ -221,7 +225,29 @@ export class KeyStore {
       .where({ state: 'retiring' })
       .andWhere('retire_after', '<=', this.#clock())
       .first('kid');
-    return due ? this.#transition(retireExpiredKeys) : [];
+    if (!due) return [];
+    const retired = await this.#transition(retireExpiredKeys);
+    await this.#destroyAfterCommit(`signing keys ${retired.join(', ')} are retired`);
+    return retired;
+  }
+
+  /**
+   * Destroys what the backend still holds of retired and revoked keys (the
+   * PKCS#11 token's objects); returns their kids. Retiring and revoking
+   * call it after their change commits; hosts also call it on their
+   * maintenance timer, so an object a module outage kept alive is destroyed
+   * once the module answers again.
+   */
+  async destroyUnusedPrivateParts(): Promise<string[]> {
+    const held = await this.#backend.heldKids();
+    if (!held.length) return [];
+    const unused = await this.#knex<SigningKeyRow>(SIGNING_KEYS_TABLE)
+      .whereIn('kid', held)
+      .whereIn('state', ['retired', 'revoked'])
+      .orderBy('kid')
+      .pluck('kid');
+    if (unused.length) await this.#backend.destroy(unused);
+    return unused;
   }
 
   /**
@@ -236,7 +262,7 @@ export class KeyStore {
       for (const row of rows) {
         const sealed = row.sealed_private as string;
         if (this.#sealer.isSealedWithNewest(sealed)) continue;
-        const resealed = this.#sealer.seal(this.#openSealed(row.kid, sealed), privateKeyAad(row.kid));
+        const resealed = this.#sealer.seal(openSealed(this.#sealer, row.kid, sealed), privateKeyAad(row.kid));
         changed += await trx<SigningKeyRow>(SIGNING_KEYS_TABLE)
           .where({ kid: row.kid, sealed_private: sealed })
           .update({ sealed_private: resealed });
@@ -253,21 +279,41 @@ export class KeyStore {
     });
   }
 
-  #openPrivateJwk(row: SigningKeyRow): JWK {
-    if (row.sealed_private === null) {
-      throw new KeyStoreError('ERR_KEY_UNREADABLE', `signing key ${row.kid} is ${row.state} but has no private part`);
-    }
-    return JSON.parse(this.#openSealed(row.kid, row.sealed_private)) as JWK;
-  }
-
-  #openSealed(kid: string, sealed: string): string {
+  // The state change stands (the key neither signs nor is published any
+  // more); what failed is only the destruction, which maintenance retries.
+  async #destroyAfterCommit(done: string): Promise<void> {
     try {
-      return this.#sealer.open(sealed, privateKeyAad(kid));
+      await this.destroyUnusedPrivateParts();
     } catch (error) {
-      if (!(error instanceof SealError)) throw error;
-      throw new KeyStoreError('ERR_KEY_UNREADABLE', `private part of signing key ${kid} cannot be opened: ${error.message}`, {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new KeyStoreError('ERR_SIGNING_MODULE_UNAVAILABLE', `${done}, but not yet destroyed in the ${this.#backend.name} backend (retried every minute): ${reason}`, {
         cause: error,
       });
+    }
+  }
+
+  async #generate(alg: string): Promise<NewSigningKey> {
+    return sealGeneratedKey(await this.#backend.generate(assertSigningAlgorithm(alg, this.#backend.algorithms)), this.#sealer);
+  }
+
+  /**
+   * Runs a transition that may insert some of `generated`; the keys it did
+   * not insert (a lost race, a refusal, a start-up that found keys already)
+   * are destroyed in the backend, so a token does not fill with orphans.
+   */
+  async #withGenerated<T>(generated: readonly NewSigningKey[], work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } finally {
+      const kids = generated.map((key) => key.kid);
+      try {
+        const stored = new Set(await this.#knex<SigningKeyRow>(SIGNING_KEYS_TABLE).whereIn('kid', kids).pluck('kid'));
+        const unused = kids.filter((kid) => !stored.has(kid));
+        if (unused.length) await this.#backend.destroy(unused);
+      } catch {
+        // The database or module is down: the work's own outcome is what the
+        // caller needs. An orphan left behind holds no row, so it never signs.
+      }
     }
   }
 }

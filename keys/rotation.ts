@@ -1,8 +1,8 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { Knex } from 'knex';
-import { BaseError } from '../errors/base-error.js';
-import type { Sealer } from './seal.js';
 import { humanDuration } from './duration.js';
+import type { SigningAlgorithm } from './algorithms.js';
+import { KeyStoreError } from './errors.js';
+import { SIGNING_KEYS_TABLE, type KeyState, type SigningKeyRow } from './signing-keys-table.js';
 
 /**
  * The signing-key lifecycle, one transaction at a time:
@@ -16,53 +16,10 @@ import { humanDuration } from './duration.js';
  * `retiring` is published until every token it signed has expired, and
  * `retired`/`revoked` keys are gone from both with their private part
  * destroyed. Every function here runs inside a transaction that already holds
- * the signing-key lock (see {@link lockSigningKeys}); key generation happens
+ * the signing-key lock (signing-keys-table.ts); key generation happens
  * before, outside the lock, because RSA generation is slow and SQLite has a
  * single connection that every other query would queue behind.
  */
-
-/** Algorithms a signing key may use; ES256 is the default. */
-export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
-
-/** Lifecycle states; `retired` and `revoked` are final and keep no private part. */
-export type KeyState = 'next' | 'active' | 'retiring' | 'retired' | 'revoked';
-
-/** States whose keys the provider holds and /jwks publishes, in keystore order. */
-export const PUBLISHED_STATES: readonly KeyState[] = ['active', 'next', 'retiring'];
-
-/** Why a key-store operation was refused; callers branch on the code. */
-export type KeyStoreErrorCode =
-  | 'ERR_KEYS_NOT_INITIALIZED'
-  | 'ERR_KEY_NOT_FOUND'
-  | 'ERR_KEY_ALREADY_REVOKED'
-  | 'ERR_ROTATION_CONFLICT'
-  | 'ERR_NEXT_KEY_TOO_NEW'
-  | 'ERR_UNSUPPORTED_ALGORITHM'
-  | 'ERR_KEY_UNREADABLE';
-
-/** A refused key-store operation. Messages name kids, never key material. */
-export class KeyStoreError extends BaseError<KeyStoreErrorCode> {
-  override readonly name = 'KeyStoreError';
-}
-
-/** The table (adapters/migrations/003-signing-keys.ts). */
-export const SIGNING_KEYS_TABLE = 'signing_keys';
-
-/** A `signing_keys` row (adapters/migrations/003-signing-keys.ts); times in epoch ms. */
-export interface SigningKeyRow {
-  kid: string;
-  alg: string;
-  state: KeyState;
-  public_jwk: string;
-  sealed_private: string | null;
-  created_at: number;
-  activated_at: number | null;
-  retiring_at: number | null;
-  retire_after: number | null;
-  retired_at: number | null;
-  revoked_at: number | null;
-}
 
 /** A generated key, private part already sealed, ready to insert. */
 export interface NewSigningKey {
@@ -97,62 +54,6 @@ export interface RevocationResult {
   readonly activated?: string;
   /** Set when the revoked key was active or next: the replacement `next` key. */
   readonly next?: string;
-}
-
-// 2048-bit RSA is the RFC 7518 minimum and NIST-acceptable through 2030; keys
-// live for weeks, and 3072 would make every rotation seconds slower.
-const RSA_MODULUS_BITS = 2048;
-
-/** True for the algorithms in {@link SIGNING_ALGORITHMS} (for validating operator input). */
-export function isSigningAlgorithm(alg: unknown): alg is SigningAlgorithm {
-  return (SIGNING_ALGORITHMS as readonly unknown[]).includes(alg);
-}
-
-/** Returns `alg` if it is a supported signing algorithm, else throws ERR_UNSUPPORTED_ALGORITHM. */
-export function assertSigningAlgorithm(alg: unknown): SigningAlgorithm {
-  if (!isSigningAlgorithm(alg)) {
-    throw new KeyStoreError('ERR_UNSUPPORTED_ALGORITHM', `signing algorithm must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
-  }
-  return alg;
-}
-
-/** The AAD that binds a sealed private key to its row, so it cannot be moved to another kid. */
-export function privateKeyAad(kid: string): string {
-  return `tollgate/signing-key/${kid}`;
-}
-
-/** Generates a key pair; `kid` is the RFC 7638 thumbprint of its public JWK. */
-export async function generateSigningKey(alg: SigningAlgorithm, sealer: Sealer): Promise<NewSigningKey> {
-  const { publicKey, privateKey } = await generateKeyPair(assertSigningAlgorithm(alg), {
-    extractable: true,
-    modulusLength: RSA_MODULUS_BITS,
-  });
-  const publicJwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
-  const sealedPrivate = sealer.seal(JSON.stringify(await exportJWK(privateKey)), privateKeyAad(kid));
-  return { kid, alg, publicJwk: JSON.stringify(publicJwk), sealedPrivate };
-}
-
-/**
- * Serialises lifecycle transactions across processes. PostgreSQL: a table
- * lock that conflicts only with itself and writers, so reads (current(),
- * /jwks) never wait. SQLite: a write that touches nothing takes the database
- * write lock now, so a second process waits (busy_timeout) instead of failing
- * when its read snapshot turns stale at its first real write.
- */
-export async function lockSigningKeys(trx: Knex.Transaction): Promise<void> {
-  // knex's CockroachDB client reports dialect 'postgresql'; its driverName tells them apart.
-  if (trx.client.driverName === 'cockroachdb') {
-    // No LOCK TABLE in CockroachDB: lock the rows instead. A transition that
-    // inserts concurrently still conflicts under SERIALIZABLE, is aborted
-    // with 40001 and retried by inTransaction; the compare-and-set updates
-    // and the partial unique indexes keep a lost race from doing harm.
-    await trx.raw(`SELECT kid FROM ${SIGNING_KEYS_TABLE} FOR UPDATE`);
-  } else if (trx.client.dialect === 'postgresql') {
-    await trx.raw(`LOCK TABLE ${SIGNING_KEYS_TABLE} IN SHARE ROW EXCLUSIVE MODE`);
-  } else {
-    await trx.raw(`UPDATE ${SIGNING_KEYS_TABLE} SET kid = kid WHERE 0 = 1`);
-  }
 }
 
 async function findKeyInState(trx: Knex.Transaction, state: KeyState): Promise<SigningKeyRow | undefined> {

@@ -36,6 +36,11 @@ if (!existsSync('/usr/bin/chromium')) {
     ? '# Browser suites will FAIL: /usr/bin/chromium is missing and TEST_REQUIRE_CHROMIUM=1'
     : '# Browser suites will be SKIPPED: /usr/bin/chromium is missing (TEST_REQUIRE_CHROMIUM=1 makes that a failure)');
 }
+if (!existsSync('/usr/lib/softhsm/libsofthsm2.so') || !existsSync('/usr/bin/softhsm2-util')) {
+  console.log(process.env.TEST_REQUIRE_SOFTHSM === '1'
+    ? '# PKCS#11 suites will FAIL: SoftHSM is missing and TEST_REQUIRE_SOFTHSM=1'
+    : '# PKCS#11 suites will be SKIPPED: SoftHSM is missing (apt-get install softhsm2; TEST_REQUIRE_SOFTHSM=1 makes that a failure)');
+}
 console.log(`# ${selected.length} test files`);
 
 // The spec report goes to the terminal as it comes; a TAP copy is kept to

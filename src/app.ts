@@ -23,6 +23,8 @@ export interface AppDependencies {
   readonly checkDatabase: () => Promise<void>;
   /** Resolves when Redis answers; omitted when there is no Redis (REDIS_URL unset). */
   readonly checkRedis?: () => Promise<void>;
+  /** Resolves when the PKCS#11 token can sign; omitted with the database key backend. */
+  readonly checkSigningModule?: () => Promise<void>;
   /** Times requests and counts 429s (metrics/index.ts); mounted outermost. Omitted: metrics off. */
   readonly requestMetrics?: Middleware;
   /** The admin REST API under /admin/v1 (admin/index.ts); omitted: none. */
@@ -150,7 +152,15 @@ function registerHealth(router: Router, checks: ReadinessChecks, draining: () =>
  */
 function useOwnRoutes(app: Koa, deps: AppDependencies): void {
   const router = createOwnRouter();
-  registerHealth(router, { database: deps.checkDatabase, ...(deps.checkRedis ? { redis: deps.checkRedis } : {}) }, deps.draining ?? (() => false));
+  registerHealth(
+    router,
+    {
+      database: deps.checkDatabase,
+      ...(deps.checkRedis ? { redis: deps.checkRedis } : {}),
+      ...(deps.checkSigningModule ? { 'signing module': deps.checkSigningModule } : {}),
+    },
+    deps.draining ?? (() => false),
+  );
   if (deps.metricsEndpoint) router.get(METRICS_PATH, deps.metricsEndpoint);
   app.use(ownRoutesMiddleware(router, [deps.admin, deps.interactions].filter((part) => part !== undefined)));
 }

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { prepareStorage } from './lifecycle/prepare-storage.js';
+import { openKeyBackend } from './keys/backend.js';
 import { openDatabaseAtStart } from './lifecycle/wait-for-database.js';
 
 /** Names the worker that answered, in cluster mode only: shows how requests spread behind one port. */
@@ -84,7 +85,13 @@ async function runPrimary(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, undefined, { role: 'primary' });
   const database = await openDatabaseAtStart(config, logger);
   try {
-    await prepareStorage(database, config, logger);
+    // The first keys are made where the workers will sign with them.
+    const keyBackend = await openKeyBackend(config, logger);
+    try {
+      await prepareStorage(database, config, logger, undefined, keyBackend);
+    } finally {
+      await keyBackend.close();
+    }
   } finally {
     await database.close();
   }

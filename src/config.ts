@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type JSONSchemaType, type SchemaValidateFunction } from 'ajv';
@@ -5,6 +6,7 @@ import { BaseError } from '../errors/base-error.js';
 import { clusterTarget } from './redis/client.js';
 import { RATE_LIMIT_SCHEMA, rateLimitSettings, SETTING_PARSERS, type RateLimitSettings, type RateLimitVariables, type SettingParser } from './rate-limit/settings.js';
 import { SECRET_HOWTO, secretWeakness } from './secret-strength.js';
+import type { TokenLocation } from '../keys/pkcs11-backend.js';
 
 /**
  * Tollgate's configuration: read once from the environment, validated by one
@@ -64,7 +66,12 @@ export interface Config {
   readonly databaseStartTimeoutSeconds: number;
   /** TOLLGATE_DATABASE_TIMEOUT: the bound on every database call (connect, wait for a connection, query, SQLite lock wait). */
   readonly databaseTimeoutMs: number;
+  /** TOLLGATE_KEY_BACKEND and TOLLGATE_PKCS11_*: where private signing keys are made and kept (docs/hsm.md). */
+  readonly keyBackend: KeyBackendSettings;
 }
+
+/** Private signing keys sealed in the database, or generated in and never out of a PKCS#11 token. */
+export type KeyBackendSettings = { readonly kind: 'database' } | { readonly kind: 'pkcs11'; readonly token: TokenLocation };
 
 export interface MetricsSettings {
   /** False with `TOLLGATE_METRICS=off`: no /metrics and no collection. */
@@ -103,6 +110,12 @@ interface EnvSettings extends RateLimitVariables {
   TOLLGATE_SHUTDOWN_TIMEOUT: number;
   TOLLGATE_DATABASE_START_TIMEOUT: number;
   TOLLGATE_DATABASE_TIMEOUT: number;
+  TOLLGATE_KEY_BACKEND: KeyBackendSettings['kind'];
+  TOLLGATE_PKCS11_MODULE?: string;
+  TOLLGATE_PKCS11_TOKEN_LABEL?: string;
+  TOLLGATE_PKCS11_SLOT?: number;
+  TOLLGATE_PKCS11_PIN?: string;
+  TOLLGATE_PKCS11_PIN_FILE?: string;
 }
 
 /**
@@ -147,6 +160,13 @@ const schema: JSONSchemaType<EnvSettings> = {
     // Seconds; a partition answers 503 within it, so it should stay below clients' own timeouts.
     TOLLGATE_DATABASE_TIMEOUT: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 2 },
     ...RATE_LIMIT_SCHEMA,
+    TOLLGATE_KEY_BACKEND: { type: 'string', enum: ['database', 'pkcs11'], default: 'database' },
+    // The PKCS#11 library (.so) path; the token by its label or by its slot id.
+    TOLLGATE_PKCS11_MODULE: { type: 'string', nullable: true, pattern: '^/' },
+    TOLLGATE_PKCS11_TOKEN_LABEL: { type: 'string', nullable: true, minLength: 1, maxLength: 32 },
+    TOLLGATE_PKCS11_SLOT: { type: 'integer', nullable: true, minimum: 0 },
+    TOLLGATE_PKCS11_PIN: { type: 'string', nullable: true, minLength: 1 },
+    TOLLGATE_PKCS11_PIN_FILE: { type: 'string', nullable: true, minLength: 1 },
   },
   required: [],
   additionalProperties: true,
@@ -277,6 +297,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     throw new ConfigError('set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
   }
 
+  const keyBackend = keyBackendSettings(settings);
+
   return Object.freeze({
     port: settings.PORT,
     adminPort: settings.TOLLGATE_ADMIN_PORT,
@@ -308,5 +330,37 @@ export function loadConfig(env: NodeJS.ProcessEnv, secrets: SecretSource): Confi
     shutdownTimeoutSeconds: settings.TOLLGATE_SHUTDOWN_TIMEOUT,
     databaseStartTimeoutSeconds: settings.TOLLGATE_DATABASE_START_TIMEOUT,
     databaseTimeoutMs: Math.round(settings.TOLLGATE_DATABASE_TIMEOUT * 1000),
+    keyBackend,
   });
+}
+
+/** TOLLGATE_KEY_BACKEND=pkcs11 needs a module, one way to find the token, and one source for the PIN. */
+function keyBackendSettings(settings: EnvSettings): KeyBackendSettings {
+  const pkcs11Settings = (['TOLLGATE_PKCS11_MODULE', 'TOLLGATE_PKCS11_TOKEN_LABEL', 'TOLLGATE_PKCS11_SLOT', 'TOLLGATE_PKCS11_PIN', 'TOLLGATE_PKCS11_PIN_FILE'] as const).filter(
+    (name) => settings[name] !== undefined,
+  );
+  if (settings.TOLLGATE_KEY_BACKEND === 'database') {
+    if (pkcs11Settings.length) throw new ConfigError(`${pkcs11Settings.join(', ')} set but TOLLGATE_KEY_BACKEND is database: set TOLLGATE_KEY_BACKEND=pkcs11 to use them`);
+    return { kind: 'database' };
+  }
+  const { TOLLGATE_PKCS11_MODULE: modulePath, TOLLGATE_PKCS11_TOKEN_LABEL: tokenLabel, TOLLGATE_PKCS11_SLOT: slotId } = settings;
+  if (!modulePath) throw new ConfigError('TOLLGATE_PKCS11_MODULE is required when TOLLGATE_KEY_BACKEND=pkcs11 (the path of the PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so)');
+  if ((tokenLabel === undefined) === (slotId === undefined)) {
+    throw new ConfigError('set one of TOLLGATE_PKCS11_TOKEN_LABEL (the token\'s label) or TOLLGATE_PKCS11_SLOT (its slot id) when TOLLGATE_KEY_BACKEND=pkcs11');
+  }
+  if ((settings.TOLLGATE_PKCS11_PIN === undefined) === (settings.TOLLGATE_PKCS11_PIN_FILE === undefined)) {
+    throw new ConfigError('set one of TOLLGATE_PKCS11_PIN or TOLLGATE_PKCS11_PIN_FILE (a file holding the user PIN) when TOLLGATE_KEY_BACKEND=pkcs11');
+  }
+  return { kind: 'pkcs11', token: { modulePath, tokenLabel, slotId, pin: settings.TOLLGATE_PKCS11_PIN ?? readPinFile(settings.TOLLGATE_PKCS11_PIN_FILE!) } };
+}
+
+function readPinFile(path: string): string {
+  let pin: string;
+  try {
+    pin = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new ConfigError(`TOLLGATE_PKCS11_PIN_FILE ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!pin) throw new ConfigError(`TOLLGATE_PKCS11_PIN_FILE ${path} is empty`);
+  return pin;
 }

@@ -1,5 +1,6 @@
 import { isDatabaseUnavailable } from '../adapters/database-errors.js';
 import { BaseError } from '../errors/base-error.js';
+import { KeyStoreError } from '../keys/errors.js';
 
 export { BaseError };
 
@@ -65,12 +66,13 @@ export function errorBody(error: unknown): { status: number; body: ErrorBody } {
 }
 
 /**
- * A dependency (database, Redis) is down, unreachable, past its time bound or
- * busy: the client should retry later (503), not be told the server is
- * broken (500). The socket codes it recognises are Redis's as well.
+ * A dependency (database, Redis, the PKCS#11 signing module) is down,
+ * unreachable, past its time bound or busy: the client should retry later
+ * (503), not be told the server is broken (500). The socket codes it
+ * recognises are Redis's as well.
  */
 export function isDependencyUnavailable(error: unknown): boolean {
-  return isDatabaseUnavailable(error);
+  return isDatabaseUnavailable(error) || (error instanceof KeyStoreError && error.code === 'ERR_SIGNING_MODULE_UNAVAILABLE');
 }
 
 /** The answer to a request that failed because a dependency is unavailable. */

@@ -104,6 +104,7 @@ export async function startTollgate(
       checkDatabase: async () => {
         await database.knex.raw('select 1');
       },
+      ...(storage.keyBackend.name === 'pkcs11' ? { checkSigningModule: () => storage.keyBackend.check() } : {}),
       admin: adminApi,
       main: {
         rateLimits: rateLimits.gate(providerHost.gateKindOf),

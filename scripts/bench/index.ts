@@ -23,6 +23,7 @@ import { measureProviderSwap } from './provider-swap.js';
 import { updateReadme } from './readme.js';
 import { benchResourceServer } from './resource-server.js';
 import { group, RESULTS_DIR, writeRun, type ResultGroup } from './results.js';
+import { keyBackendContenders } from './key-backend.js';
 
 const runStarted = performance.now();
 const postgresUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'];
@@ -218,6 +219,19 @@ report('Introspection at the server (SQLite; the caller authenticates with its s
   await measure('tollgate, API key, cache warm', 'tollgate', SQLITE, 'api-key-introspection'),
   await measure('tollgate, API key, cache off (argon2 twice)', 'tollgate', { ...SQLITE, TOLLGATE_CREDENTIAL_CACHE_TTL: '0' }, 'api-key-introspection'),
 ]);
+
+// --- Issuance with the signing key in a PKCS#11 token ------------------------
+const keyBackends = keyBackendContenders(SQLITE);
+if (keyBackends) {
+  try {
+    const [database, pkcs11] = await measureSideBySide(keyBackends.contenders);
+    report('client_credentials issuance, ES256 JWT: key sealed in the database vs in SoftHSM, side by side', database!, [database!, pkcs11!]);
+  } finally {
+    keyBackends.remove();
+  }
+} else {
+  console.log('(PKCS#11 scenario skipped: SoftHSM is missing, apt-get install softhsm2)');
+}
 
 // --- Issuance of opaque tokens as oidc_models grows --------------------------
 const growthCeiling = await measure('bare oidc-provider (memory adapter)', 'bare', {}, 'opaque-token');

@@ -20,7 +20,7 @@ export interface AdminListener {
  * /admin/v1 at all.
  */
 export async function listenForAdmin(
-  deps: Pick<AppDependencies, 'config' | 'logger' | 'checkDatabase' | 'checkRedis'>,
+  deps: Pick<AppDependencies, 'config' | 'logger' | 'checkDatabase' | 'checkRedis' | 'checkSigningModule'>,
   admin: OwnRoutes,
   port: number,
 ): Promise<AdminListener> {

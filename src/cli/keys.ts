@@ -1,14 +1,21 @@
-import { isSigningAlgorithm, KeyStore } from '../../keys/key-store.js';
+import { isSigningAlgorithm, KeyStore, SIGNING_ALGORITHMS, type KeyBackend } from '../../keys/key-store.js';
 import { createSealer } from '../../keys/seal.js';
 import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
 import { invalidRequest } from '../errors.js';
 import { announceKeyChange } from '../keys/change-channel.js';
+import { openKeyBackend } from '../keys/backend.js';
 import { keyStoreOptions } from '../keys/policy.js';
 import { required } from './args.js';
 import { defineCommand, type BaseContext } from './command.js';
 
-function keyStoreFor({ config, database }: Pick<BaseContext, 'config' | 'database'>): KeyStore {
-  return new KeyStore(database.knex, createSealer(config.secrets), keyStoreOptions(config));
+/** Runs `command` with the configured key backend open (a PKCS#11 token logged in to), closing it after. */
+async function withKeyStore<T>({ config, database }: Pick<BaseContext, 'config' | 'database'>, command: (keyStore: KeyStore) => Promise<T>): Promise<T> {
+  const backend: KeyBackend = await openKeyBackend(config);
+  try {
+    return await command(new KeyStore(database.knex, createSealer(config.secrets), { ...keyStoreOptions(config), backend }));
+  } finally {
+    await backend.close();
+  }
 }
 
 /**
@@ -40,7 +47,7 @@ export const keyCommands = [
     summary: 'list signing keys, with their states (next, active, retiring, retired, revoked)',
     options: {},
     columns: COLUMNS,
-    run: async (context) => keyStoreFor(context).list(),
+    run: async (context) => withKeyStore(context, (keyStore) => keyStore.list()),
   }),
   defineCommand({
     name: 'keys rotate',
@@ -49,10 +56,11 @@ export const keyCommands = [
     examples: ['tollgate keys rotate', 'tollgate keys rotate --alg EdDSA'],
     run: async (context) => {
       const { alg } = context.values;
-      if (alg !== undefined && !isSigningAlgorithm(alg)) throw invalidRequest('--alg must be one of ES256, EdDSA, RS256, PS256');
-      const keyStore = keyStoreFor(context);
-      await keyStore.initialize();
-      const result = await keyStore.rotate(alg ? { alg } : {});
+      if (alg !== undefined && !isSigningAlgorithm(alg)) throw invalidRequest(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+      const result = await withKeyStore(context, async (keyStore) => {
+        await keyStore.initialize();
+        return keyStore.rotate(alg ? { alg } : {});
+      });
       return announced(context, { type: 'key.rotated', subject: result.activated }, result);
     },
   }),
@@ -63,7 +71,7 @@ export const keyCommands = [
     options: {},
     run: async (context) => {
       const kid = required(context.args[0], 'kid');
-      return announced(context, { type: 'key.revoked', subject: kid }, await keyStoreFor(context).revoke(kid));
+      return announced(context, { type: 'key.revoked', subject: kid }, await withKeyStore(context, (keyStore) => keyStore.revoke(kid)));
     },
   }),
   defineCommand({
@@ -71,14 +79,14 @@ export const keyCommands = [
     summary: 'retire keys past their retiring window (the server also does this)',
     options: {},
     run: async (context) =>
-      announced(context, { type: 'key.retired', subject: null }, { retired: await keyStoreFor(context).retireExpired() }),
+      announced(context, { type: 'key.retired', subject: null }, { retired: await withKeyStore(context, (keyStore) => keyStore.retireExpired()) }),
   }),
   defineCommand({
     name: 'keys reseal',
     summary: 're-seal private keys under the newest TOLLGATE_SECRET',
     options: {},
     run: async (context) => {
-      const resealed = await keyStoreFor(context).reseal();
+      const resealed = await withKeyStore(context, (keyStore) => keyStore.reseal());
       await context.audit.record({ type: 'key.resealed', actor: 'cli', detail: { resealed } });
       return { resealed };
     },

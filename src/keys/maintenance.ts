@@ -47,6 +47,9 @@ export function startKeyMaintenance(options: {
   }
 
   async function runOnce(): Promise<void> {
+    // A token object whose destruction a module outage held up goes now.
+    const destroyed = await keyStore.destroyUnusedPrivateParts();
+    if (destroyed.length) logger.info('private keys of retired or revoked signing keys destroyed', { kids: destroyed.join(' ') });
     const retired = await keyStore.retireExpired();
     if (retired.length) {
       logger.info('signing keys retired', { kids: retired.join(' ') });

@@ -23,7 +23,7 @@ export interface HttpServers {
 }
 
 /** Everything the main port serves except the parts this module adds itself (health checks, the admin API's placement). */
-export type MainPortParts = Omit<AppDependencies, 'config' | 'logger' | 'checkDatabase' | 'checkRedis' | 'admin' | 'draining'>;
+export type MainPortParts = Omit<AppDependencies, 'config' | 'logger' | 'checkDatabase' | 'checkRedis' | 'checkSigningModule' | 'admin' | 'draining'>;
 
 /**
  * Listens: the admin API on its own port when TOLLGATE_ADMIN_PORT is set
@@ -34,6 +34,8 @@ export async function listenHttp(options: {
   config: Config;
   logger: Logger;
   checkDatabase: () => Promise<void>;
+  /** A PKCS#11 key backend's session check, named on /readyz. */
+  checkSigningModule?: (() => Promise<void>) | undefined;
   admin: OwnRoutes;
   main: MainPortParts;
   cleanups: Cleanups;
@@ -43,7 +45,11 @@ export async function listenHttp(options: {
   const { config, logger, cleanups } = options;
   const redisReadiness = config.redisUrl ? createRedisReadinessCheck(config.redisUrl) : undefined;
   if (redisReadiness) cleanups.add(() => redisReadiness.close());
-  const checks = { checkDatabase: options.checkDatabase, ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}) };
+  const checks = {
+    checkDatabase: options.checkDatabase,
+    ...(redisReadiness ? { checkRedis: () => redisReadiness.check() } : {}),
+    ...(options.checkSigningModule ? { checkSigningModule: options.checkSigningModule } : {}),
+  };
 
   const adminPort = config.adminPort;
   const adminListener =

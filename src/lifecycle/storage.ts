@@ -1,7 +1,8 @@
 import type { Database } from '../../adapters/database.js';
 import { isDatabaseUnavailable } from '../../adapters/database-errors.js';
 import { startSweeper } from '../../adapters/sweeper.js';
-import type { KeyStore } from '../../keys/key-store.js';
+import type { KeyBackend, KeyStore } from '../../keys/key-store.js';
+import { openKeyBackend } from '../keys/backend.js';
 import { ensureAdminResource } from '../admin/index.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { BatchedAuditWriter } from '../audit/batched-writer.js';
@@ -18,6 +19,8 @@ import { openDatabaseAtStart } from './wait-for-database.js';
 /** Everything an instance keeps in the database, opened and migrated. */
 export interface Storage {
   readonly database: Database;
+  /** Where private signing keys live: sealed in the database, or a PKCS#11 token (logged in to, closed on shutdown). */
+  readonly keyBackend: KeyBackend;
   readonly keyStore: KeyStore;
   readonly registry: Registry;
   readonly users: UserRepository;
@@ -33,7 +36,9 @@ export interface Storage {
 export async function openStorage(config: Config, logger: Logger, cleanups: Cleanups, clock?: () => number): Promise<Storage> {
   const database = await openDatabaseAtStart(config, logger, { availability: new OutageLog(logger, 'database'), exclusiveToProcess: true });
   cleanups.add(() => database.close());
-  const keyStore = await prepareStorage(database, config, logger, clock);
+  const keyBackend = await openKeyBackend(config, logger);
+  cleanups.add(() => keyBackend.close());
+  const keyStore = await prepareStorage(database, config, logger, clock, keyBackend);
 
   const registry = createRegistry(database.knex);
   await ensureAdminResource(registry);
@@ -63,5 +68,5 @@ export async function openStorage(config: Config, logger: Logger, cleanups: Clea
     onError: (error) => logger.warn('expired-row sweep failed', { error: (error as Error)?.message }),
   });
   cleanups.add(() => sweeper.stop());
-  return { database, keyStore, registry, users, audit, auditBatches };
+  return { database, keyBackend, keyStore, registry, users, audit, auditBatches };
 }

@@ -1,12 +1,11 @@
 import Provider, {
   type AccessToken,
   type Adapter,
-  type AsymmetricSigningAlgorithm,
   type ClientCredentials,
   type Configuration,
-  type JWK,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { SIGNING_ALGORITHMS, type SigningKey } from '../../keys/key-store.js';
 import type { Config } from '../config.js';
 import type { TokenQuotas } from '../rate-limit/token-quotas.js';
 import type { VerifiedCredentialCache } from '../registry/credential-cache.js';
@@ -27,10 +26,9 @@ import { privateKeyJwtConfiguration } from './private-key-jwt.js';
 import { registerTokenExchange, tokenExchangeConfiguration } from './token-exchange/grant.js';
 import type { JwtIntrospector } from './jwt-introspection.js';
 import { mergeConfiguration } from './merge-configuration.js';
+import { activeSigningKey, signingKeyConfiguration } from './signing-keys.js';
 import { advertiseUrlsFromIssuer, aroundGrantHandlers, checkOidcProviderInternals } from './oidc-provider-internals.js';
 
-/** Only asymmetric signatures: a client secret can never become a signing key. */
-export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
 
 export interface ProviderDependencies {
   readonly config: Config;
@@ -38,8 +36,8 @@ export interface ProviderDependencies {
   /** Storage for every model but `Client` (the Knex adapter). */
   readonly createModelAdapter: (model: string) => Adapter;
   readonly credentials: VerifiedCredentialCache;
-  /** Private JWKs, the active (signing) key first. */
-  readonly signingJwks: readonly JWK[];
+  /** The keys the provider signs with (private JWKs or keys in a PKCS#11 token), the active key first. */
+  readonly signingKeys: readonly SigningKey[];
   /** Verifies this server's JWT access tokens against the published keys (token exchange's subject tokens). */
   readonly introspectJwt: JwtIntrospector;
   /** Per-client and per-tenant token quotas; omitted when rate limits are off. */
@@ -61,14 +59,14 @@ const SECURE_COOKIES = { long: SECURE_COOKIE, short: SECURE_COOKIE };
  */
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config, registry, credentials } = deps;
-  const active = deps.signingJwks[0];
-  if (!active?.kid || !active.alg) throw new Error('the key store returned no active signing key');
-  const signing: SigningChoice = { kid: active.kid, alg: active.alg as AsymmetricSigningAlgorithm };
+  const signing: SigningChoice = activeSigningKey(deps.signingKeys);
+  const signingKeys = signingKeyConfiguration(deps.signingKeys);
 
   const provider = new Provider(
     config.issuer,
     mergeConfiguration([
       machineClientConfiguration(deps, signing),
+      { jwks: signingKeys.jwks, features: { externalSigningSupport: signingKeys.externalSigningSupport } },
       privateKeyJwtConfiguration(config),
       dpopConfiguration(config),
       tokenExchangeConfiguration(),
@@ -104,7 +102,6 @@ function machineClientConfiguration(deps: ProviderDependencies, signing: Signing
 
   return {
     adapter: (model: string) => (model === 'Client' ? clientAdapter : deps.createModelAdapter(model)),
-    jwks: { keys: [...deps.signingJwks] },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     extraClientMetadata: { properties: [...TOLLGATE_CLIENT_METADATA] },
     clientDefaults: {

@@ -1,11 +1,11 @@
 import compose from 'koa-compose';
 import type { Middleware, ParameterizedContext } from 'koa';
 import type Provider from 'oidc-provider';
-import type { JWK } from 'oidc-provider';
-import type { JWK as JoseJwk } from 'jose';
+import type { JWK } from 'jose';
+import { SIGNING_ALGORITHMS, type SigningKey } from '../../keys/key-store.js';
 import type { GateKind } from '../rate-limit/token-endpoint-gate.js';
 import { equaliseRefusal } from './client-secret.js';
-import { createProvider, SIGNING_ALGORITHMS, type ProviderDependencies } from './create-provider.js';
+import { createProvider, type ProviderDependencies } from './create-provider.js';
 import type { ApiKeyIntrospector } from './api-key-introspection.js';
 import { createJwtIntrospector, type IntrospectionResponse, type JwtIntrospector } from './jwt-introspection.js';
 import { endpointOutcomeOf, type EndpointOutcome, type EndpointOutcomeListener } from './endpoint-outcome.js';
@@ -13,7 +13,7 @@ import { gateKindOfRoute, metricsLabelOfRoute, routeOfProvider, type RouteOf } f
 import { TollgateError } from '../errors.js';
 import { createIntrospectionPolicy, introspectionCallerOf, type IntrospectionPolicy } from './introspection-policy.js';
 
-export type HostDependencies = Omit<ProviderDependencies, 'signingJwks' | 'introspectJwt'> & {
+export type HostDependencies = Omit<ProviderDependencies, 'signingKeys' | 'introspectJwt'> & {
   /** Answers introspection for API keys, which the provider does not know. */
   readonly apiKeys?: ApiKeyIntrospector;
   /**
@@ -32,7 +32,7 @@ export type HostDependencies = Omit<ProviderDependencies, 'signingJwks' | 'intro
 export interface SigningKeySource {
   /** Cheap: changes whenever the published or signing set changes. */
   version(): Promise<string>;
-  current(): Promise<{ version: string; activeKid: string; signingJwks: JWK[]; publicJwks: JWK[] }>;
+  current(): Promise<{ version: string; activeKid: string; signingKeys: SigningKey[]; publicJwks: JWK[] }>;
 }
 
 interface Mounted {
@@ -73,11 +73,11 @@ export class ProviderHost {
     // One verifier per key set: the admin API and token exchange both check this server's JWTs with it.
     const introspectJwt = createJwtIntrospector({
       issuer: deps.config.issuer,
-      publicJwks: keys.publicJwks as JoseJwk[],
+      publicJwks: keys.publicJwks,
       algorithms: SIGNING_ALGORITHMS,
       clients: deps.registry.clients,
     });
-    const provider = createProvider({ ...deps, signingJwks: keys.signingJwks, introspectJwt });
+    const provider = createProvider({ ...deps, signingKeys: keys.signingKeys, introspectJwt });
     // The provider answers internal failures with a generic server_error;
     // keep the cause for the host, which logs it and maps outages to 503.
     provider.on('server_error', (ctx: ParameterizedContext, error: unknown) => {

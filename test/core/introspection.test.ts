@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { databaseVariants } from '../helpers/databases.js';
+import { privateJwks } from '../keys/fixture.js';
 import { API, postForm, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
 
 for (const variant of databaseVariants) {
@@ -57,8 +58,7 @@ for (const variant of databaseVariants) {
         assert.equal(status, 200);
         assert.deepEqual(body, { active: false });
       }
-      const { signingJwks } = await server.keyStore.current();
-      const active = signingJwks[0] as JWK;
+      const [active] = privateJwks((await server.keyStore.current()).signingKeys) as [JWK];
       const now = Math.floor(Date.now() / 1000);
       const claims = { client_id: machine.clientId, tenant_id: machine.tenantId, token_version: 0, scope: 'read:projects' };
       const expired = await new SignJWT(claims)

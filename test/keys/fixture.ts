@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../../adapters/database.js';
-import { KeyStore, type KeyStoreOptions } from '../../keys/key-store.js';
-import type { SigningKeyRow } from '../../keys/rotation.js';
+import type { JWK } from 'jose';
+import { KeyStore, type KeyStoreOptions, type SigningKey } from '../../keys/key-store.js';
+import type { SigningKeyRow } from '../../keys/signing-keys-table.js';
 import { createSealer } from '../../keys/seal.js';
 import { MigratedDatabaseFixture } from '../helpers/migrated-database.js';
 
@@ -9,6 +10,14 @@ export const RETIRE_AFTER_MS = 20 * 60_000;
 export const START = Date.UTC(2025, 0, 1);
 
 export const newSecret = (): string => randomBytes(32).toString('base64url');
+
+/** The private JWKs of keys the database backend loaded (a key in a token has none to give). */
+export function privateJwks(keys: readonly SigningKey[]): JWK[] {
+  return keys.map((key) => {
+    if (key.kind !== 'jwk') throw new Error(`signing key ${key.kid} is held outside the process`);
+    return key.jwk;
+  });
+}
 
 /** One migrated database per suite, emptied before each test, with a clock tests move by hand. */
 export class KeyStoreFixture extends MigratedDatabaseFixture {

@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { SignJWT, createLocalJWKSet, importJWK, jwtVerify } from 'jose';
 import { KeyStoreError, SIGNING_ALGORITHMS } from '../../keys/key-store.js';
 import { databaseVariants } from '../helpers/databases.js';
-import { KeyStoreFixture } from './fixture.js';
+import { KeyStoreFixture, privateJwks } from './fixture.js';
 
 for (const variant of databaseVariants) {
   describe(`KeyStore: keys and what the provider sees (${variant.kind})`, { skip: variant.skip }, () => {
@@ -56,9 +56,9 @@ for (const variant of databaseVariants) {
       const [next] = await fixture.kidsIn('next');
       const keys = await store.current();
       assert.equal(keys.activeKid, active);
-      assert.deepEqual(keys.signingJwks.map((jwk) => jwk.kid), [active, next]);
+      assert.deepEqual(privateJwks(keys.signingKeys).map((jwk) => jwk.kid), [active, next]);
       assert.deepEqual(keys.publicJwks.map((jwk) => jwk.kid), [active, next]);
-      for (const jwk of keys.signingJwks) {
+      for (const jwk of privateJwks(keys.signingKeys)) {
         assert.equal(typeof jwk.d, 'string');
         assert.equal(jwk.alg, 'ES256');
         assert.equal(jwk.use, 'sig');
@@ -140,7 +140,7 @@ for (const variant of databaseVariants) {
         const store = fixture.keyStore({ defaultAlg: alg });
         await store.initialize();
         const keys = await store.current();
-        const signingJwk = keys.signingJwks[0];
+        const [signingJwk] = privateJwks(keys.signingKeys);
         assert.ok(signingJwk);
         assert.equal(signingJwk.alg, alg);
         if (alg === 'RS256' || alg === 'PS256') {

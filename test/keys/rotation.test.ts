@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { KeyStoreError } from '../../keys/key-store.js';
-import { generateSigningKey, lockSigningKeys, rotateKeys } from '../../keys/rotation.js';
+import { databaseBackend } from '../../keys/database-backend.js';
+import { sealGeneratedKey } from '../../keys/key-store.js';
+import { rotateKeys } from '../../keys/rotation.js';
+import { lockSigningKeys } from '../../keys/signing-keys-table.js';
 import { createSealer } from '../../keys/seal.js';
 import { databaseVariants } from '../helpers/databases.js';
-import { KeyStoreFixture, RETIRE_AFTER_MS, newSecret } from './fixture.js';
+import { KeyStoreFixture, RETIRE_AFTER_MS, newSecret, privateJwks } from './fixture.js';
 
 const kidsOf = (jwks: readonly { kid?: string }[]) => jwks.map((jwk) => jwk.kid);
 
@@ -46,7 +49,7 @@ for (const variant of databaseVariants) {
 
       const keys = await store.current();
       assert.equal(keys.activeKid, next);
-      assert.deepEqual(kidsOf(keys.signingJwks), [next, result.next, active]);
+      assert.deepEqual(kidsOf(privateJwks(keys.signingKeys)), [next, result.next, active]);
       assert.deepEqual(kidsOf(keys.publicJwks), [next, result.next, active]);
       assert.notEqual(keys.version, versionBefore);
       assert.equal(await store.version(), keys.version);
@@ -59,7 +62,7 @@ for (const variant of databaseVariants) {
       assert.equal((await fixture.row(first.next)).alg, 'EdDSA');
       const second = await store.rotate();
       assert.equal(second.activated, first.next);
-      assert.equal((await store.current()).signingJwks[0]?.alg, 'EdDSA');
+      assert.equal(privateJwks((await store.current()).signingKeys)[0]?.alg, 'EdDSA');
       assert.equal((await fixture.row(second.next)).alg, 'EdDSA');
     });
 
@@ -99,7 +102,7 @@ for (const variant of databaseVariants) {
 
     it('a rotation that saw a next key another rotation has since promoted is refused (compare-and-set)', async () => {
       const { active, next } = await initialized();
-      const replacement = await generateSigningKey('ES256', createSealer([fixture.secret]));
+      const replacement = sealGeneratedKey(await databaseBackend.generate('ES256'), createSealer([fixture.secret]));
       const staleRotation = fixture.database.knex.transaction(async (trx) => {
         await lockSigningKeys(trx);
         const transition = { trx, now: fixture.clock.now, retireAfterMs: RETIRE_AFTER_MS };
@@ -155,7 +158,7 @@ for (const variant of databaseVariants) {
       assert.equal(revoked.revoked_at, fixture.clock.now);
       const keys = await store.current();
       assert.equal(keys.activeKid, next);
-      assert.deepEqual(kidsOf(keys.signingJwks), [next, result.next]);
+      assert.deepEqual(kidsOf(privateJwks(keys.signingKeys)), [next, result.next]);
       assert.deepEqual(kidsOf(keys.publicJwks), [next, result.next]);
       await assert.rejects(store.revoke(active), { code: 'ERR_KEY_ALREADY_REVOKED' });
       await assert.rejects(store.revoke('no-such-kid'), { code: 'ERR_KEY_NOT_FOUND' });
@@ -214,7 +217,7 @@ for (const variant of databaseVariants) {
         assert.ok(row.sealed_private?.startsWith(`v1.${newestKeyId}.`));
       }
       const currentAfter = await fixture.keyStore({ secrets: [newest] }).current();
-      assert.deepEqual(currentAfter.signingJwks, currentBefore.signingJwks);
+      assert.deepEqual(privateJwks(currentAfter.signingKeys), privateJwks(currentBefore.signingKeys));
       assert.equal(currentAfter.version, currentBefore.version);
       await assert.rejects(fixture.keyStore().current(), { code: 'ERR_KEY_UNREADABLE' });
     });

@@ -7,6 +7,7 @@ import Koa from 'koa';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { createVerifier, requireRoles, requireScopes, requireTenant, type Principal, type ScopeGuard } from '@tollgate/resource-server';
 import { databaseVariants } from '../helpers/databases.js';
+import { privateJwks } from '../keys/fixture.js';
 import { API, eventually, postForm, REPORTS_API, seedMachineClient, startTestServer, type MachineClient, type TestServer } from '../helpers/server.js';
 
 const sqlite = databaseVariants[0]!;
@@ -103,8 +104,8 @@ describe('@tollgate/resource-server in a Koa service, against the real server', 
     const valid = await token();
     const [header, payload, signature] = valid.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
-    const { signingJwks, publicJwks } = await tollgate.keyStore.current();
-    const active = signingJwks[0] as JWK;
+    const { signingKeys, publicJwks } = await tollgate.keyStore.current();
+    const [active] = privateJwks(signingKeys) as [JWK];
     const activeKey = await importJWK(active, active.alg);
     const now = Math.floor(Date.now() / 1000);
     const sign = (overrides: Record<string, unknown>, protectedHeader: Record<string, unknown> = {}) =>
