@@ -6,10 +6,14 @@
  *   it, never on the message;
  * - `status`: the HTTP status the error answers a request with (500 for an
  *   error no client caused);
- * - `expose`: whether the message was written for whoever reads it (a client,
- *   an operator at the CLI) and holds nothing secret. Anything unexposed is
- *   an unexpected failure: the HTTP serializer answers `server_error`, the
- *   CLI prints "unexpected error".
+ * - `expose`: whether an HTTP client may read the message; by default only
+ *   below 500. This is Koa's and oidc-provider's meaning of the same field,
+ *   and it has to be: both read `status` and `expose` on any error thrown
+ *   through them, and oidc-provider answers an exposed error with its
+ *   message, so a 5xx exposed by default would show a client what was meant
+ *   for an operator (a PKCS#11 module's path, a database's address). The CLI
+ *   shows every BaseError's message (its reader is the operator), and
+ *   anything else as "unexpected error".
  *
  * It lives in a folder of its own, importing nothing, because `src/`,
  * `adapters/` and `keys/` all subclass it and the layering rule lets neither
@@ -31,6 +35,6 @@ export class BaseError<Code extends string = string> extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options.status ?? 500;
-    this.expose = options.expose ?? true;
+    this.expose = options.expose ?? this.status < 500;
   }
 }

@@ -57,7 +57,7 @@ function findCommand(argv: readonly string[]): { command: Command; rest: string[
 
 /** Only errors a user can act on are shown as they are; anything else is a bug, and says so. */
 function isExpected(error: unknown): error is BaseError {
-  return error instanceof BaseError && error.expose;
+  return error instanceof BaseError;
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number | null> {
