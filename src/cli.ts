@@ -7,12 +7,10 @@ import { fileSecretSource } from './dev-secret.js';
 import { invalidRequest, TollgateError } from './errors.js';
 import { createRegistry, type Registry } from './registry/index.js';
 import { splitList } from './registry/input.js';
-import { RESOURCE_FIELDS } from './registry/resources.js';
 import { KeyStoreError } from '../keys/key-store.js';
 import { StartupError } from './lifecycle/start-up-errors.js';
 import { DatabaseInUseError } from '../adapters/sqlite-process-lock.js';
 import { AuditLog } from './audit/audit-log.js';
-import { changeDetail, snapshot } from './audit/changes.js';
 import { dashPositionalsLast, integer, required } from './cli/args.js';
 import { apiKeyCommands } from './cli/api-keys.js';
 import { auditCommands } from './cli/audit.js';
@@ -21,6 +19,8 @@ import { keyCommands } from './cli/keys.js';
 import { tenantCommands } from './cli/tenants.js';
 import { userCommands } from './cli/users.js';
 import { print, type Output } from './cli/output.js';
+import { servicesFor } from './cli/services.js';
+import { CLI_ACTOR } from './services/index.js';
 
 const USAGE = `usage: tollgate <command> [options]   (every command accepts --json, and --fields a,b for those values only)
 
@@ -118,8 +118,9 @@ type Handler = (context: CommandContext) => Promise<Output | undefined>;
 
 const commands: Record<string, Handler> = {
   ...tenantCommands,
-  'resources create': async ({ registry, audit, args, values }) => {
-    const resource = await registry.resources.create({
+  'resources create': async (context) => {
+    const { args, values } = context;
+    return servicesFor(context).resources.create(CLI_ACTOR, {
       audience: required(args[0], 'audience'),
       scopes: splitList(values.scopes),
       ...(values.name ? { name: values.name } : {}),
@@ -128,14 +129,11 @@ const commands: Record<string, Handler> = {
       ...(values.tenant ? { tenant: values.tenant } : {}),
       ...(values['share-with'] ? { shared_with: splitList(values['share-with']) } : {}),
     });
-    await audit.record({ type: 'resource.created', actor: 'cli', tenantId: resource.tenantId, subject: resource.audience, detail: snapshot(resource, RESOURCE_FIELDS) });
-    return resource;
   },
-  'resources share': async ({ registry, audit, args, values }) => {
+  'resources share': async (context) => {
+    const { args, values } = context;
     const sharedWith = required(values['share-with'], '--share-with');
-    const { before, after } = await registry.resources.share(required(args[0], 'audience'), { shared_with: sharedWith === 'none' ? [] : splitList(sharedWith) });
-    await audit.record({ type: 'resource.shared', actor: 'cli', tenantId: after.tenantId, subject: after.audience, detail: changeDetail(before, after, RESOURCE_FIELDS) });
-    return after;
+    return servicesFor(context).resources.share(CLI_ACTOR, required(args[0], 'audience'), { shared_with: sharedWith === 'none' ? [] : splitList(sharedWith) });
   },
   'resources list': async ({ registry, values }) => {
     if (!values.tenant) return registry.resources.list();

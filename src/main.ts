@@ -11,8 +11,9 @@ import { listenForAdmin } from './admin/own-port.js';
 import { createSealer } from '../keys/seal.js';
 import type { Config } from './config.js';
 import { createApiKeys, type ApiKeys } from './api-keys/index.js';
-import { auditApiKeyEvents } from './audit/api-key-events.js';
+import { auditApiKeyVerificationFailures } from './audit/api-key-events.js';
 import { AuditLog } from './audit/audit-log.js';
+import { createServices } from './services/index.js';
 import { BatchedAuditWriter } from './audit/batched-writer.js';
 import { auditTokenOutcomes } from './audit/token-events.js';
 import { rejectionCode } from './audit/write-failure.js';
@@ -107,7 +108,7 @@ export async function startTollgate(
     const credentials = new VerifiedCredentialCache(config.secrets[0]!, { ttlSeconds: config.credentialCacheTtlSeconds });
     const apiKeys = createApiKeys(database.knex, registry, {
       credentials,
-      onEvent: auditApiKeyEvents(audit, 'server'),
+      onEvent: auditApiKeyVerificationFailures(audit, 'server'),
       onFlushError: (error) => logger.warn('api key last-used update failed', { error: (error as Error)?.message }),
     });
     cleanups.push(() => apiKeys.verifier.stop());
@@ -185,6 +186,7 @@ export async function startTollgate(
       keyStore,
       audit,
       users,
+      services: createServices({ registry, users, apiKeys: apiKeys.keys }),
       keysChanged: async () => {
         await providerHost.refresh();
         return config.redisUrl ? announceKeyChange(config.redisUrl) : false;
