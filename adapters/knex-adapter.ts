@@ -5,8 +5,9 @@ import { RequestRotations, type FoundRefreshToken } from './refresh-rotation.js'
 import type { IdProtection } from './stored-ids.js';
 import { fromStoredPayload, toStoredPayload } from './stored-payload.js';
 
-/** The one table every oidc-provider model lives in (migration 001-oidc-models). */
-export const OIDC_MODELS_TABLE = 'oidc_models';
+import { OIDC_MODELS_TABLE } from './oidc-models-table.js';
+
+export { OIDC_MODELS_TABLE };
 
 /** Milliseconds since the epoch, as `Date.now` returns them; injectable so tests can move time. */
 export type Clock = () => number;

@@ -10,6 +10,7 @@ import type { BatchedAuditWriter } from './audit/batched-writer.js';
 import { announceKeyChange } from './keys/change-channel.js';
 import { keepKeysCurrent, type KeyMaintenance } from './keys/keep-current.js';
 import { createLogger, type Logger } from './logger.js';
+import { createServices } from './services/index.js';
 import type { ProviderHost } from './provider/provider-host.js';
 import type { Registry } from './registry/index.js';
 import { createInteractions } from './interactions/index.js';
@@ -90,6 +91,7 @@ export async function startTollgate(
       keyStore,
       audit,
       users,
+      services: createServices({ registry, users, apiKeys: apiKeys.keys }),
       keysChanged: async () => {
         await providerHost.refresh();
         return config.redisUrl ? announceKeyChange(config.redisUrl) : false;

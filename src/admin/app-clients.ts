@@ -1,7 +1,8 @@
-import { appClientCreatedDetail, withAppClientSecret } from '../registry/app-clients.js';
-import { recordAdminChange } from './audit.js';
+import { appClientView } from '../registry/app-clients.js';
+import { adminActor } from '../services/index.js';
 import { refuseEscalation } from './clients.js';
 import { tenantForCreate, type AdminServices } from './context.js';
+import { withSecret } from './presenters.js';
 import { route, type CompiledRoute } from './route.js';
 import { createAppClientBody, type CreateAppClientBody } from './schemas.js';
 
@@ -12,7 +13,7 @@ import { createAppClientBody, type CreateAppClientBody } from './schemas.js';
  * changes and lists are the client routes' (clients.ts).
  */
 export function appClientRoutes(services: AdminServices): CompiledRoute[] {
-  const { registry, audit } = services;
+  const { clients } = services.services;
   return [
     route<CreateAppClientBody>({
       method: 'POST', path: '/app-clients', operationId: 'createAppClient',
@@ -21,10 +22,9 @@ export function appClientRoutes(services: AdminServices): CompiledRoute[] {
       handle: async ({ ctx, caller, body }) => {
         refuseEscalation(ctx, caller, body.scopes);
         const tenant = await tenantForCreate(services, caller, body.tenant);
-        const created = await registry.appClients.create({ ...body, tenant: tenant.id });
-        const { client, app } = created;
-        await recordAdminChange(audit, caller, { type: 'client.created', tenantId: tenant.id, subject: client.clientId, detail: appClientCreatedDetail(client, app) });
-        return withAppClientSecret(created);
+        const { client, app, clientSecret } = await clients.createApp(adminActor(caller), { ...body, tenant: tenant.id });
+        // The names an OpenID Connect client library configures itself with: token_endpoint_auth_method, redirect_uris…
+        return withSecret({ client: appClientView(client, app), clientSecret });
       },
     }),
   ];

@@ -1,5 +1,6 @@
 import { invalidRequest } from '../errors.js';
 import { page, TENANT_QUERY, visibleTenant, type AdminServices } from './context.js';
+import { snakeCased } from './presenters.js';
 import { route, type CompiledRoute } from './route.js';
 
 /** The most events one page holds, whatever `limit` asks for. */
@@ -42,7 +43,7 @@ export function auditEventRoutes(services: AdminServices): CompiledRoute[] {
           ...(query['subject'] ? { subject: query['subject'] } : {}),
           ...(query['cursor'] ? { beforeId: decodeCursor(query['cursor']) } : {}),
         });
-        return page(events, events.length === limit ? encodeCursor(events.at(-1)!.id) : null);
+        return page(events.map(snakeCased), events.length === limit ? encodeCursor(events.at(-1)!.id) : null);
       },
     }),
   ];

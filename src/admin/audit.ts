@@ -1,21 +1,13 @@
-import type { AuditDetail, AuditEventType, AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { adminActor } from '../services/index.js';
+import { changeEvent, type Change } from '../services/audit.js';
 import type { AdminCaller } from './auth.js';
 
 /**
- * Every change made through the admin API is an audit event whose actor is
- * the admin client that made it; the detail also names the actor's tenant,
- * so a tenant admin's changes can be told from a global admin's.
+ * A signing-key change made through the admin API, recorded after the key
+ * store committed it (the key store keeps its own lock and transaction):
+ * the same event the services write for every other change.
  */
-export function recordAdminChange(
-  audit: AuditLog,
-  caller: AdminCaller,
-  event: { type: AuditEventType; tenantId?: string | null; subject?: string | null; detail?: AuditDetail },
-): Promise<void> {
-  return audit.record({
-    type: event.type,
-    actor: caller.clientId,
-    tenantId: event.tenantId ?? null,
-    subject: event.subject ?? null,
-    detail: { ...event.detail, actor_tenant_id: caller.tenantId, via: 'admin_api' },
-  });
+export function recordAdminChange(audit: AuditLog, caller: AdminCaller, change: Change): Promise<void> {
+  return audit.record(changeEvent(adminActor(caller), change));
 }

@@ -1,6 +1,8 @@
 import type { KeyStore } from '../../keys/key-store.js';
 import type { ApiKeyRepository } from '../api-keys/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { adminActor, type Services } from '../services/index.js';
+import { scopeOf as actorScope } from '../services/actor.js';
 import { invalidRequest } from '../errors.js';
 import type { Registry } from '../registry/index.js';
 import type { TenantScope } from '../registry/tenant-scope.js';
@@ -16,6 +18,8 @@ export interface AdminServices {
   readonly audit: AuditLog;
   /** The people who sign in to tenants' apps (authorization code). */
   readonly users: UserRepository;
+  /** Every change goes through these, as the CLI's do (validate, write and audit in one transaction). */
+  readonly services: Services;
   /**
    * After a signing-key change: swap this instance's provider now and tell
    * the others (Redis); resolves to whether they were told (otherwise they
@@ -24,10 +28,8 @@ export interface AdminServices {
   readonly keysChanged: () => Promise<boolean>;
 }
 
-/** Undefined for a global admin (every tenant); the caller's own tenant otherwise. */
-export function scopeOf(caller: AdminCaller): TenantScope | undefined {
-  return caller.global ? undefined : { tenantId: caller.tenantId };
-}
+/** Undefined for a global admin (every tenant); the caller's own tenant otherwise: as the services scope its changes. */
+export const scopeOf = (caller: AdminCaller): TenantScope | undefined => actorScope(adminActor(caller));
 
 /**
  * The tenant a create goes to. A global admin names it; a tenant admin's

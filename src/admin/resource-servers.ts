@@ -1,9 +1,9 @@
-import { changeDetail, snapshot } from '../audit/changes.js';
-import { RESOURCE_FIELDS, type ResourceServer, type ShareResourceInput } from '../registry/resources.js';
+import type { ShareResourceInput } from '../registry/resources.js';
+import { adminActor } from '../services/index.js';
 import { ADMIN_SCOPE } from './audience.js';
-import { recordAdminChange } from './audit.js';
 import { insufficientScope } from './auth.js';
 import { page, type AdminServices } from './context.js';
+import { snakeCased } from './presenters.js';
 import { route, type CompiledRoute } from './route.js';
 import { createResourceBody, shareResourceBody } from './schemas.js';
 
@@ -15,12 +15,13 @@ const TAG = 'Resource servers';
  * name. A tenant admin sees the ones its tenant may use and registers its
  * tenant's own; only a global admin registers owner-less ones or shares.
  */
-export function resourceServerRoutes({ registry, audit }: AdminServices): CompiledRoute[] {
+export function resourceServerRoutes({ registry, services }: AdminServices): CompiledRoute[] {
+  const { resources } = services;
   return [
     route({
       method: 'GET', path: '/resource-servers', operationId: 'listResourceServers', summary: 'List resource servers (a tenant admin: those its tenant may use)', tag: TAG,
       access: 'tenant', status: 200, response: { ref: 'ResourceServer', list: 'array' },
-      handle: async ({ caller }) => page(await registry.resources.list(caller.global ? {} : { usableBy: caller.tenantId })),
+      handle: async ({ caller }) => page((await registry.resources.list(caller.global ? {} : { usableBy: caller.tenantId })).map(snakeCased)),
     }),
     route({
       method: 'POST', path: '/resource-servers', operationId: 'createResourceServer',
@@ -29,21 +30,14 @@ export function resourceServerRoutes({ registry, audit }: AdminServices): Compil
       handle: async ({ ctx, caller, body }) => {
         // Sharing reaches into other tenants: a global admin's decision only.
         if (!caller.global && body.shared_with?.length) throw insufficientScope(ctx, ADMIN_SCOPE);
-        const resource = await registry.resources.create(caller.global ? body : { ...body, tenant: caller.tenantId });
-        await recordAdminChange(audit, caller, { type: 'resource.created', tenantId: resource.tenantId, subject: resource.audience, detail: snapshot(resource, RESOURCE_FIELDS) });
-        return resource;
+        return snakeCased(await resources.create(adminActor(caller), body));
       },
     }),
     route<ShareResourceInput>({
       method: 'POST', path: '/resource-servers/{resourceServerId}/share', operationId: 'shareResourceServer',
       summary: 'Set the tenants (besides its owner) that may grant its scopes; `*` for every tenant', tag: TAG,
       access: 'admin', body: shareResourceBody, status: 200, response: { ref: 'ResourceServer' },
-      handle: async ({ caller, params, body }) => {
-        const { before, after } = await registry.resources.share(params['resourceServerId']!, body);
-        const detail = changeDetail<ResourceServer>(before, after, RESOURCE_FIELDS);
-        await recordAdminChange(audit, caller, { type: 'resource.shared', tenantId: after.tenantId, subject: after.audience, detail });
-        return after;
-      },
+      handle: async ({ caller, params, body }) => snakeCased(await resources.share(adminActor(caller), params['resourceServerId']!, body)),
     }),
   ];
 }

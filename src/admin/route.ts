@@ -3,7 +3,7 @@ import type { ParameterizedContext } from 'koa';
 import { compileInput } from '../registry/input.js';
 import type { AdminCaller } from './auth.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH';
 
 /** A query parameter: always a string on the wire; `pattern` is its allow-list. */
 export interface QueryParameter {

@@ -5,7 +5,7 @@ import { appClientSchema, type CreateAppClientInput } from '../registry/app-clie
 import { SCOPE_TOKEN } from '../registry/input.js';
 import { createResourceSchema, shareResourceSchema, type CreateResourceInput, type ShareResourceInput } from '../registry/resources.js';
 import { createTenantSchema, updateTenantSchema, type CreateTenantInput, type UpdateTenantInput } from '../registry/tenants.js';
-import { createUserSchema, type CreateUserInput } from '../users/index.js';
+import { createUserSchema, setPasswordSchema, type CreateUserInput, type SetPasswordInput } from '../users/index.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../keys/key-store.js';
 
 /**
@@ -61,6 +61,9 @@ export const createUserBody = {
   properties: { ...createUserSchema.properties, tenant: TENANT_REFERENCE, password: { ...createUserSchema.properties.password, nullable: true } },
   required: ['email'],
 } as unknown as JSONSchemaType<CreateUserBody>;
+
+/** A new password: held to the rule a created user's is. */
+export const setPasswordBody: JSONSchemaType<SetPasswordInput> = setPasswordSchema;
 
 export interface CreateApiKeyBody {
   /** Slug or id; a tenant admin's keys always go to the admin's own tenant. */

@@ -2,6 +2,7 @@ import { KeyStoreError, type KeyStoreErrorCode } from '../../keys/key-store.js';
 import { TollgateError } from '../errors.js';
 import { recordAdminChange } from './audit.js';
 import { page, type AdminServices } from './context.js';
+import { snakeCased } from './presenters.js';
 import { route, type CompiledRoute } from './route.js';
 import { rotateSigningKeysBody } from './schemas.js';
 
@@ -36,7 +37,7 @@ export function signingKeyRoutes({ keyStore, audit, keysChanged }: AdminServices
     route({
       method: 'GET', path: '/signing-keys', operationId: 'listSigningKeys', summary: 'List signing keys (public metadata only)', tag: TAG,
       access: 'admin', status: 200, response: { ref: 'SigningKey', list: 'array' },
-      handle: async () => page(await keyStore.list()),
+      handle: async () => page((await keyStore.list()).map(snakeCased)),
     }),
     route({
       method: 'POST', path: '/signing-keys/rotate', operationId: 'rotateSigningKeys', summary: 'next → active, active → retiring, a new next key', tag: TAG,
@@ -44,7 +45,7 @@ export function signingKeyRoutes({ keyStore, audit, keysChanged }: AdminServices
       handle: async ({ caller, body }) => {
         const result = await keyStoreCall(() => keyStore.rotate(body.alg ? { alg: body.alg } : {}));
         await recordAdminChange(audit, caller, { type: 'key.rotated', subject: result.activated, detail: { ...result } });
-        return { ...result, announced: await keysChanged() };
+        return snakeCased({ ...result, announced: await keysChanged() });
       },
     }),
     route({
@@ -55,7 +56,7 @@ export function signingKeyRoutes({ keyStore, audit, keysChanged }: AdminServices
         const result = await keyStoreCall(() => keyStore.revoke(kid));
         const detail = { previousState: result.previousState, activated: result.activated ?? null, next: result.next ?? null };
         await recordAdminChange(audit, caller, { type: 'key.revoked', subject: kid, detail });
-        return { ...result, announced: await keysChanged() };
+        return snakeCased({ ...result, announced: await keysChanged() });
       },
     }),
   ];

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
-import { inTransaction } from '../../adapters/database.js';
 import { conflict, invalidRequest, notFound, type TollgateError } from '../errors.js';
 import { isStorableText } from '../registry/input.js';
 import { hashSecret } from '../registry/secrets.js';
 import type { TenantScope } from '../registry/tenant-scope.js';
 import type { Registry } from '../registry/index.js';
 import { TtlCache } from '../registry/ttl-cache.js';
-import { emitEvent, type ApiKeyEventListener } from './events.js';
+import { writeWith, type WithinWrite } from '../registry/within-write.js';
+import { emitEvent, type ApiKeyEvent, type ApiKeyEventListener } from './events.js';
 import { generateApiKey, looksLikeApiKey } from './format.js';
 import {
   expiresInSeconds,
@@ -38,6 +38,8 @@ function unknownKey(reference: string): TollgateError {
 export interface ApiKeyChangeOptions {
   readonly scope?: TenantScope;
   readonly actor?: string;
+  /** Runs in the change's transaction with the event it is about to report (within-write.ts). */
+  readonly within?: WithinWrite<ApiKeyEvent>;
 }
 
 const actorOf = (by: ApiKeyChangeOptions) => (by.actor ? { actor: by.actor } : {});
@@ -92,7 +94,7 @@ export class ApiKeyRepository {
    * Creates a key for a tenant (slug or id). Expires in 90 days unless
    * `expiresIn` says otherwise; a key that never expires needs `'never'`.
    */
-  async create(input: CreateApiKeyInput): Promise<IssuedApiKey> {
+  async create(input: CreateApiKeyInput, within?: WithinWrite<ApiKeyEvent>): Promise<IssuedApiKey> {
     const valid = validateCreateInput(input);
     const lifetime = expiresInSeconds(valid.expiresIn);
     const tenant = await this.registry.tenants.findBySlugOrId(valid.tenant);
@@ -111,17 +113,21 @@ export class ApiKeyRepository {
       },
       lifetime,
     );
-    await this.knex('api_keys').insert(toRow(record));
-    // A miss for this id may have been cached by a probe before it existed.
-    this.#cache.delete(record.id);
-    emitEvent(this.#onEvent, {
+    const event: ApiKeyEvent = {
       type: 'api_key.created',
       apiKeyId: record.id,
       tenantId: tenant.id,
       resources: [...record.resources],
       scopes: [...record.scopes],
       ...(record.createdBy ? { actor: record.createdBy } : {}),
-    });
+    };
+    await writeWith(this.knex, async (db) => {
+      await db('api_keys').insert(toRow(record));
+      return event;
+    }, within);
+    // A miss for this id may have been cached by a probe before it existed.
+    this.#cache.delete(record.id);
+    emitEvent(this.#onEvent, event);
     return { apiKey: toView(record, record.createdAt), key };
   }
 
@@ -174,13 +180,20 @@ export class ApiKeyRepository {
   async revoke(id: string, by: ApiKeyChangeOptions = {}): Promise<ApiKeyView> {
     if (!isStorableText(id)) throw unknownKey(id);
     // The tenant scope is in the WHERE clause; the read after it is the answer, and the 404 for an id outside the scope.
-    const updated = await this.knex('api_keys')
-      .where({ id, ...(by.scope ? { tenant_id: by.scope.tenantId } : {}) })
-      .whereNull('revoked_at')
-      .update({ revoked_at: this.#clock() });
+    const { within } = by;
+    const revoked = await writeWith(this.knex, async (db): Promise<ApiKeyEvent | undefined> => {
+      const updated = await db('api_keys')
+        .where({ id, ...(by.scope ? { tenant_id: by.scope.tenantId } : {}) })
+        .whereNull('revoked_at')
+        .update({ revoked_at: this.#clock() });
+      const row: Pick<ApiKeyRow, 'tenant_id'> | undefined = updated ? await db('api_keys').where({ id }).first('tenant_id') : undefined;
+      return row && { type: 'api_key.revoked', apiKeyId: id, tenantId: row.tenant_id, ...actorOf(by) };
+    }, within && (async (db, event) => {
+      if (event) await within(db, event);
+    }));
     this.#cache.delete(id);
     const view = await this.get(id, by.scope);
-    if (updated) emitEvent(this.#onEvent, { type: 'api_key.revoked', apiKeyId: id, tenantId: view.tenantId, ...actorOf(by) });
+    if (revoked) emitEvent(this.#onEvent, revoked);
     return view;
   }
 
@@ -203,7 +216,15 @@ export class ApiKeyRepository {
       lifetime,
     );
     const overlapEnd = record.createdAt + overlap * 1000;
-    await inTransaction(this.knex, async (transaction) => {
+    const event: ApiKeyEvent = {
+      type: 'api_key.rotated',
+      apiKeyId: id,
+      tenantId: old.tenantId,
+      replacedBy: record.id,
+      overlapSeconds: overlap,
+      ...actorOf(by),
+    };
+    await writeWith(this.knex, async (transaction) => {
       await transaction('api_keys').insert(toRow(record));
       // Conditional on the state checked above, so two rotations at once
       // cannot both succeed and fork the key into two replacements.
@@ -217,17 +238,11 @@ export class ApiKeyRepository {
           expires_at: old.expiresAt === null ? overlapEnd : Math.min(old.expiresAt, overlapEnd),
         });
       if (!updated) throw conflict(`API key ${id} was rotated or revoked meanwhile`);
-    });
+      return event;
+    }, by.within);
     this.#cache.delete(id);
     this.#cache.delete(record.id);
-    emitEvent(this.#onEvent, {
-      type: 'api_key.rotated',
-      apiKeyId: id,
-      tenantId: old.tenantId,
-      replacedBy: record.id,
-      overlapSeconds: overlap,
-      ...actorOf(by),
-    });
+    emitEvent(this.#onEvent, event);
     return { apiKey: toView(record, record.createdAt), key, previous: await this.get(id) };
   }
 }

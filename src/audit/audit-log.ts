@@ -28,6 +28,7 @@ export type AuditEventType =
   | 'user.created'
   | 'user.disabled'
   | 'user.enabled'
+  | 'user.password_set'
   /** An event the database refused to store, reduced to its type and the database's error code. */
   | 'audit.row_rejected';
 

@@ -3,6 +3,8 @@ import type { CommandContext } from './command.js';
 import type { CLIENT_CREATE_OPTIONS } from './client-options.js';
 import type { CreateClientInput } from '../registry/clients.js';
 import { invalidRequest } from '../errors.js';
+import { CLI_ACTOR } from '../services/index.js';
+import { servicesFor } from './services.js';
 
 /** Where a global admin client lives when no tenant is named: every client belongs to a tenant. */
 const SYSTEM_TENANT = 'tollgate';
@@ -13,15 +15,15 @@ const SYSTEM_TENANT = 'tollgate';
  * with `--tenant <slug>`, that tenant's admin (`tollgate:tenant-admin`).
  * The admin resource server and the system tenant are created if missing.
  */
-export async function adminClientInput({ registry, values, audit }: CommandContext<typeof CLIENT_CREATE_OPTIONS>): Promise<CreateClientInput> {
+export async function adminClientInput(context: CommandContext<typeof CLIENT_CREATE_OPTIONS>): Promise<CreateClientInput> {
+  const { registry, values } = context;
   if (values.resource?.length || values.scopes) throw invalidRequest('--admin sets the resource and scopes itself: leave out --resource and --scopes');
   await ensureAdminResource(registry);
   let tenant = values.tenant;
   if (!tenant) {
     tenant = SYSTEM_TENANT;
     if (!(await registry.tenants.findBySlug(SYSTEM_TENANT))) {
-      const created = await registry.tenants.create({ slug: SYSTEM_TENANT, name: 'Tollgate administrators' });
-      await audit.record({ type: 'tenant.created', actor: 'cli', tenantId: created.id, subject: created.slug });
+      await servicesFor(context).tenants.create(CLI_ACTOR, { slug: SYSTEM_TENANT, name: 'Tollgate administrators' });
     }
   }
   return {

@@ -1,14 +1,14 @@
 import { ApiKeyRepository, parseDuration, type ApiKeyEnvironment, type ApiKeyView } from '../api-keys/index.js';
-import { refuseAdminAudience } from '../admin/audience.js';
-import { auditApiKeyEvents } from '../audit/api-key-events.js';
 import { invalidRequest } from '../errors.js';
 import { splitList } from '../registry/input.js';
+import { CLI_ACTOR } from '../services/index.js';
 import { existingTenant, required } from './args.js';
 import { defineCommand, type BaseContext } from './command.js';
+import { servicesFor } from './services.js';
 
-function repositoryFor({ database, registry, audit }: Pick<BaseContext, 'database' | 'registry' | 'audit'>): ApiKeyRepository {
+function repositoryFor({ database, registry }: Pick<BaseContext, 'database' | 'registry'>): ApiKeyRepository {
   // No read cache: a CLI process lives for one command.
-  return new ApiKeyRepository(database.knex, registry, { cacheTtlMs: 0, onEvent: auditApiKeyEvents(audit, 'cli') });
+  return new ApiKeyRepository(database.knex, registry, { cacheTtlMs: 0 });
 }
 
 /** The key is in this output and nowhere else, ever: print it first. */
@@ -36,16 +36,13 @@ export const apiKeyCommands = [
     run: async (context) => {
       const { values } = context;
       if (values.env !== undefined && values.env !== 'live' && values.env !== 'test') throw invalidRequest('--env must be live or test');
-      const resources = (values.resource ?? []).flatMap(splitList);
-      refuseAdminAudience(resources);
-      const created = await repositoryFor(context).create({
+      const created = await servicesFor(context).apiKeys.create(CLI_ACTOR, {
         tenant: required(values.tenant, '--tenant'),
         name: required(values.name, '--name'),
-        resources,
+        resources: (values.resource ?? []).flatMap(splitList),
         scopes: splitList(values.scopes),
         ...(values['expires-in'] ? { expiresIn: values['expires-in'] } : {}),
         ...(values.env ? { env: values.env as ApiKeyEnvironment } : {}),
-        createdBy: 'cli',
       });
       return issued(created);
     },
@@ -65,7 +62,7 @@ export const apiKeyCommands = [
     summary: 'revoke an API key at once',
     positionals: [API_KEY_ID],
     options: {},
-    run: async (context) => repositoryFor(context).revoke(required(context.args[0], 'api key id')),
+    run: async (context) => servicesFor(context).apiKeys.revoke(CLI_ACTOR, required(context.args[0], 'api key id')),
   }),
   defineCommand({
     name: 'api-keys rotate',
@@ -76,7 +73,7 @@ export const apiKeyCommands = [
     run: async (context) => {
       const overlap = parseDuration(required(context.values.overlap, '--overlap'), '--overlap');
       if (overlap === null) throw invalidRequest('--overlap must be a duration such as 7d (not never)');
-      const { previous, ...next } = await repositoryFor(context).rotate(required(context.args[0], 'api key id'), { overlap });
+      const { previous, ...next } = await servicesFor(context).apiKeys.rotate(CLI_ACTOR, required(context.args[0], 'api key id'), overlap);
       return { ...issued(next), previous_id: previous.id, previous_expires_at: previous.expiresAt === null ? null : new Date(previous.expiresAt).toISOString() };
     },
   }),

@@ -1,10 +1,12 @@
 import { invalidRequest } from '../errors.js';
-import { appClientCreatedDetail, withAppClientSecret } from '../registry/app-clients.js';
+import { withAppClientSecret } from '../registry/app-clients.js';
+import { CLI_ACTOR } from '../services/index.js';
 import { splitList } from '../registry/input.js';
 import { required } from './args.js';
 import type { CommandContext } from './command.js';
 import type { CLIENT_CREATE_OPTIONS } from './client-options.js';
 import type { Output } from './output.js';
+import { servicesFor } from './services.js';
 
 
 /**
@@ -13,11 +15,11 @@ import type { Output } from './output.js';
  * once; a public one (native app, SPA) has none and must use PKCE.
  */
 export async function createAppClient(context: CommandContext<typeof CLIENT_CREATE_OPTIONS>): Promise<Output> {
-  const { values, registry, audit } = context;
+  const { values } = context;
   const redirectUris = (values['redirect-uri'] ?? []).flatMap(splitList);
   if (!redirectUris.length) throw invalidRequest('--redirect-uri is required with --grant authorization_code');
   const isPublic = values.public ?? false;
-  const created = await registry.appClients.create({
+  return withAppClientSecret(await servicesFor(context).clients.createApp(CLI_ACTOR, {
     name: required(values.name, '--name'),
     tenant: required(values.tenant, '--tenant'),
     resources: (values.resource ?? []).flatMap(splitList),
@@ -26,8 +28,5 @@ export async function createAppClient(context: CommandContext<typeof CLIENT_CREA
     redirect_uris: redirectUris,
     post_logout_redirect_uris: (values['post-logout-redirect-uri'] ?? []).flatMap(splitList),
     public: isPublic,
-  });
-  const { client, app } = created;
-  await audit.record({ type: 'client.created', actor: 'cli', tenantId: client.tenantId, subject: client.clientId, detail: appClientCreatedDetail(client, app) });
-  return withAppClientSecret(created);
+  }));
 }

@@ -1,41 +1,14 @@
-import type { AuditDetail, AuditEventType } from '../audit/audit-log.js';
-import { changeDetail, snapshot } from '../audit/changes.js';
-import { AUDITED_FIELDS, clientView, withClientSecret, type ClientView } from '../registry/clients.js';
+import { clientView, withClientSecret } from '../registry/clients.js';
+import { CLI_ACTOR } from '../services/index.js';
 import { splitList } from '../registry/input.js';
 import { invalidRequest } from '../errors.js';
 import { adminClientInput } from './admin-client.js';
 import { existingTenant, integer, quota, required } from './args.js';
-import { defineCommand, type BaseContext } from './command.js';
+import { defineCommand } from './command.js';
+import { servicesFor } from './services.js';
 import { createAppClient } from './app-clients.js';
 import { clientProofInput } from './client-proof-args.js';
 import { CLIENT_CREATE_OPTIONS } from './client-options.js';
-
-/** Every change an operator makes to a client lands in the audit log. */
-async function audited<T extends { client: ClientView } | ClientView>(
-  { audit }: Pick<BaseContext, 'audit'>,
-  type: AuditEventType,
-  result: T,
-  detail?: AuditDetail,
-): Promise<T> {
-  const client: ClientView = 'client' in result ? result.client : (result as ClientView);
-  await audit.record({ type, actor: 'cli', tenantId: client.tenantId, subject: client.clientId, ...(detail ? { detail } : {}) });
-  return result;
-}
-
-
-/** Runs a change and records it with the fields it changed, before and after. */
-async function changed(
-  context: Pick<BaseContext, 'audit' | 'registry'>,
-  type: AuditEventType,
-  clientId: string,
-  change: () => Promise<ClientView | { client: ClientView; clientSecret: string }>,
-) {
-  const before = await context.registry.clients.get(clientId);
-  const result = await change();
-  const after = 'client' in result ? result.client : result;
-  return audited(context, type, result, changeDetail(before, after, AUDITED_FIELDS));
-}
-
 
 const CLIENT_ID = { name: 'client_id', description: 'the client', required: true } as const;
 const COLUMNS = ['client_id', 'name', 'tenant_slug', 'enabled', 'token_endpoint_auth_method', 'scopes'];
@@ -57,11 +30,11 @@ export const clientCommands = [
       'tollgate clients create --name signer --tenant acme --resource https://api.acme.test --scopes read:projects --auth private_key_jwt --jwks-file jwks.json --dpop-bound',
     ],
     run: async (context) => {
-      const { values, registry } = context;
+      const { values } = context;
       const grant = values.grant ?? 'client_credentials';
       if (grant === 'authorization_code') return createAppClient(context);
       if (grant !== 'client_credentials') throw invalidRequest('--grant must be client_credentials or authorization_code');
-      const created = await registry.clients.create(values.admin ? await adminClientInput(context) : {
+      return withClientSecret(await servicesFor(context).clients.create(CLI_ACTOR, values.admin ? await adminClientInput(context) : {
         name: required(values.name, '--name'),
         tenant: required(values.tenant, '--tenant'),
         resources: (values.resource ?? []).flatMap(splitList),
@@ -73,8 +46,7 @@ export const clientCommands = [
         ...(values['token-quota'] !== undefined ? { token_quota: quota(values['token-quota']) } : {}),
         ...(values.introspect ? { introspect_audiences: splitList(values.introspect) } : {}),
         ...clientProofInput(values),
-      });
-      return withClientSecret(await audited(context, 'client.created', created, snapshot(created.client, AUDITED_FIELDS)));
+      }));
     },
   }),
   defineCommand({
@@ -93,10 +65,10 @@ export const clientCommands = [
         throw invalidRequest('nothing to update: give --token-quota <count>/<unit>|none or --introspect "<uri> …"|none');
       }
       const clientId = required(context.args[0], 'client_id');
-      return changed(context, 'client.updated', clientId, () => context.registry.clients.update(clientId, {
+      return servicesFor(context).clients.update(CLI_ACTOR, clientId, {
         ...(tokenQuota === undefined ? {} : { token_quota: tokenQuota }),
         ...(introspect === undefined ? {} : { introspect_audiences: introspect === 'none' ? [] : splitList(introspect) }),
-      }));
+      });
     },
   }),
   defineCommand({
@@ -124,7 +96,7 @@ export const clientCommands = [
     options: {},
     run: async (context) => {
       const clientId = required(context.args[0], 'client_id');
-      return changed(context, 'client.disabled', clientId, () => context.registry.clients.setEnabled(clientId, false));
+      return servicesFor(context).clients.setEnabled(CLI_ACTOR, clientId, false);
     },
   }),
   defineCommand({
@@ -134,7 +106,7 @@ export const clientCommands = [
     options: {},
     run: async (context) => {
       const clientId = required(context.args[0], 'client_id');
-      return changed(context, 'client.enabled', clientId, () => context.registry.clients.setEnabled(clientId, true));
+      return servicesFor(context).clients.setEnabled(CLI_ACTOR, clientId, true);
     },
   }),
   defineCommand({
@@ -143,7 +115,7 @@ export const clientCommands = [
     positionals: [CLIENT_ID],
     options: {},
     run: async (context) =>
-      withClientSecret(await audited(context, 'client.secret_rotated', await context.registry.clients.rotateSecret(required(context.args[0], 'client_id')))),
+      withClientSecret(await servicesFor(context).clients.rotateSecret(CLI_ACTOR, required(context.args[0], 'client_id'))),
   }),
   defineCommand({
     name: 'clients revoke-tokens',
@@ -152,7 +124,7 @@ export const clientCommands = [
     options: {},
     run: async (context) => {
       const clientId = required(context.args[0], 'client_id');
-      return changed(context, 'client.tokens_revoked', clientId, () => context.registry.clients.revokeTokens(clientId));
+      return servicesFor(context).clients.revokeTokens(CLI_ACTOR, clientId);
     },
   }),
 ];

@@ -1,9 +1,9 @@
-import { changeDetail, snapshot } from '../audit/changes.js';
 import { invalidRequest } from '../errors.js';
 import { splitList } from '../registry/input.js';
-import { RESOURCE_FIELDS } from '../registry/resources.js';
+import { CLI_ACTOR } from '../services/index.js';
 import { integer, required } from './args.js';
 import { defineCommand } from './command.js';
+import { servicesFor } from './services.js';
 
 const SHARE_WITH = { type: 'string', value: '"<slug> <slug>"|\'*\'', description: 'other tenants that may use it, by slug; * for every tenant' } as const;
 
@@ -21,8 +21,9 @@ export const resourceCommands = [
       'share-with': SHARE_WITH,
     },
     examples: ['tollgate resources create https://api.acme.test --scopes "read:projects write:projects" --tenant acme'],
-    run: async ({ registry, audit, args, values }) => {
-      const resource = await registry.resources.create({
+    run: async (context) => {
+      const { args, values } = context;
+      return servicesFor(context).resources.create(CLI_ACTOR, {
         audience: required(args[0], 'audience'),
         scopes: splitList(values.scopes),
         ...(values.name ? { name: values.name } : {}),
@@ -31,8 +32,6 @@ export const resourceCommands = [
         ...(values.tenant ? { tenant: values.tenant } : {}),
         ...(values['share-with'] ? { shared_with: splitList(values['share-with']) } : {}),
       });
-      await audit.record({ type: 'resource.created', actor: 'cli', tenantId: resource.tenantId, subject: resource.audience, detail: snapshot(resource, RESOURCE_FIELDS) });
-      return resource;
     },
   }),
   defineCommand({
@@ -41,11 +40,10 @@ export const resourceCommands = [
     positionals: [{ name: 'audience', description: 'the resource server', required: true }],
     options: { 'share-with': { ...SHARE_WITH, value: '"<slug> <slug>"|\'*\'|none', description: 'the tenants that may use it from now on; none for its owner only', required: true } },
     examples: ['tollgate resources share https://api.acme.test --share-with "globex initech"'],
-    run: async ({ registry, audit, args, values }) => {
+    run: async (context) => {
+      const { args, values } = context;
       const sharedWith = required(values['share-with'], '--share-with');
-      const { before, after } = await registry.resources.share(required(args[0], 'audience'), { shared_with: sharedWith === 'none' ? [] : splitList(sharedWith) });
-      await audit.record({ type: 'resource.shared', actor: 'cli', tenantId: after.tenantId, subject: after.audience, detail: changeDetail(before, after, RESOURCE_FIELDS) });
-      return after;
+      return servicesFor(context).resources.share(CLI_ACTOR, required(args[0], 'audience'), { shared_with: sharedWith === 'none' ? [] : splitList(sharedWith) });
     },
   }),
   defineCommand({

@@ -1,8 +1,8 @@
-import { changeDetail, snapshot } from '../audit/changes.js';
 import { invalidRequest } from '../errors.js';
-import { TENANT_FIELDS } from '../registry/tenants.js';
+import { CLI_ACTOR } from '../services/index.js';
 import { quota, required } from './args.js';
 import { defineCommand } from './command.js';
+import { servicesFor } from './services.js';
 
 const TOKEN_QUOTA = { type: 'string', value: '<count>/<unit>|none', description: 'tokens the tenant\'s clients may get together per window (s, min, h, day); none removes it' } as const;
 
@@ -16,15 +16,14 @@ export const tenantCommands = [
       'token-quota': TOKEN_QUOTA,
     },
     examples: ['tollgate tenants create acme --name "Acme Corp" --token-quota 10000/h'],
-    run: async ({ registry, audit, args, values }) => {
+    run: async (context) => {
+      const { args, values } = context;
       const tokenQuota = quota(values['token-quota']);
-      const tenant = await registry.tenants.create({
+      return servicesFor(context).tenants.create(CLI_ACTOR, {
         slug: required(args[0], 'tenant slug'),
         name: values.name ?? required(args[0], 'name'),
         ...(tokenQuota !== undefined ? { token_quota: tokenQuota } : {}),
       });
-      await audit.record({ type: 'tenant.created', actor: 'cli', tenantId: tenant.id, subject: tenant.slug, detail: snapshot(tenant, TENANT_FIELDS) });
-      return tenant;
     },
   }),
   defineCommand({
@@ -41,15 +40,11 @@ export const tenantCommands = [
     positionals: [{ name: 'slug', description: 'the tenant', required: true }],
     options: { 'token-quota': TOKEN_QUOTA },
     examples: ['tollgate tenants update acme --token-quota 50000/day', 'tollgate tenants update acme --token-quota none'],
-    run: async ({ registry, audit, args, values }) => {
+    run: async (context) => {
+      const { args, values } = context;
       const tokenQuota = quota(values['token-quota']);
       if (tokenQuota === undefined) throw invalidRequest('nothing to update: give --token-quota <count>/<unit> or --token-quota none');
-      const slug = required(args[0], 'tenant slug');
-      const before = await registry.tenants.findBySlugOrId(slug);
-      const tenant = await registry.tenants.update(slug, { token_quota: tokenQuota });
-      const detail = before ? changeDetail(before, tenant, TENANT_FIELDS) : snapshot(tenant, TENANT_FIELDS);
-      await audit.record({ type: 'tenant.updated', actor: 'cli', tenantId: tenant.id, subject: tenant.slug, detail });
-      return tenant;
+      return servicesFor(context).tenants.update(CLI_ACTOR, required(args[0], 'tenant slug'), { token_quota: tokenQuota });
     },
   }),
 ];

@@ -1,10 +1,10 @@
-import { changeDetail, snapshot } from '../audit/changes.js';
-import { generateSecret } from '../registry/secrets.js';
 import { splitList } from '../registry/input.js';
-import { USER_FIELDS, UserRepository, type UserView } from '../users/index.js';
+import { CLI_ACTOR } from '../services/index.js';
+import { UserRepository, type UserView } from '../users/index.js';
 import { existingTenant, required } from './args.js';
 import { defineCommand, type BaseContext, type CommandContext } from './command.js';
 import type { CliIo } from './io.js';
+import { servicesFor } from './services.js';
 
 /** The password piped in (`--password-stdin`), without the final newline `echo` adds. */
 async function readStdin(stdin: CliIo['stdin']): Promise<string> {
@@ -19,17 +19,8 @@ const ENABLE_OPTIONS = { tenant: { type: 'string', value: '<slug>', description:
 const USER = { name: 'id|email', description: 'the user', required: true } as const;
 
 async function setEnabled(context: CommandContext<typeof ENABLE_OPTIONS>, enabled: boolean): Promise<UserView> {
-  const users = usersOf(context);
-  const user = await users.get(required(context.args[0], 'user id or email'), context.values.tenant);
-  const after = await users.setEnabled(user.id, enabled);
-  await context.audit.record({
-    type: enabled ? 'user.enabled' : 'user.disabled',
-    actor: 'cli',
-    tenantId: user.tenantId,
-    subject: user.id,
-    detail: changeDetail(user, after, USER_FIELDS),
-  });
-  return after;
+  const user = await usersOf(context).get(required(context.args[0], 'user id or email'), context.values.tenant);
+  return servicesFor(context).users.setEnabled(CLI_ACTOR, user.id, enabled);
 }
 
 export const userCommands = [
@@ -48,16 +39,14 @@ export const userCommands = [
      * (the password never appears in the process list or shell history).
      */
     run: async (context) => {
-      const { values, audit } = context;
-      const generated = values['password-stdin'] ? undefined : generateSecret();
-      const user = await usersOf(context).create({
+      const { values } = context;
+      const { user, password } = await servicesFor(context).users.create(CLI_ACTOR, {
         tenant: required(values.tenant, '--tenant'),
         email: required(values.email, '--email'),
-        password: generated ?? (await readStdin(context.io.stdin)),
+        ...(values['password-stdin'] ? { password: await readStdin(context.io.stdin) } : {}),
         roles: splitList(values.roles),
       });
-      await audit.record({ type: 'user.created', actor: 'cli', tenantId: user.tenantId, subject: user.id, detail: snapshot(user, USER_FIELDS) });
-      return generated ? { ...user, password: generated } : user;
+      return password === undefined ? user : { ...user, password };
     },
   }),
   defineCommand({
@@ -83,5 +72,16 @@ export const userCommands = [
     positionals: [USER],
     options: ENABLE_OPTIONS,
     run: (context) => setEnabled(context, true),
+  }),
+  defineCommand({
+    name: 'users set-password',
+    summary: 'set or reset a user\'s password (read from stdin); ends the user\'s sessions and refresh tokens',
+    positionals: [USER],
+    options: ENABLE_OPTIONS,
+    examples: ['printf %s "$NEW_PASSWORD" | tollgate users set-password ada@acme.test --tenant acme'],
+    run: async (context) => {
+      const user = await usersOf(context).get(required(context.args[0], 'user id or email'), context.values.tenant);
+      return servicesFor(context).users.setPassword(CLI_ACTOR, user.id, await readStdin(context.io.stdin));
+    },
   }),
 ];

@@ -1,7 +1,7 @@
 import { createKnexAdapter } from '../../adapters/knex-adapter.js';
 import { createIdProtection } from '../../adapters/stored-ids.js';
 import { createApiKeys, type ApiKeys } from '../api-keys/index.js';
-import { auditApiKeyEvents } from '../audit/api-key-events.js';
+import { auditApiKeyVerificationFailures } from '../audit/api-key-events.js';
 import { auditTokenOutcomes } from '../audit/token-events.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -29,7 +29,7 @@ export async function createProviderParts(config: Config, logger: Logger, storag
   const credentials = new VerifiedCredentialCache(config.secrets[0]!, { ttlSeconds: config.credentialCacheTtlSeconds });
   const apiKeys = createApiKeys(database.knex, registry, {
     credentials,
-    onEvent: auditApiKeyEvents(audit, 'server'),
+    onEvent: auditApiKeyVerificationFailures(audit, 'server'),
     onFlushError: (error) => logger.warn('api key last-used update failed', { error: (error as Error)?.message }),
   });
   cleanups.add(() => apiKeys.verifier.stop());

@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
-import { snapshot } from '../audit/changes.js';
 import { TollgateError } from '../errors.js';
 import { withClientSecret, type ClientRepository, type ClientView, type CreateClientInput } from './clients.js';
 import { compileInput, isStorableText, parseList } from './input.js';
 import { TtlCache } from './ttl-cache.js';
+import type { WithinWrite } from './within-write.js';
 
 /**
  * The authorization-code side of a client: where codes may be sent and
@@ -42,8 +42,8 @@ export const appClientSchema = {
 const appInput = compileInput<AppClientFields>(appClientSchema);
 
 /**
- * What a create answers (CLI and admin API alike): the client, its app
- * fields and, for a confidential client only, its secret, shown this once.
+ * What the CLI's create prints: the client, its app fields and, for a
+ * confidential client only, its secret, shown this once.
  */
 export const withAppClientSecret = ({ client, app, clientSecret }: { client: ClientView; app: AppClient; clientSecret: string | undefined }) => ({
   ...withClientSecret({ client: appClientView(client, app), clientSecret }),
@@ -123,6 +123,13 @@ const toAppClient = (row: AppClientRow): AppClient => ({
   postLogoutRedirectUris: parseList(row.post_logout_redirect_uris),
 });
 
+/** What a create answers: the client, its app fields and, for a confidential client, its secret (shown once). */
+export interface CreatedAppClient {
+  client: ClientView;
+  app: AppClient;
+  clientSecret: string | undefined;
+}
+
 export class AppClientRepository {
   readonly #cache: TtlCache<AppClient | undefined>;
 
@@ -137,9 +144,10 @@ export class AppClientRepository {
   /**
    * Creates a client that signs users in. A confidential (web) client gets a
    * secret shown once; a public one gets none (a random hash fills the
-   * registry's secret column and is never compared).
+   * registry's secret column and is never compared). Both rows and `within`
+   * share one transaction (within-write.ts).
    */
-  async create(input: CreateAppClientInput): Promise<{ client: ClientView; app: AppClient; clientSecret: string | undefined }> {
+  async create(input: CreateAppClientInput, within?: WithinWrite<CreatedAppClient>): Promise<CreatedAppClient> {
     const { redirect_uris, post_logout_redirect_uris, public: publicFlag, ...machine } = input;
     // JSON null (the schema's nullable) means absent, as undefined does: a confidential client.
     const isPublic = publicFlag ?? false;
@@ -152,10 +160,17 @@ export class AppClientRepository {
       post_logout_redirect_uris: JSON.stringify(valid.post_logout_redirect_uris ?? []),
       created_at: Date.now(),
     };
-    const { client, clientSecret } = await this.clients.create(machine);
-    await this.knex('app_clients').insert({ client_id: client.clientId, ...row });
-    this.#cache.delete(client.clientId);
-    return { client, app: toAppClient({ client_id: client.clientId, ...row }), clientSecret: isPublic ? undefined : clientSecret };
+    const withApp = ({ client, clientSecret }: { client: ClientView; clientSecret: string | undefined }): CreatedAppClient => ({
+      client,
+      app: toAppClient({ client_id: client.clientId, ...row }),
+      clientSecret: isPublic ? undefined : clientSecret,
+    });
+    const machineClient = await this.clients.create(machine, async (db, created) => {
+      await db('app_clients').insert({ client_id: created.client.clientId, ...row });
+      await within?.(db, withApp(created));
+    });
+    this.#cache.delete(machineClient.client.clientId);
+    return withApp(machineClient);
   }
 
   /** Read through the same short cache as the client itself (registry/index.ts). */
@@ -167,13 +182,3 @@ export class AppClientRepository {
     });
   }
 }
-
-const APP_FIELDS = ['name', 'scopes', 'roles', 'resources', 'corsOrigins'] as const;
-
-/** The `client.created` detail of an app client (CLI and admin API alike). */
-export const appClientCreatedDetail = (client: ClientView, app: AppClient) => ({
-  ...snapshot(client, APP_FIELDS),
-  grant: 'authorization_code',
-  public: app.public,
-  redirect_uris: app.redirectUris.join(' '),
-});

@@ -5,9 +5,7 @@ import { conflict, invalidRequest, notFound } from '../errors.js';
 import { AUDIENCE_URI, compileInput, isStorableText, parseList, SCOPE_TOKEN } from './input.js';
 import type { TenantRepository } from './tenants.js';
 import { TtlCache } from './ttl-cache.js';
-
-/** Resource-server fields an audit event records (CLI and admin API). */
-export const RESOURCE_FIELDS = ['audience', 'name', 'scopes', 'accessTokenTtl', 'tokenFormat', 'tenantId', 'sharedWith'] as const;
+import { writeWith, type WithinWrite } from './within-write.js';
 
 export type TokenFormat = 'jwt' | 'opaque';
 
@@ -122,7 +120,8 @@ export class ResourceRepository {
     this.#cache = new TtlCache({ ttlMs: options.cacheTtlMs, maxEntries: 10_000 });
   }
 
-  async create(input: CreateResourceInput): Promise<ResourceServer> {
+  /** `within` runs in the insert's transaction (within-write.ts). */
+  async create(input: CreateResourceInput, within?: WithinWrite<ResourceServer>): Promise<ResourceServer> {
     const valid = createResourceInput(input);
     if (!URL.canParse(valid.audience)) throw invalidRequest('audience must be an absolute URI');
     const owner = valid.tenant === undefined || valid.tenant === null ? undefined : await this.tenants.findBySlugOrId(valid.tenant);
@@ -142,13 +141,22 @@ export class ResourceRepository {
       created_at: now,
       updated_at: now,
     };
-    await this.knex('resource_servers').insert(row);
-    this.#cache.delete(row.audience);
-    return toResource(row);
+    try {
+      return await writeWith(this.knex, async (db) => {
+        await db('resource_servers').insert(row);
+        return toResource(row);
+      }, within);
+    } finally {
+      this.#cache.delete(row.audience);
+    }
   }
 
   /** Replaces the list of tenants a resource server (by id or audience) is shared with: a global admin's decision. */
-  async share(reference: string, input: ShareResourceInput): Promise<{ before: ResourceServer; after: ResourceServer }> {
+  async share(
+    reference: string,
+    input: ShareResourceInput,
+    within?: WithinWrite<{ before: ResourceServer; after: ResourceServer }>,
+  ): Promise<{ before: ResourceServer; after: ResourceServer }> {
     const valid = shareResourceInput(input);
     const sharedWith = await this.#tenantIds(valid.shared_with);
     const row: ResourceRow | undefined = isStorableText(reference)
@@ -156,9 +164,14 @@ export class ResourceRepository {
       : undefined;
     if (!row) throw notFound(`resource server ${reference} does not exist`);
     const changes = { shared_with: JSON.stringify(sharedWith), updated_at: Date.now() };
-    await this.knex('resource_servers').where({ id: row.id }).update(changes);
-    this.#cache.delete(row.audience);
-    return { before: toResource(row), after: toResource({ ...row, ...changes }) };
+    try {
+      return await writeWith(this.knex, async (db) => {
+        await db('resource_servers').where({ id: row.id }).update(changes);
+        return { before: toResource(row), after: toResource({ ...row, ...changes }) };
+      }, within);
+    } finally {
+      this.#cache.delete(row.audience);
+    }
   }
 
   /** Tenant references (slug or id) → ids, in order; `*` stays `*`. */

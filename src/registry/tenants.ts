@@ -3,9 +3,7 @@ import type { Knex } from 'knex';
 import type { JSONSchemaType } from 'ajv';
 import { conflict, notFound } from '../errors.js';
 import { compileInput, isStorableText, LIMIT_SPEC, SLUG } from './input.js';
-
-/** Tenant fields an audit event records (CLI and admin API). */
-export const TENANT_FIELDS = ['slug', 'name', 'tokenQuota'] as const;
+import { writeWith, type WithinWrite } from './within-write.js';
 
 export interface Tenant {
   id: string;
@@ -81,25 +79,35 @@ export class TenantRepository {
     this.#changeListeners.push(listener);
   }
 
-  async create(input: CreateTenantInput): Promise<Tenant> {
+  /** `within` runs in the insert's transaction (within-write.ts). */
+  async create(input: CreateTenantInput, within?: WithinWrite<Tenant>): Promise<Tenant> {
     const { slug, name, token_quota } = createTenantInput(input);
     if (await this.findBySlug(slug)) throw conflict(`tenant ${slug} already exists`);
     const now = Date.now();
     const row: TenantRow = { id: randomUUID(), slug, name, token_quota: token_quota ?? null, created_at: now, updated_at: now };
-    await this.knex('tenants').insert(row);
-    return toTenant(row);
+    return writeWith(this.knex, async (db) => {
+      await db('tenants').insert(row);
+      return toTenant(row);
+    }, within);
   }
 
-  /** Changes the fields given; `reference` is a slug or an id. */
-  async update(reference: string, input: UpdateTenantInput): Promise<Tenant> {
+  /** Changes the fields given; `reference` is a slug or an id. `within` sees the tenant as it is after the change. */
+  async update(reference: string, input: UpdateTenantInput, within?: WithinWrite<Tenant>): Promise<Tenant> {
     const changes = updateTenantInput(input);
     const tenant = await this.findBySlugOrId(reference);
     if (!tenant) throw notFound(`tenant ${reference} does not exist`);
-    await this.knex('tenants')
-      .where({ id: tenant.id })
-      .update({ ...changes, updated_at: Date.now() });
-    this.#changeListeners.forEach((listener) => listener(tenant.id));
-    return (await this.findBySlugOrId(tenant.id))!;
+    try {
+      return await writeWith(this.knex, async (db) => {
+        await db('tenants')
+          .where({ id: tenant.id })
+          .update({ ...changes, updated_at: Date.now() });
+        const row: TenantRow | undefined = await db('tenants').where({ id: tenant.id }).first();
+        if (!row) throw notFound(`tenant ${reference} does not exist`);
+        return toTenant(row);
+      }, within);
+    } finally {
+      this.#changeListeners.forEach((listener) => listener(tenant.id));
+    }
   }
 
   async list(): Promise<Tenant[]> {

@@ -6,6 +6,7 @@ import { compileInput, EMAIL, isStorableText, parseList, ROLE } from '../registr
 import type { TenantScope } from '../registry/tenant-scope.js';
 import type { TenantRepository } from '../registry/tenants.js';
 import { hashSecret } from '../registry/secrets.js';
+import { writeWith, type WithinWrite } from '../registry/within-write.js';
 
 /** A person who signs in to a tenant's apps (the password only as a hash). */
 export interface User {
@@ -21,9 +22,6 @@ export interface User {
 }
 
 export type UserView = Omit<User, 'passwordHash'>;
-
-/** The fields a user's audit events record (CLI and admin API alike). */
-export const USER_FIELDS = ['email', 'roles', 'enabled'] as const;
 
 export interface CreateUserInput {
   tenant: string;
@@ -49,6 +47,19 @@ export const createUserSchema = {
   additionalProperties: false,
 } satisfies JSONSchemaType<CreateUserInput>;
 const createUserInput = compileInput<CreateUserInput>(createUserSchema);
+
+export interface SetPasswordInput {
+  password: string;
+}
+
+/** A new password, held to the same rule as one given at creation. */
+export const setPasswordSchema = {
+  type: 'object',
+  properties: { password: createUserSchema.properties.password },
+  required: ['password'],
+  additionalProperties: false,
+} satisfies JSONSchemaType<SetPasswordInput>;
+const setPasswordInput = compileInput<SetPasswordInput>(setPasswordSchema);
 
 interface UserRow {
   id: string;
@@ -86,11 +97,12 @@ export class UserRepository {
     private readonly tenants: TenantRepository,
   ) {}
 
-  #select() {
-    return this.knex('users').join('tenants', 'tenants.id', 'users.tenant_id').select('users.*', 'tenants.slug as tenant_slug');
+  #select(db: Knex = this.knex) {
+    return db('users').join('tenants', 'tenants.id', 'users.tenant_id').select('users.*', 'tenants.slug as tenant_slug');
   }
 
-  async create(input: CreateUserInput): Promise<UserView> {
+  /** `within` runs in the insert's transaction (within-write.ts). */
+  async create(input: CreateUserInput, within?: WithinWrite<UserView>): Promise<UserView> {
     const valid = createUserInput(input);
     const tenant = await this.tenants.findBySlugOrId(valid.tenant);
     if (!tenant) throw invalidRequest(`tenant ${valid.tenant} does not exist`);
@@ -107,8 +119,10 @@ export class UserRepository {
       created_at: now,
       updated_at: now,
     };
-    await this.knex('users').insert(row);
-    return userView(toUser({ ...row, tenant_slug: tenant.slug }));
+    return writeWith(this.knex, async (db) => {
+      await db('users').insert(row);
+      return userView(toUser({ ...row, tenant_slug: tenant.slug }));
+    }, within);
   }
 
   async findByEmail(tenantId: string, email: string): Promise<User | undefined> {
@@ -149,12 +163,30 @@ export class UserRepository {
     return rows.map((row) => userView(toUser(row)));
   }
 
-  async setEnabled(id: string, enabled: boolean, scope?: TenantScope): Promise<UserView> {
+  setEnabled(id: string, enabled: boolean, scope?: TenantScope, within?: WithinWrite<UserView>): Promise<UserView> {
+    return this.#update(id, { enabled }, scope, within);
+  }
+
+  /**
+   * Replaces the password (argon2id, hashed before the transaction opens);
+   * the new one is held to the rule a created user's is. With `scope`, a
+   * user of another tenant is not found.
+   */
+  async setPassword(id: string, input: SetPasswordInput, scope?: TenantScope, within?: WithinWrite<UserView>): Promise<UserView> {
+    const { password } = setPasswordInput(input);
+    return this.#update(id, { password_hash: await hashSecret(password) }, scope, within);
+  }
+
+  /** Updates the user in `scope` and answers it as it is after the change, read in the same transaction. */
+  async #update(id: string, changes: Partial<UserRow>, scope: TenantScope | undefined, within?: WithinWrite<UserView>): Promise<UserView> {
     if (!isStorableText(id)) throw notFound(`user ${id} does not exist`);
-    const updated = await this.knex('users')
-      .where({ id, ...(scope ? { tenant_id: scope.tenantId } : {}) })
-      .update({ enabled, updated_at: Date.now() });
-    if (!updated) throw notFound(`user ${id} does not exist`);
-    return userView(await this.get(id));
+    return writeWith(this.knex, async (db) => {
+      const updated = await db('users')
+        .where({ id, ...(scope ? { tenant_id: scope.tenantId } : {}) })
+        .update({ ...changes, updated_at: Date.now() });
+      const row = updated ? await this.#select(db).where('users.id', id).first() : undefined;
+      if (!row) throw notFound(`user ${id} does not exist`);
+      return userView(toUser(row));
+    }, within);
   }
 }

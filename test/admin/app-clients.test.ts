@@ -42,8 +42,8 @@ for (const variant of databaseVariants) {
       const read = await root.call('GET', `/clients/${clientId}`);
       assert.equal(read.status, 200);
       assert.equal(read.body['public'], false);
-      assert.deepEqual(read.body['redirectUris'], ['https://app.acme.test/callback']);
-      assert.deepEqual(read.body['postLogoutRedirectUris'], ['https://app.acme.test/signed-out']);
+      assert.deepEqual(read.body['redirect_uris'], ['https://app.acme.test/callback']);
+      assert.deepEqual(read.body['post_logout_redirect_uris'], ['https://app.acme.test/signed-out']);
       assert.ok(!JSON.stringify(read.body).includes(secret));
       assert.doesNotMatch(JSON.stringify(read.body), /"client_secret"|secretHash|argon2/);
 
@@ -62,11 +62,11 @@ for (const variant of databaseVariants) {
       assert.equal(created.body['token_endpoint_auth_method'], 'none');
       const read = await root.call('GET', `/clients/${String(created.body['client_id'])}`);
       assert.equal(read.body['public'], true);
-      assert.equal(read.body['tokenEndpointAuthMethod'], 'none', 'as the provider sees it: PKCE, no secret');
+      assert.equal(read.body['token_endpoint_auth_method'], 'none', 'as the provider sees it: PKCE, no secret');
 
       const machine = await root.call('POST', '/clients', { name: 'job', tenant: 'acme', resources: [API], scopes: ['read:projects'] });
       const machineRead = await root.call('GET', `/clients/${String(machine.body['client_id'])}`);
-      assert.equal(machineRead.body['redirectUris'], undefined);
+      assert.equal(machineRead.body['redirect_uris'], undefined);
       assert.equal(machineRead.body['public'], undefined);
     });
 
@@ -103,7 +103,7 @@ for (const variant of databaseVariants) {
     test('a tenant admin creates app clients in their tenant only, never one holding tollgate:admin', async () => {
       const own = await acmeAdmin.call('POST', '/app-clients', app({ tenant: undefined, name: 'acme-own' }));
       assert.equal(own.status, 201, JSON.stringify(own.body));
-      assert.equal(own.body['tenantSlug'], 'acme');
+      assert.equal(own.body['tenant_slug'], 'acme');
       const elsewhere = await acmeAdmin.call('POST', '/app-clients', app({ tenant: 'beta', name: 'intruder' }));
       assert.equal(elsewhere.status, 400);
       assert.equal(elsewhere.body['error_description'], 'tenant beta does not exist');

@@ -33,7 +33,7 @@ for (const variant of databaseVariants) {
 
       const updated = await admin.call('PATCH', '/tenants/acme', { token_quota: null });
       assert.equal(updated.status, 200);
-      assert.equal(updated.body['tokenQuota'], null);
+      assert.equal(updated.body['token_quota'], null);
       assert.equal((await admin.call('POST', '/tenants', { slug: 'acme', name: 'again' })).status, 409);
     });
 
@@ -57,21 +57,21 @@ for (const variant of databaseVariants) {
 
       const read = await admin.call('GET', `/clients/${clientId}`);
       assert.equal(read.status, 200);
-      assert.equal(read.body['tenantSlug'], 'acme');
+      assert.equal(read.body['tenant_slug'], 'acme');
       assert.doesNotMatch(JSON.stringify(read.body), /"client_secret"|secretHash|argon2/);
       const listed = await admin.call('GET', '/clients?tenant=acme');
-      assert.deepEqual(listed.body.data!.map((client) => client['clientId']), [clientId]);
+      assert.deepEqual(listed.body.data!.map((client) => client['client_id']), [clientId]);
       assert.doesNotMatch(JSON.stringify(listed.body), /"client_secret"|secretHash|argon2/);
 
       const updated = await admin.call('PATCH', `/clients/${clientId}`, { token_quota: '50/min' });
-      assert.equal(updated.body['tokenQuota'], '50/min');
+      assert.equal(updated.body['token_quota'], '50/min');
 
       assert.equal((await admin.call('POST', `/clients/${clientId}/disable`)).body['enabled'], false);
       assert.equal((await postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, credentials)).status, 401);
       assert.equal((await admin.call('POST', `/clients/${clientId}/enable`)).body['enabled'], true);
 
       const revoked = await admin.call('POST', `/clients/${clientId}/revoke-tokens`);
-      assert.equal(revoked.body['tokenVersion'], 1);
+      assert.equal(revoked.body['token_version'], 1);
       const introspected = await postForm(`${server.url}/token/introspection`, { token: String(token.body['access_token']) }, credentials);
       assert.equal(introspected.body['active'], false);
 
@@ -88,7 +88,7 @@ for (const variant of databaseVariants) {
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.match(String(created.body['key']), /^tg_live_/);
       const id = String(created.body['id']);
-      assert.equal(created.body['createdBy'], admin.clientId);
+      assert.equal(created.body['created_by'], admin.clientId);
 
       const read = await admin.call('GET', `/api-keys/${id}`);
       assert.equal(read.body['status'], 'active');
@@ -98,7 +98,7 @@ for (const variant of databaseVariants) {
       const rotated = await admin.call('POST', `/api-keys/${id}/rotate`, { overlap: '1h' });
       assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
       assert.match(String(rotated.body['key']), /^tg_live_/);
-      assert.equal((rotated.body['previous'] as Record<string, unknown>)['replacedBy'], rotated.body['id']);
+      assert.equal((rotated.body['previous'] as Record<string, unknown>)['replaced_by'], rotated.body['id']);
 
       const revoked = await admin.call('POST', `/api-keys/${String(rotated.body['id'])}/revoke`);
       assert.equal(revoked.body['status'], 'revoked');
@@ -118,7 +118,7 @@ for (const variant of databaseVariants) {
 
       const revoked = await admin.call('POST', `/signing-keys/${String(rotated.body['next'])}/revoke`);
       assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
-      assert.equal(revoked.body['previousState'], 'next');
+      assert.equal(revoked.body['previous_state'], 'next');
       const states = (await admin.call('GET', '/signing-keys')).body.data!.map((key) => [key['kid'], key['state']]);
       assert.ok(states.some(([kid, state]) => kid === rotated.body['next'] && state === 'revoked'));
       assert.equal((await admin.call('POST', `/signing-keys/${String(rotated.body['next'])}/revoke`)).status, 409);

@@ -82,7 +82,7 @@ for (const variant of databaseVariants) {
       assert.equal(broken.status, 400);
       const form = await adminRequest(server, 'POST', '/tenants', { token: admin.token, body: 'slug=a&name=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       assert.equal(form.status, 415);
-      const clientId = String((await admin.call('GET', '/clients')).body.data![0]!['clientId']);
+      const clientId = String((await admin.call('GET', '/clients')).body.data![0]!['client_id']);
       const extra = await admin.call('POST', `/clients/${clientId}/disable`, { enabled: true });
       assert.equal(extra.status, 400);
       for (const json of ['null', '[]', '"x"', '7']) {

@@ -30,8 +30,8 @@ describe('resource servers owned by tenants: cross-tenant grants refused (issue 
     globexAdmin = await adminSession(server, { tenant: 'globex' });
     const created = await globexAdmin.call('POST', '/resource-servers', { audience: GLOBEX_API, scopes: ['write:secrets'] });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    assert.equal(created.body['tenantId'], globexAdmin.tenantId);
-    assert.deepEqual(created.body['sharedWith'], []);
+    assert.equal(created.body['tenant_id'], globexAdmin.tenantId);
+    assert.deepEqual(created.body['shared_with'], []);
   });
   after(() => server?.stop());
 
@@ -93,7 +93,7 @@ describe('resource servers owned by tenants: cross-tenant grants refused (issue 
     const globexId = String((await root.call('GET', '/resource-servers')).body.data!.find((row) => row['audience'] === GLOBEX_API)!['id']);
     const shared = await root.call('POST', `/resource-servers/${globexId}/share`, { shared_with: ['acme'] });
     assert.equal(shared.status, 200);
-    assert.deepEqual(shared.body['sharedWith'], [acmeAdmin.tenantId]);
+    assert.deepEqual(shared.body['shared_with'], [acmeAdmin.tenantId]);
     await server.audit.settled();
     const event = await server.database.knex('audit_events').where({ type: 'resource.shared', subject: GLOBEX_API }).first();
     assert.ok(event, 'resource.shared is audited');

@@ -28,7 +28,7 @@ for (const variant of databaseVariants) {
         clientSecret: String(client.body['client_secret']),
         apiKeyId: String(key.body['id']),
         apiKey: String(key.body['key']),
-        tenantId: String(client.body['tenantId']),
+        tenantId: String(client.body['tenant_id']),
       };
       await root.call('POST', '/clients', { name: 'alpha-job', tenant: 'alpha', resources: [API], scopes: ['read'] });
       await root.call('POST', '/api-keys', { tenant: 'alpha', name: 'alpha-export', resources: [API], scopes: ['read'] });
@@ -39,12 +39,12 @@ for (const variant of databaseVariants) {
       for (const path of ['/clients', '/clients?tenant=beta', `/clients?tenant=${beta.tenantId}`]) {
         const listed = await alphaAdmin.call('GET', path);
         assert.equal(listed.status, 200);
-        assert.ok(listed.body.data!.every((client) => client['tenantSlug'] === 'alpha'), path);
+        assert.ok(listed.body.data!.every((client) => client['tenant_slug'] === 'alpha'), path);
       }
       assert.deepEqual((await alphaAdmin.call('GET', '/clients')).body.data!.map((client) => client['name']).sort(), ['alpha-admin', 'alpha-job']);
       for (const path of ['/api-keys', '/api-keys?tenant=beta']) {
         const listed = await alphaAdmin.call('GET', path);
-        assert.ok(listed.body.data!.every((key) => key['tenantSlug'] === 'alpha'), path);
+        assert.ok(listed.body.data!.every((key) => key['tenant_slug'] === 'alpha'), path);
       }
       assert.equal((await alphaAdmin.call('GET', '/api-keys')).body.data!.length, 1);
     });
@@ -98,9 +98,9 @@ for (const variant of databaseVariants) {
 
       const own = await alphaAdmin.call('POST', '/clients', { name: 'alpha-new', resources: [API], scopes: ['read'] });
       assert.equal(own.status, 201);
-      assert.equal(own.body['tenantSlug'], 'alpha');
+      assert.equal(own.body['tenant_slug'], 'alpha');
       const ownKey = await alphaAdmin.call('POST', '/api-keys', { name: 'alpha-new', resources: [API], scopes: ['read'] });
-      assert.equal(ownKey.body['tenantSlug'], 'alpha');
+      assert.equal(ownKey.body['tenant_slug'], 'alpha');
     });
 
     test('a tenant admin may create tenant admins of their tenant but never a global admin', async () => {
@@ -143,7 +143,7 @@ for (const variant of databaseVariants) {
       const events = await alphaAdmin.call('GET', '/audit-events?limit=100');
       assert.equal(events.status, 200);
       assert.ok(events.body.data!.length > 0);
-      assert.ok(events.body.data!.every((event) => event['tenantId'] === alphaAdmin.tenantId));
+      assert.ok(events.body.data!.every((event) => event['tenant_id'] === alphaAdmin.tenantId));
       assert.equal((await alphaAdmin.call('GET', `/audit-events?subject=${beta.clientId}`)).body.data!.length, 0);
       assert.equal((await alphaAdmin.call('GET', '/audit-events?tenant=beta')).status, 400);
     });

@@ -17,7 +17,7 @@ for (const variant of databaseVariants) {
       alphaAdmin = await adminSession(server, { tenant: 'alpha' });
       await adminSession(server, { tenant: 'beta' });
       const betaUser = await root.call('POST', '/users', { tenant: 'beta', email: 'bob@beta.test' });
-      beta = { userId: String(betaUser.body['id']), tenantId: String(betaUser.body['tenantId']) };
+      beta = { userId: String(betaUser.body['id']), tenantId: String(betaUser.body['tenant_id']) };
       await root.call('POST', '/users', { tenant: 'alpha', email: 'alice@alpha.test' });
     });
     after(() => server?.stop());
@@ -26,7 +26,7 @@ for (const variant of databaseVariants) {
       for (const path of ['/users', '/users?tenant=beta', `/users?tenant=${beta.tenantId}`]) {
         const listed = await alphaAdmin.call('GET', path);
         assert.equal(listed.status, 200);
-        assert.ok(listed.body.data!.every((user) => user['tenantSlug'] === 'alpha'), path);
+        assert.ok(listed.body.data!.every((user) => user['tenant_slug'] === 'alpha'), path);
       }
       assert.deepEqual((await alphaAdmin.call('GET', '/users')).body.data!.map((user) => user['email']), ['alice@alpha.test']);
       assert.equal((await root.call('GET', '/users')).body.data!.length, 2, 'a global admin sees every tenant');
@@ -58,7 +58,7 @@ for (const variant of databaseVariants) {
       assert.equal((await server.database.knex('users').where({ email: 'mallory@beta.test' })).length, 0);
       const own = await alphaAdmin.call('POST', '/users', { email: 'carol@alpha.test' });
       assert.equal(own.status, 201);
-      assert.equal(own.body['tenantSlug'], 'alpha');
+      assert.equal(own.body['tenant_slug'], 'alpha');
     });
   });
 }

@@ -32,7 +32,7 @@ for (const variant of databaseVariants) {
       const created = await admin.call('POST', '/users', { tenant: 'acme', email: 'Ada@Acme.test', password: PASSWORD, roles: ['editor'] });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal(created.body['email'], 'ada@acme.test');
-      assert.equal(created.body['tenantSlug'], 'acme');
+      assert.equal(created.body['tenant_slug'], 'acme');
       assert.deepEqual(created.body['roles'], ['editor']);
       assert.equal(created.body['enabled'], true);
       assert.equal(created.body['password'], undefined);

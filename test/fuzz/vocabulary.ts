@@ -87,6 +87,7 @@ export const ENDPOINTS: readonly (readonly [string, string])[] = [
   ['/admin/v1/users/{user}', 'GET'],
   ['/admin/v1/users/{user}/disable', 'POST'],
   ['/admin/v1/users/{user}/enable', 'POST'],
+  ['/admin/v1/users/{user}/password', 'PUT'],
   ['/admin/v1/api-keys', 'GET'],
   ['/admin/v1/api-keys', 'POST'],
   ['/admin/v1/api-keys/{apiKey}', 'GET'],
