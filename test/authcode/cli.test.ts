@@ -50,6 +50,26 @@ for (const { kind, skip } of databaseVariants) {
       assert.doesNotMatch(JSON.stringify(audit), /long enough password|argon2/);
     });
 
+    test('users set-password reads the new password from stdin: the old one stops working, the new one signs in, and it is audited without the password', async () => {
+      await json('users', 'enable', 'ada@acme.test', '--tenant', 'acme');
+      const [app] = (await json('clients', 'list', '--tenant', 'acme')).filter((client) => client['name'] === 'acme-mobile');
+      const config = await publicClientConfig(server, String(app!['client_id']));
+
+      const set = await tollgateWithStdin(server.env, 'another long password\n', 'users', 'set-password', 'ada@acme.test', '--tenant', 'acme', '--json');
+      assert.equal(set.code, 0, set.stderr);
+      assert.doesNotMatch(set.stdout, /another long password|argon2/);
+      await assert.rejects(signInAndConsent(server, await startAuthorization(config, REDIRECT), { email: 'ada@acme.test', password: 'a long enough password' }), /got 401/);
+      await signInAndConsent(server, await startAuthorization(config, REDIRECT), { email: 'ada@acme.test', password: 'another long password' });
+
+      const [event] = await json('audit', 'list', '--type', 'user.password_set');
+      assert.equal(event!['actor'], 'cli');
+      assert.doesNotMatch(JSON.stringify(event), /another long password|argon2/);
+
+      const short = await tollgateWithStdin(server.env, 'short\n', 'users', 'set-password', 'ada@acme.test', '--tenant', 'acme');
+      assert.equal(short.code, 1);
+      assert.match(short.stderr, /password must NOT have fewer than 8 characters/);
+    });
+
     test('without --password-stdin a password is generated and shown once; a confidential client gets a secret', async () => {
       const user = await json('users', 'create', '--tenant', 'acme', '--email', 'grace@acme.test');
       assert.ok(String(user['password']).length >= 43);
